@@ -1,0 +1,595 @@
+"""Figures for the book: feature maps, kernels, error maps, vectors, training curves.
+
+Conventions used by every function here:
+
+* Each function **returns** a :class:`matplotlib.figure.Figure` and never calls ``plt.show()``.
+  Figures are created with ``Figure(...)`` directly, not through pyplot, so they are not kept in
+  pyplot's global list (no leaks, nothing to close) and a notebook shows them exactly once: end
+  the cell with the call (``show_maps(cache["C1"])``) or pass the result to ``display``.
+* **Signed** data (errors ``dC2``, gradients ``dk2``, differences) use a diverging colormap
+  (``RdBu_r``) whose limits are symmetric, ``vmin = -vmax``, so white always means zero.
+  **Unsigned** data (images, sigmoid activations) use a sequential colormap.
+* Panels are labelled with the seeds' **1-based** indices (``p=1`` is ``maps[0]``), because the
+  equations the figures illustrate use them; pass ``start=0`` to label with numpy indices.
+* Every colourbar and every axis that carries numbers is labelled.
+* Output is deterministic: fixed sizes, no randomness, no timestamps.
+
+Other notebooks append their own figure functions at the end of this module; build them from the
+helpers in the first section (:func:`new_figure`, :func:`symmetric_limits`, :func:`show_maps`...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+# Importing pyplot lets IPython's inline backend register its PNG formatter for Figure objects;
+# without it a figure returned from here would show only as text in a notebook. The pyplot
+# state machine itself is not used.
+import matplotlib.pyplot as plt  # noqa: F401
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.ticker import MaxNLocator
+
+from helpers._validate import as_float_array, check_ndim
+
+SIGNED_CMAP = "RdBu_r"
+"""Diverging colormap for errors, gradients and differences (blue < 0 < red, white = 0)."""
+ACTIVATION_CMAP = "viridis"
+"""Sequential colormap for feature maps (activations)."""
+IMAGE_CMAP = "gray_r"
+"""Sequential colormap for input digits (ink is dark, paper is white)."""
+
+_TINY = 1e-12
+
+__all__ = [
+    "SIGNED_CMAP",
+    "ACTIVATION_CMAP",
+    "IMAGE_CMAP",
+    "symmetric_limits",
+    "signed_norm",
+    "new_figure",
+    "show_maps",
+    "show_kernels",
+    "show_digit",
+    "show_vector",
+    "show_network_flow",
+    "side_by_side",
+    "confusion_matrix_plot",
+    "curves_plot",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def symmetric_limits(arr) -> tuple[float, float]:
+    """Return ``(-m, m)`` with ``m = max |arr|`` (or ``1e-12`` if ``arr`` is all zeros).
+
+    ``arr`` may be any numeric array or a list of arrays of different shapes (all are scanned).
+    Use the result as ``vmin, vmax`` so that zero sits in the middle of a diverging colormap.
+    """
+    parts = _as_parts(arr, "arr")
+    m = max((float(np.max(np.abs(p))) for p in parts if p.size), default=0.0)
+    m = max(m, _TINY)
+    return -m, m
+
+
+def signed_norm(arr) -> Normalize:
+    """Return a ``Normalize(vmin=-m, vmax=m)`` centred on zero for signed data ``arr``."""
+    vmin, vmax = symmetric_limits(arr)
+    return Normalize(vmin=vmin, vmax=vmax)
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """Return an empty constrained-layout :class:`Figure` of ``width`` x ``height`` inches.
+
+    The figure is not registered with pyplot: it is shown once when a notebook cell ends with it
+    and is freed like any Python object.
+    """
+    return Figure(figsize=(float(width), float(height)), layout="constrained", dpi=100)
+
+
+def _as_parts(arr, name: str) -> list[np.ndarray]:
+    """Turn an array, or a list of arrays of different shapes, into a list of float arrays."""
+    if isinstance(arr, (list, tuple)) and arr and all(np.ndim(a) >= 1 for a in arr):
+        shapes = {np.shape(a) for a in arr}
+        if len(shapes) > 1:
+            return [as_float_array(a, f"{name}[{i}]", allow_int=True) for i, a in enumerate(arr)]
+    return [as_float_array(arr, name, allow_int=True)]
+
+
+def _norm_for(parts: list[np.ndarray], signed: bool, vmin=None, vmax=None) -> Normalize:
+    """Colour limits for data ``parts``: symmetric if ``signed``, else data range or given."""
+    if signed:
+        if vmin is not None and vmax is None:
+            vmax = -float(vmin)
+        m = float(vmax) if vmax is not None else symmetric_limits(parts)[1]
+        if m <= 0:
+            raise ValueError(f"vmax for signed data must be > 0, got {vmax}")
+        return Normalize(vmin=-m, vmax=m)
+    lo = float(vmin) if vmin is not None else min(float(p.min()) for p in parts if p.size)
+    hi = float(vmax) if vmax is not None else max(float(p.max()) for p in parts if p.size)
+    if hi <= lo:  # a constant map: widen so that the colourbar still has a range
+        lo, hi = lo - 0.5, hi + 0.5
+    return Normalize(vmin=lo, vmax=hi)
+
+
+def _text_colour(cmap, norm: Normalize, value: float) -> str:
+    """Black or white, whichever reads better on the colour that ``value`` is drawn with."""
+    r, g, b, _ = matplotlib.colormaps[cmap](float(np.clip(norm(value), 0.0, 1.0)))
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+
+def _annotate(ax, m: np.ndarray, cmap, norm: Normalize, fmt: str, fontsize: float) -> None:
+    """Write each value of the 2-D array ``m`` in its cell."""
+    for (i, j), value in np.ndenumerate(m):
+        ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=fontsize,
+                color=_text_colour(cmap, norm, value))
+
+
+def _default_ncols(k: int) -> int:
+    """Grid width for ``k`` panels: one row up to 6, two rows up to 12, then about square."""
+    if k <= 6:
+        return k
+    if k <= 12:
+        return math.ceil(k / 2)
+    return math.ceil(math.sqrt(k))
+
+
+def _image_grid(fig, maps, nrows, ncols, *, cmap, norm, panel_titles=None, row_labels=None,
+                col_labels=None, cbar_label=None, annotate=False, fmt=".2f", ticks=False,
+                title=None, cbar_location="right"):
+    """Draw 2-D ``maps`` into an ``nrows`` x ``ncols`` grid of ``fig`` with one colourbar.
+
+    Empty grid cells are removed, so ``fig`` ends up with ``len(maps)`` image axes plus one
+    colourbar axes. Returns the list of image axes.
+    """
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    used = []
+    image = None
+    for idx, ax in enumerate(axes.flat):
+        if idx >= len(maps):
+            fig.delaxes(ax)
+            continue
+        m = maps[idx]
+        image = ax.imshow(m, cmap=cmap, norm=norm, interpolation="nearest")
+        r, c = divmod(idx, ncols)
+        if panel_titles is not None:
+            ax.set_title(panel_titles[idx], fontsize=9)
+        if col_labels is not None and r == 0:
+            ax.set_title(col_labels[c], fontsize=9)
+        if ticks:
+            ax.set_xticks(range(m.shape[1]))
+            ax.set_yticks(range(m.shape[0]))
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("column", fontsize=8)
+            ax.set_ylabel("row", fontsize=8)
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if row_labels is not None and c == 0:
+            ax.set_ylabel(row_labels[r], fontsize=9, rotation=0, ha="right", va="center")
+        if annotate:
+            _annotate(ax, m, cmap, norm, fmt, fontsize=max(5.0, 9.0 - 0.6 * max(m.shape)))
+        used.append(ax)
+    cbar = fig.colorbar(image, ax=used, location=cbar_location, shrink=0.9, aspect=25)
+    cbar.set_label(cbar_label if cbar_label else "value")
+    cbar.ax.tick_params(labelsize=8)
+    if title:
+        fig.suptitle(title)
+    return used
+
+
+def _stack_maps(maps, name: str) -> np.ndarray:
+    """Return ``maps`` as a float array (K, H, W); a single (H, W) map becomes K = 1."""
+    arr = as_float_array(maps, name, allow_int=True)
+    check_ndim(arr, name, (2, 3), "(K, H, W) or (H, W)")
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.shape[0] == 0 or arr.shape[1] == 0 or arr.shape[2] == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {arr.shape}")
+    return arr
+
+
+def _check_labels(labels, count: int, name: str) -> list[str]:
+    labels = [str(s) for s in labels]
+    if len(labels) != count:
+        raise ValueError(f"{name} must have {count} entries, got {len(labels)}")
+    return labels
+
+
+def _target(fig, width, height):
+    """Use the given Figure/SubFigure or make a new one."""
+    if fig is None:
+        return new_figure(width, height)
+    if not isinstance(fig, (Figure, SubFigure)):
+        raise TypeError(f"fig must be a matplotlib Figure or SubFigure, got {type(fig).__name__}")
+    return fig
+
+
+def _root(fig) -> Figure:
+    """The top-level Figure of a Figure or SubFigure."""
+    while isinstance(fig, SubFigure):
+        try:
+            fig = fig.get_figure(root=True)  # matplotlib >= 3.10
+        except TypeError:
+            fig = fig.figure  # older: a SubFigure's .figure is the top-level Figure
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Maps, kernels, digits, vectors
+# --------------------------------------------------------------------------------------------
+
+
+def show_maps(maps, title=None, signed=False, ncols=None, labels=None, cbar_label=None, *,
+              prefix="p", start=1, cmap=None, vmin=None, vmax=None, annotate=False, fmt=".2f",
+              ticks=False, panel_size=1.5, fig=None) -> Figure:
+    """Grid of 2-D maps ``maps`` (K, H, W) (or one (H, W) map) with one shared colourbar.
+
+    Panels are titled ``f"{prefix}={i + start}"`` (``p=1`` ... ``p=K``) unless ``labels`` gives
+    K titles. ``signed=True`` draws errors and gradients with :data:`SIGNED_CMAP` and limits
+    ``-m, m`` (m = max |maps|, or ``vmax`` if given); otherwise :data:`ACTIVATION_CMAP` over the
+    data range (or ``vmin``/``vmax``). ``annotate`` writes each value (format ``fmt``) in its
+    cell, for small worked examples; ``ticks`` shows 0-based row/column indices.
+    ``fig`` draws into an existing Figure or SubFigure (used to compose bigger figures).
+    Returns the figure: K image axes plus one colourbar axes.
+    """
+    arr = _stack_maps(maps, "maps")
+    k = arr.shape[0]
+    ncols = _default_ncols(k) if ncols is None else min(int(ncols), k)
+    if ncols < 1:
+        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    nrows = math.ceil(k / ncols)
+    titles = (_check_labels(labels, k, "labels") if labels is not None
+              else [f"{prefix}={i + start}" for i in range(k)])
+    cmap = cmap or (SIGNED_CMAP if signed else ACTIVATION_CMAP)
+    norm = _norm_for([arr], signed, vmin, vmax)
+    aspect = arr.shape[1] / arr.shape[2]
+    target = _target(fig, panel_size * ncols + 1.2,
+                     panel_size * aspect * nrows + (0.6 if title else 0.2) + 0.3)
+    _image_grid(target, list(arr), nrows, ncols, cmap=cmap, norm=norm, panel_titles=titles,
+                cbar_label=cbar_label or ("signed value" if signed else "activation"),
+                annotate=annotate, fmt=fmt, ticks=ticks, title=title)
+    return target
+
+
+def show_kernels(k, title=None, signed=True, cbar_label="weight", *, row_prefix="p",
+                 col_prefix="q", start=1, cmap=None, annotate=False, fmt=".2f",
+                 panel_size=None, fig=None) -> Figure:
+    """Kernels ``k`` of shape (K, h, w) in a row/grid, or (P, Q, h, w) in a P x Q grid.
+
+    For the seed network: ``k1`` (6, 5, 5) gives panels ``p=1..6``; ``k2`` (6, 12, 5, 5),
+    indexed [p, q, u, v], gives 6 rows labelled ``p=`` and 12 columns labelled ``q=``.
+    ``signed`` (default) centres a diverging colormap on zero, since weights and their
+    gradients have both signs. Returns the figure: one image axes per kernel plus a colourbar.
+    """
+    arr = as_float_array(k, "k", allow_int=True)
+    check_ndim(arr, "k", (2, 3, 4), "(K, h, w) or (P, Q, h, w)")
+    if arr.ndim < 4:
+        return show_maps(arr, title=title, signed=signed, labels=None, cbar_label=cbar_label,
+                         prefix=row_prefix, start=start, cmap=cmap, annotate=annotate, fmt=fmt,
+                         panel_size=panel_size or 1.3, fig=fig)
+    p_count, q_count = arr.shape[:2]
+    if min(arr.shape) == 0:
+        raise ValueError(f"k must be non-empty, got shape {arr.shape}")
+    size = panel_size or (0.85 if q_count > 6 else 1.2)
+    target = _target(fig, size * q_count + 1.6, size * p_count + (0.7 if title else 0.4))
+    cmap = cmap or (SIGNED_CMAP if signed else ACTIVATION_CMAP)
+    norm = _norm_for([arr], signed)
+    _image_grid(target, list(arr.reshape(p_count * q_count, *arr.shape[2:])), p_count, q_count,
+                cmap=cmap, norm=norm,
+                row_labels=[f"{row_prefix}={i + start}" for i in range(p_count)],
+                col_labels=[f"{col_prefix}={j + start}" for j in range(q_count)],
+                cbar_label=cbar_label, annotate=annotate, fmt=fmt, title=title)
+    return target
+
+
+def show_digit(x, label=None, ax=None, *, title=None, colorbar=True) -> Figure:
+    """One input image ``x`` (28, 28) (or flat (784,)) in :data:`IMAGE_CMAP`.
+
+    ``label`` (the true class) goes into the title. With ``ax`` the digit is drawn there (no
+    colourbar is added unless ``colorbar``) and the axes' figure is returned.
+    """
+    arr = as_float_array(x, "x", allow_int=True)
+    if arr.ndim == 1 and math.isqrt(arr.size) ** 2 == arr.size and arr.size:
+        side = math.isqrt(arr.size)
+        arr = arr.reshape(side, side)
+    check_ndim(arr, "x", 2, "(28, 28) or (784,)")
+    if ax is None:
+        fig = new_figure(3.2 if colorbar else 2.6, 2.8)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    lo, hi = min(0.0, float(arr.min())), max(1.0, float(arr.max()))
+    image = ax.imshow(arr, cmap=IMAGE_CMAP, vmin=lo, vmax=hi, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is None:
+        title = f"input x, label {label}" if label is not None else "input x"
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(f"{arr.shape[0]} x {arr.shape[1]} pixels", fontsize=8)
+    if colorbar:
+        cbar = fig.colorbar(image, ax=ax, shrink=0.85)
+        cbar.set_label("pixel intensity")
+        cbar.ax.tick_params(labelsize=8)
+    return _root(fig)
+
+
+def show_vector(v, title=None, xlabel="index", ylabel="value", *, highlight=None,
+                tick_labels=None, group=None, group_prefix="q", start=1, ax=None,
+                width=None) -> Figure:
+    """Bar chart of a 1-D vector ``v`` such as ``f`` (192,) or ``y_hat`` (10,).
+
+    ``highlight`` (an index or list of indices) draws those bars in a contrasting colour (the
+    true class, the prediction...). ``tick_labels`` names every bar (classes 0..9). ``group``
+    (e.g. 16 for ``f``, one group per S2 map) draws separators and labels each group
+    ``f"{group_prefix}={g + start}"``. With ``ax`` the chart goes there. Returns the figure.
+    """
+    arr = as_float_array(v, "v", allow_int=True)
+    check_ndim(arr, "v", 1, "(n,)")
+    n = arr.size
+    if n == 0:
+        raise ValueError("v must be non-empty, got shape (0,)")
+    if ax is None:
+        fig = new_figure(width or min(11.0, max(3.5, 0.35 * n + 1.5)), 2.8)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    marked = set() if highlight is None else set(np.atleast_1d(highlight).astype(int).tolist())
+    colours = ["C3" if i in marked else "C0" for i in range(n)]
+    ax.bar(np.arange(n), arr, color=colours, width=0.8 if n <= 40 else 1.0)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xlim(-0.6, n - 0.4)
+    if tick_labels is not None:
+        ax.set_xticks(np.arange(n), _check_labels(tick_labels, n, "tick_labels"))
+    elif n <= 20:
+        ax.set_xticks(np.arange(n))
+    if group:
+        group = int(group)
+        if group < 1 or n % group:
+            raise ValueError(f"group must divide len(v) = {n}, got {group}")
+        top = ax.get_ylim()[1]
+        for g in range(n // group):
+            if g:
+                ax.axvline(g * group - 0.5, color="0.6", linewidth=0.6)
+            ax.text(g * group + group / 2 - 0.5, top, f"{group_prefix}={g + start}",
+                    ha="center", va="bottom", fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10, pad=14 if group else 6)
+    return _root(fig)
+
+
+_FLOW_KEYS = ("x", "C1", "S1", "C2", "S2", "f", "y_hat")
+
+
+def show_network_flow(cache, label=None, *, title=None) -> Figure:
+    """One digit flowing through the seed network: x, C1, S1, C2, S2, f and y_hat.
+
+    ``cache`` is the forward cache of one image (``helpers.network.forward``): ``x`` (28, 28),
+    ``C1`` (6, 24, 24), ``S1`` (6, 12, 12), ``C2`` (12, 8, 8), ``S2`` (12, 4, 4), ``f`` (192,)
+    and ``y_hat`` (10,); other layer sizes work too. ``label`` is the true class, marked in the
+    y_hat panel next to the predicted class. Sigmoid activations share the scale 0..1.
+    """
+    if not isinstance(cache, Mapping):
+        raise TypeError(f"cache must be a dict of arrays, got {type(cache).__name__}")
+    missing = [key for key in _FLOW_KEYS if key not in cache]
+    if missing:
+        raise KeyError(f"cache is missing {missing}; expected keys {list(_FLOW_KEYS)}")
+    layers = {name: _stack_maps(cache[name], name) for name in ("C1", "S1", "C2", "S2")}
+    y_hat = as_float_array(cache["y_hat"], "y_hat")
+    check_ndim(y_hat, "y_hat", 1, "(10,)")
+    f = as_float_array(cache["f"], "f")
+    check_ndim(f, "f", 1, "(n,)")
+    s2_size = layers["S2"].shape[1] * layers["S2"].shape[2]
+
+    fig = new_figure(13.0, 10.0)
+    rows = fig.subfigures(3, 1, height_ratios=[1.0, 1.25, 0.8])
+    top = rows[0].subfigures(1, 3, width_ratios=[0.8, 1.6, 1.6])
+    middle = rows[1].subfigures(1, 2)
+    bottom = rows[2].subfigures(1, 2, width_ratios=[2.2, 1.0])
+
+    show_digit(cache["x"], label=label, ax=top[0].add_subplot(), colorbar=False)
+    panels = [(top[1], "C1"), (top[2], "S1"), (middle[0], "C2"), (middle[1], "S2")]
+    for sub, name in panels:
+        maps = layers[name]
+        in_unit = maps.min() >= 0.0 and maps.max() <= 1.0
+        k = maps.shape[0]
+        show_maps(maps, title=f"{name}  ({k} maps of {maps.shape[1]}x{maps.shape[2]})",
+                  ncols=math.ceil(k / 2) if k <= 6 else math.ceil(k / 3),
+                  vmin=0.0 if in_unit else None, vmax=1.0 if in_unit else None,
+                  cbar_label="activation", prefix="p" if name[1] == "1" else "q", fig=sub)
+    ax_f = bottom[0].add_subplot()
+    show_vector(f, title=f"f  (S2 flattened, {f.size} values)", xlabel="index of f (0-based)",
+                ylabel="activation", group=s2_size if f.size % s2_size == 0 else None, ax=ax_f)
+    predicted = int(np.argmax(y_hat))
+    marks = [predicted] if label is None else [predicted, int(label)]
+    show_vector(y_hat, title=f"y_hat  (predicted {predicted}"
+                + (f", true {int(label)})" if label is not None else ")"),
+                xlabel="class", ylabel="output", highlight=marks, ax=bottom[1].add_subplot())
+    fig.suptitle(title or "one digit flowing through the network", fontsize=13)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Comparisons and training
+# --------------------------------------------------------------------------------------------
+
+
+def side_by_side(arrays, titles, signed=False, *, title=None, cbar_label=None, share=True,
+                 show_difference=False, prefix="p", start=1, cmap=None, annotate=False,
+                 fmt=".2f", panel_size=1.6) -> Figure:
+    """Compare arrays column by column: e.g. loops vs fast, or ``dS2`` next to ``dC2``.
+
+    ``arrays`` is a list of 2-D arrays, or of 3-D arrays (K, H, W) with the same K: then map k
+    of every array sits in row k (rows labelled ``p=1..K``). Shapes may differ between columns.
+    ``share`` uses one colour scale and one colourbar for all columns (right for loops vs fast);
+    ``share=False`` gives each column its own scale and colourbar (right for dS2 vs dC2, whose
+    magnitudes differ). ``show_difference`` adds a column ``arrays[0] - arrays[1]`` (signed
+    scale, own colourbar) when exactly two arrays of the same shape are given.
+    """
+    if not isinstance(arrays, Sequence) or isinstance(arrays, (str, bytes)) or not arrays:
+        raise TypeError("arrays must be a non-empty list of 2-D or 3-D arrays")
+    stacks = [_stack_maps(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
+    titles = _check_labels(titles, len(stacks), "titles")
+    k = stacks[0].shape[0]
+    for i, s in enumerate(stacks):
+        if s.shape[0] != k:
+            raise ValueError(f"arrays[{i}] has {s.shape[0]} maps, arrays[0] has {k}; "
+                             "every array needs the same number of maps")
+    if show_difference:
+        if len(stacks) != 2 or stacks[0].shape != stacks[1].shape:
+            raise ValueError("show_difference needs exactly two arrays of the same shape")
+    ncols = len(stacks) + (1 if show_difference else 0)
+    target = new_figure(panel_size * ncols + 1.0, panel_size * k + (0.8 if title else 0.4) + 0.7)
+    grid = target.subplots(k, ncols, squeeze=False)
+    cmap = cmap or (SIGNED_CMAP if signed else ACTIVATION_CMAP)
+    label = cbar_label or ("signed value" if signed else "value")
+    shared_norm = _norm_for(stacks, signed) if share else None
+    columns = [(s, shared_norm or _norm_for([s], signed), cmap) for s in stacks]
+    if show_difference:
+        diff = stacks[0] - stacks[1]
+        columns.append((diff, _norm_for([diff], True), SIGNED_CMAP))
+        titles = titles + [f"{titles[0]} - {titles[1]}"]
+    for c, (stack, norm, col_cmap) in enumerate(columns):
+        is_diff = show_difference and c == ncols - 1
+        # a difference near rounding level would print as "-0.00": use scientific notation
+        col_fmt = ".0e" if is_diff and 0 < norm.vmax < 5e-3 else fmt
+        for r in range(k):
+            ax = grid[r, c]
+            image = ax.imshow(stack[r], cmap=col_cmap, norm=norm, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if annotate:
+                _annotate(ax, stack[r], col_cmap, norm, col_fmt,
+                          fontsize=max(5.0, 9.0 - 0.6 * max(stack[r].shape)))
+            if r == 0:
+                ax.set_title(titles[c], fontsize=9)
+            if c == 0 and k > 1:
+                ax.set_ylabel(f"{prefix}={r + start}", rotation=0, ha="right", va="center",
+                              fontsize=9)
+        if is_diff or not share:
+            cbar = target.colorbar(image, ax=list(grid[:, c]), location="bottom", shrink=0.9)
+            cbar.set_label("difference" if is_diff else label, fontsize=8)
+            cbar.ax.tick_params(labelsize=7)
+    if share:
+        cbar = target.colorbar(grid[0, 0].images[0], ax=list(grid[:, :len(stacks)].flat),
+                               location="bottom", shrink=0.9)
+        cbar.set_label(label, fontsize=8)
+        cbar.ax.tick_params(labelsize=7)
+    if title:
+        target.suptitle(title)
+    return target
+
+
+def confusion_matrix_plot(cm, class_names=None, *, normalize=False, title=None, cmap="Blues",
+                          ax=None) -> Figure:
+    """Confusion matrix ``cm`` (n, n): row = true class, column = predicted class.
+
+    Counts (or, with ``normalize``, the fraction of each true class) are written in the cells;
+    the default title gives the accuracy ``trace / total``. Returns the figure.
+    """
+    arr = as_float_array(cm, "cm", allow_int=True)
+    check_ndim(arr, "cm", 2, "(n, n)")
+    n = arr.shape[0]
+    if n == 0 or arr.shape[1] != n:
+        raise ValueError(f"cm must be square (n, n), got shape {arr.shape}")
+    if (arr < 0).any():
+        raise ValueError("cm must hold non-negative counts")
+    total = float(arr.sum())
+    names = (_check_labels(class_names, n, "class_names") if class_names is not None
+             else [str(i) for i in range(n)])
+    shown = arr
+    if normalize:
+        rows = arr.sum(axis=1, keepdims=True)
+        shown = np.divide(arr, rows, out=np.zeros_like(arr), where=rows > 0)
+    if ax is None:
+        fig = new_figure(0.45 * n + 2.6, 0.45 * n + 1.6)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    norm = Normalize(vmin=0.0, vmax=max(float(shown.max()), _TINY))
+    image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
+    fmt = ".2f" if normalize else (".0f" if np.all(arr == np.round(arr)) else ".1f")
+    _annotate(ax, shown, cmap, norm, fmt, fontsize=8 if n <= 10 else 6)
+    ax.set_xticks(np.arange(n), names)
+    ax.set_yticks(np.arange(n), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title is None:
+        accuracy = float(np.trace(arr)) / total if total else 0.0
+        title = f"confusion matrix (accuracy {100 * accuracy:.1f}%)"
+    ax.set_title(title, fontsize=10)
+    cbar = fig.colorbar(image, ax=ax, shrink=0.85)
+    cbar.set_label("fraction of true class" if normalize else "count")
+    return _root(fig)
+
+
+_SPLITS = ("train", "val", "valid", "validation", "test")
+_X_KEYS = ("epoch", "epochs", "step", "steps", "iteration", "iterations")
+
+
+def _metric_family(key: str) -> tuple[str, str]:
+    """Split "train_loss" into ("loss", "train"); a key without a split name is its own family."""
+    for split in _SPLITS:
+        if key.startswith(split + "_"):
+            return key[len(split) + 1:], split
+        if key.endswith("_" + split):
+            return key[: -len(split) - 1], split
+    return key, key
+
+
+def curves_plot(history, *, title=None, xlabel=None, logy=False) -> Figure:
+    """Training curves from ``history``, a dict of name -> list of numbers.
+
+    Series are grouped by metric: ``train_loss`` and ``test_loss`` share a "loss" panel,
+    ``train_acc`` and ``test_acc`` an "acc" panel, one panel per metric, side by side. A key
+    named ``epoch``/``step``/``iteration`` gives the x values (otherwise 1, 2, ...).
+    ``logy`` puts panels whose name contains "loss" on a log scale. Returns the figure.
+    """
+    if not isinstance(history, Mapping) or not history:
+        raise TypeError("history must be a non-empty dict of name -> list of numbers")
+    x_key = next((k for k in history if str(k).lower() in _X_KEYS), None)
+    x_values = None
+    if x_key is not None:
+        x_values = as_float_array(history[x_key], x_key, allow_int=True)
+        check_ndim(x_values, x_key, 1, "(n,)")
+    families: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for key, values in history.items():
+        if key == x_key:
+            continue
+        arr = as_float_array(values, f"history[{key!r}]", allow_int=True)
+        check_ndim(arr, f"history[{key!r}]", 1, "(n,)")
+        if arr.size == 0:
+            raise ValueError(f"history[{key!r}] is empty")
+        family, split = _metric_family(str(key))
+        families.setdefault(family, []).append((split, arr))
+    if not families:
+        raise ValueError("history holds no series besides its x values")
+    fig = new_figure(4.2 * len(families), 3.2)
+    axes = fig.subplots(1, len(families), squeeze=False)[0]
+    for ax, (family, series) in zip(axes, families.items()):
+        for split, arr in series:
+            use_given = x_values is not None and x_values.size == arr.size
+            xs = x_values if use_given else np.arange(1, arr.size + 1)
+            ax.plot(xs, arr, marker="o" if arr.size <= 30 else None, markersize=3, label=split)
+        if logy and "loss" in family.lower():
+            ax.set_yscale("log")
+        if all(float(v).is_integer() for v in ax.get_lines()[0].get_xdata()):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(xlabel or (x_key if x_key is not None else "epoch"))
+        ax.set_ylabel(family)
+        ax.set_title(family, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
