@@ -1,0 +1,1 @@
+"""Helpers for the executable textbook on backpropagation in convolutional networks."""
