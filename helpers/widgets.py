@@ -1,0 +1,340 @@
+"""A thin layer over ipywidgets: a figure that redraws when the student moves a control.
+
+The pattern every notebook follows:
+
+1. Write a **plain render function** ``render(**values) -> Figure`` (usually built from
+   :mod:`helpers.plots`). It knows nothing about widgets, so tests and the notebook's static
+   cell call it directly: ``render(digit=0, layer="C1")`` is the picture a static render shows.
+2. Wrap it: ``interactive_figure(render, digit=digit_slider(5000), layer=layer_dropdown())``.
+   Each keyword names an argument of ``render`` and gives its control; the result is a widget
+   box that draws the figure once and again whenever a control changes.
+
+Controls may be given as ipywidgets objects (IntSlider, Dropdown, ToggleButtons, Checkbox,
+FloatSlider, :func:`kernel_editor`...) or as shorthands: ``(min, max)`` or ``(min, max, step)``
+(IntSlider when all are ints, else FloatSlider), a list of options (Dropdown) or a bool
+(Checkbox). Fixed arguments are bound beforehand with ``functools.partial``.
+
+Everything here builds without a display or a kernel, so tests can change ``control.value`` and
+check that the figure was rendered again.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import traitlets
+from IPython import get_ipython
+from IPython.display import display
+
+from helpers._validate import as_float_array, check_ndim
+
+__all__ = [
+    "InteractiveFigure",
+    "interactive_figure",
+    "make_control",
+    "digit_slider",
+    "layer_dropdown",
+    "kernel_presets",
+    "KernelEditor",
+    "kernel_editor",
+    "read_kernel",
+    "set_kernel",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# The figure that follows its controls
+# --------------------------------------------------------------------------------------------
+
+
+def make_control(name: str, spec) -> widgets.Widget:
+    """Turn a control ``spec`` for argument ``name`` into a widget (see the module docstring)."""
+    if isinstance(spec, widgets.Widget):
+        if not spec.has_trait("value"):
+            raise TypeError(f"control {name!r} is a {type(spec).__name__}, which has no value")
+        return spec
+    if isinstance(spec, (bool, np.bool_)):
+        return widgets.Checkbox(value=bool(spec), description=name)
+    if isinstance(spec, tuple) and len(spec) in (2, 3) and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec
+    ):
+        lo, hi = spec[0], spec[1]
+        if lo >= hi:
+            raise ValueError(f"control {name!r}: min must be < max, got {spec}")
+        if all(isinstance(v, numbers.Integral) for v in spec):
+            step = spec[2] if len(spec) == 3 else 1
+            return widgets.IntSlider(value=int(lo), min=int(lo), max=int(hi), step=int(step),
+                                     description=name, continuous_update=False)
+        step = spec[2] if len(spec) == 3 else (hi - lo) / 100
+        return widgets.FloatSlider(value=float(lo), min=float(lo), max=float(hi),
+                                   step=float(step), description=name, continuous_update=False)
+    if isinstance(spec, list) and spec:
+        return widgets.Dropdown(options=spec, value=spec[0], description=name)
+    raise TypeError(
+        f"control {name!r} must be an ipywidgets control, a (min, max[, step]) tuple, "
+        f"a non-empty list of options or a bool; got {spec!r}"
+    )
+
+
+class InteractiveFigure(widgets.VBox):
+    """A box of controls above (or beside) an Output area showing ``render(**values)``.
+
+    Attributes: ``controls`` (dict name -> widget), ``output`` (the Output widget),
+    ``render`` (the plain function) and ``figure`` (the last figure drawn). ``redraw()`` draws
+    again by hand. Each redraw clears the Output first and closes the previous figure.
+    """
+
+    def __init__(self, render, controls: dict, *, controls_position: str = "top"):
+        if not callable(render):
+            raise TypeError(f"render must be callable, got {type(render).__name__}")
+        if not controls:
+            raise ValueError("interactive_figure needs at least one control")
+        if controls_position not in ("top", "left"):
+            raise ValueError(f"controls_position must be 'top' or 'left', got {controls_position!r}")
+        self.render = render
+        self.controls = {name: make_control(name, spec) for name, spec in controls.items()}
+        self.output = widgets.Output()
+        self.figure = None
+        panel = widgets.VBox(list(self.controls.values()))
+        if controls_position == "left":
+            super().__init__([widgets.HBox([panel, self.output])])
+        else:
+            super().__init__([panel, self.output])
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.redraw()
+
+    def values(self) -> dict:
+        """The current value of every control, by argument name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, change) -> None:
+        self.redraw(raise_errors=False)
+
+    def redraw(self, raise_errors: bool = True) -> None:
+        """Call ``render`` with the current values and show the figure in ``output``.
+
+        With ``raise_errors`` (construction, direct calls) an exception from ``render``
+        propagates; after a control moves it is shown as a traceback inside the Output area
+        instead, so a student sees what went wrong next to the figure.
+        """
+        previous, self.figure = self.figure, None
+        if previous is not None:
+            plt.close(previous)  # frees pyplot-made figures; a no-op for plain Figure objects
+        if get_ipython() is None:  # headless (tests, scripts): nothing to show
+            self.figure = self.render(**self.values())
+            return
+        figure = self.render(**self.values()) if raise_errors else None
+        with self.output:
+            self.output.clear_output(wait=True)
+            if not raise_errors:
+                figure = self.render(**self.values())
+            self.figure = figure
+            display(figure)
+        if figure is not None:
+            # A figure made with pyplot would otherwise be drawn a second time, outside the
+            # Output, by the inline backend at the end of the cell.
+            plt.close(figure)
+
+
+def interactive_figure(render, *, controls_position: str = "top", **controls) -> InteractiveFigure:
+    """Return a widget that shows ``render(**values)`` and redraws it when a control moves.
+
+    ``controls`` maps each argument of ``render`` to a control or a shorthand (module
+    docstring). ``controls_position`` is ``"top"`` (default) or ``"left"`` (for tall controls
+    such as :func:`kernel_editor`). The returned :class:`InteractiveFigure` is a ``VBox``.
+    """
+    return InteractiveFigure(render, controls, controls_position=controls_position)
+
+
+# --------------------------------------------------------------------------------------------
+# Ready-made controls
+# --------------------------------------------------------------------------------------------
+
+
+def digit_slider(n: int, value: int = 0, description: str = "digit") -> widgets.IntSlider:
+    """Slider over image indices ``0 .. n-1`` of a data set with ``n`` images."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a positive integer (number of images), got {n!r}")
+    if not 0 <= int(value) < n:
+        raise ValueError(f"value must be in 0 .. {n - 1}, got {value}")
+    return widgets.IntSlider(value=int(value), min=0, max=int(n) - 1, step=1,
+                             description=description, continuous_update=False)
+
+
+def layer_dropdown(options=("C1", "S1", "C2", "S2"), value=None,
+                   description: str = "layer") -> widgets.Dropdown:
+    """Dropdown to choose a layer (default the seed network's C1, S1, C2, S2)."""
+    options = list(options)
+    if not options:
+        raise ValueError("options must not be empty")
+    if value is not None and value not in options:
+        raise ValueError(f"value must be one of {options}, got {value!r}")
+    return widgets.Dropdown(options=options, value=options[0] if value is None else value,
+                            description=description)
+
+
+def kernel_presets(size: int = 3) -> dict[str, np.ndarray]:
+    """Classic kernels of shape (size, size), size 3 or 5, for the kernel editor.
+
+    "vertical edge" is a Sobel kernel (smoothing along rows times a central difference across
+    columns; for size 5 the binomial [1, 4, 6, 4, 1] and [-1, -2, 0, 2, 1]); "horizontal edge"
+    is its transpose. As a cross-correlation it responds to left-to-right increases; a true
+    convolution flips the sign (seed 004's rot180).
+    """
+    if size not in (3, 5):
+        raise ValueError(f"size must be 3 or 5, got {size!r}")
+    smooth = np.array([1.0, 2.0, 1.0]) if size == 3 else np.array([1.0, 4.0, 6.0, 4.0, 1.0])
+    slope = np.array([-1.0, 0.0, 1.0]) if size == 3 else np.array([-1.0, -2.0, 0.0, 2.0, 1.0])
+    identity = np.zeros((size, size))
+    identity[size // 2, size // 2] = 1.0
+    box = np.full((size, size), 1.0 / size**2)
+    laplace = -np.ones((size, size))
+    laplace[size // 2, size // 2] = size**2 - 1.0
+    return {
+        "identity": identity,
+        "box blur": box,
+        "vertical edge": np.outer(smooth, slope),
+        "horizontal edge": np.outer(slope, smooth),
+        "outline (Laplacian)": laplace,
+        "sharpen": 2.0 * identity - box,
+    }
+
+
+_CUSTOM = "custom"
+
+
+class KernelEditor(widgets.VBox):
+    """A grid of FloatText boxes plus a preset dropdown; ``value`` is the kernel as an array.
+
+    ``value`` (a float64 array (size, size)) changes once per edit, so the editor can be a
+    control of :func:`interactive_figure` like a slider. Choosing a preset fills the grid;
+    editing a box switches the dropdown to "custom". Assigning ``value`` updates the boxes.
+    """
+
+    value = traitlets.Any()
+
+    def __init__(self, size: int = 3, presets=None, value=None, description: str = "kernel"):
+        presets = kernel_presets(size) if presets is None else dict(presets)
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"size must be a positive integer, got {size!r}")
+        self.size = int(size)
+        self.presets = {name: self._check(k, f"presets[{name!r}]") for name, k in presets.items()}
+        if _CUSTOM in self.presets:
+            raise ValueError(f"a preset may not be called {_CUSTOM!r}")
+        self._syncing = False
+        self.cells = [
+            widgets.FloatText(value=0.0, step=0.1, layout=widgets.Layout(width="4.5em"))
+            for _ in range(self.size * self.size)
+        ]
+        self.grid = widgets.GridBox(
+            self.cells,
+            layout=widgets.Layout(grid_template_columns=f"repeat({self.size}, 4.8em)"),
+        )
+        names = list(self.presets) + [_CUSTOM]
+        self.preset = widgets.Dropdown(options=names, value=names[0], description=description)
+        super().__init__([self.preset, self.grid])
+        if value is not None:
+            start = self._check(value, "value")
+            self.preset.value = _CUSTOM
+        elif self.presets:
+            start = self.presets[names[0]]
+        else:
+            start = np.zeros((self.size, self.size))
+        self._fill(start)
+        self.value = start.copy()
+        for cell in self.cells:
+            cell.observe(self._on_cell, names="value")
+        self.preset.observe(self._on_preset, names="value")
+
+    def _check(self, k, name: str) -> np.ndarray:
+        arr = as_float_array(k, name, allow_int=True)
+        check_ndim(arr, name, 2, f"({self.size}, {self.size})")
+        if arr.shape != (self.size, self.size):
+            raise ValueError(f"{name} must have shape ({self.size}, {self.size}), got {arr.shape}")
+        return arr.astype(np.float64)
+
+    def _fill(self, k: np.ndarray) -> None:
+        """Write ``k`` into the boxes without firing one update per box."""
+        self._syncing = True
+        try:
+            for cell, v in zip(self.cells, k.ravel()):
+                cell.value = float(v)
+        finally:
+            self._syncing = False
+
+    def _read(self) -> np.ndarray:
+        return np.array([c.value for c in self.cells], dtype=np.float64).reshape(self.size,
+                                                                                  self.size)
+
+    def _on_cell(self, change) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self.preset.value = _CUSTOM
+        finally:
+            self._syncing = False
+        self.value = self._read()
+
+    def _on_preset(self, change) -> None:
+        if self._syncing or change["new"] == _CUSTOM:
+            return
+        self.set(self.presets[change["new"]], _from_preset=True)
+
+    def set(self, k, *, _from_preset: bool = False) -> None:
+        """Show kernel ``k`` (size, size) in the boxes and make it the ``value``."""
+        arr = self._check(k, "k")
+        if not _from_preset:
+            self._syncing = True
+            try:
+                self.preset.value = _CUSTOM
+            finally:
+                self._syncing = False
+        self._fill(arr)
+        self.value = arr.copy()
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):
+        arr = self._check(proposal["value"], "value")
+        arr.flags.writeable = False  # a render function must not change the editor's kernel
+        return arr
+
+    @traitlets.observe("value")
+    def _value_changed(self, change) -> None:
+        # keep the boxes in step when someone assigns editor.value directly
+        if not self._syncing and not np.array_equal(self._read(), change["new"]):
+            self._fill(change["new"])
+
+
+def kernel_editor(size: int = 3, preset=None, *, presets=None,
+                  description: str = "kernel") -> KernelEditor:
+    """Return a :class:`KernelEditor` of ``size`` x ``size`` boxes (size 3 or 5 by default).
+
+    ``preset`` names the starting preset ("identity", "vertical edge"...) or gives a starting
+    array; ``presets`` replaces the built-in dict of name -> array (see :func:`kernel_presets`).
+    """
+    editor = KernelEditor(size, presets=presets, description=description,
+                          value=None if preset is None or isinstance(preset, str) else preset)
+    if isinstance(preset, str):
+        if preset not in editor.presets:
+            raise ValueError(f"preset must be one of {list(editor.presets)}, got {preset!r}")
+        editor.preset.value = preset
+    return editor
+
+
+def read_kernel(editor: KernelEditor) -> np.ndarray:
+    """The kernel currently typed into ``editor``, as a new float64 array (size, size)."""
+    if not isinstance(editor, KernelEditor):
+        raise TypeError(f"editor must be made by kernel_editor(), got {type(editor).__name__}")
+    return editor._read()
+
+
+def set_kernel(editor: KernelEditor, k) -> None:
+    """Type kernel ``k`` (size, size) into ``editor`` (its dropdown switches to "custom")."""
+    if not isinstance(editor, KernelEditor):
+        raise TypeError(f"editor must be made by kernel_editor(), got {type(editor).__name__}")
+    editor.set(k)
