@@ -371,19 +371,25 @@ def show_vector(v, title=None, xlabel="index", ylabel="value", *, highlight=None
 _FLOW_KEYS = ("x", "C1", "S1", "C2", "S2", "f", "y_hat")
 
 
-def show_network_flow(cache, label=None, *, title=None) -> Figure:
+def show_network_flow(cache, label=None, *, index=0, title=None) -> Figure:
     """One digit flowing through the seed network: x, C1, S1, C2, S2, f and y_hat.
 
     ``cache`` is the forward cache of one image (``helpers.network.forward``): ``x`` (28, 28),
     ``C1`` (6, 24, 24), ``S1`` (6, 12, 12), ``C2`` (12, 8, 8), ``S2`` (12, 4, 4), ``f`` (192,)
-    and ``y_hat`` (10,); other layer sizes work too. ``label`` is the true class, marked in the
-    y_hat panel next to the predicted class. Sigmoid activations share the scale 0..1.
+    and ``y_hat`` (10,); other layer sizes work too. For the cache of a batch (``x`` of shape
+    (N, 28, 28)) image ``index`` is shown. ``label`` is the true class, marked in the y_hat
+    panel next to the predicted class. Sigmoid activations share the scale 0..1.
     """
     if not isinstance(cache, Mapping):
         raise TypeError(f"cache must be a dict of arrays, got {type(cache).__name__}")
     missing = [key for key in _FLOW_KEYS if key not in cache]
     if missing:
         raise KeyError(f"cache is missing {missing}; expected keys {list(_FLOW_KEYS)}")
+    if np.ndim(cache["x"]) == 3:  # a batch: keep image `index` of every array
+        n = np.shape(cache["x"])[0]
+        if not -n <= int(index) < n:
+            raise ValueError(f"index must be in 0 .. {n - 1} for a batch of {n}, got {index}")
+        cache = {key: np.asarray(cache[key])[int(index)] for key in _FLOW_KEYS}
     layers = {name: _stack_maps(cache[name], name) for name in ("C1", "S1", "C2", "S2")}
     y_hat = as_float_array(cache["y_hat"], "y_hat")
     check_ndim(y_hat, "y_hat", 1, "(10,)")
