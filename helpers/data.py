@@ -590,7 +590,8 @@ def _locate(ds, name, data_dir, *, download, mirrors, extra_dirs, progressbar) -
             if _sha256_of(other, ds.decompressed) == expected:
                 return other
             warnings.warn(
-                f"{other} does not have the expected SHA-256 of its {_what_digest(ds)}; ignoring it",
+                f"{other} does not have the expected SHA-256 of its {_what_digest(ds)}; "
+                "ignoring it",
                 stacklevel=3,
             )
     if not download:
@@ -610,7 +611,9 @@ def _load(ds, split, data_dir, download, mirrors, extra_dirs, progressbar):
     if not isinstance(download, (bool, np.bool_)):
         raise TypeError(f"download must be True or False, got {download!r}")
     image_name, label_name = _FILES[split]
-    kwargs = dict(download=download, mirrors=mirrors, extra_dirs=extra_dirs, progressbar=progressbar)
+    kwargs = dict(
+        download=download, mirrors=mirrors, extra_dirs=extra_dirs, progressbar=progressbar
+    )
     image_path = _locate(ds, image_name, data_dir, **kwargs)
     label_path = _locate(ds, label_name, data_dir, **kwargs)
     images = read_idx(image_path, ndim=3)

@@ -59,7 +59,8 @@ def free_port() -> int:
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
     """Keep every test away from the real cache, the real mirrors and the user's environment."""
-    for var in ("MNIST_DATA_DIR", "MNIST_MIRRORS", "FASHION_MNIST_DATA_DIR", "FASHION_MNIST_MIRRORS"):
+    for var in ("MNIST_DATA_DIR", "MNIST_MIRRORS", "FASHION_MNIST_DATA_DIR",
+                "FASHION_MNIST_MIRRORS"):
         monkeypatch.delenv(var, raising=False)
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
@@ -176,7 +177,8 @@ def test_mnist_5k_never_imports_pandas_or_sklearn():
         "import sys\n"
         "from helpers.data import load_mnist_5k_split\n"
         "x, y, xt, yt = load_mnist_5k_split()\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'sklearn', 'scipy'))\n"
+        "heavy = sorted(m for m in sys.modules\n"
+        "               if m.split('.')[0] in ('pandas', 'sklearn', 'scipy'))\n"
         "print(len(x), len(xt), heavy, 'mlxtend.data' in sys.modules)\n"
     )
     out = subprocess.run(
