@@ -599,3 +599,75 @@ def curves_plot(history, *, title=None, xlabel=None, logy=False) -> Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 03: the gradient of the fully connected layer
+# --------------------------------------------------------------------------------------------
+
+
+def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, title=None,
+                     fmt=".3f") -> Figure:
+    """Zhang eq. 19, ``Delta W = Delta y_hat f^T``, with each row folded back into S2's shape.
+
+    ``dW_maps`` (10, 12, 4, 4) is ``Delta W`` (10, 192) with row ``i`` folded by F^{-1}
+    (Zhang eq. 11) into the twelve 4x4 maps it multiplies: ``dW_maps[i, q]`` holds the
+    gradients of the weights that connect map ``q`` of S2 to output ``i``. ``dy_hat`` (10,) is
+    Zhang's ``Delta y_hat`` (eq. 18), drawn as bars; ``x`` (28, 28) and ``label`` show the digit.
+
+    With ``output_class=None`` the right part is a 10 x 12 grid (rows: output classes 0..9,
+    columns: maps q=1..12) on one colour scale centred on zero; with ``output_class=i`` it shows
+    the twelve maps of row ``i`` only, larger and with their values written in (format ``fmt``).
+    Returns the figure.
+    """
+    maps = as_float_array(dW_maps, "dW_maps", allow_int=True)
+    check_ndim(maps, "dW_maps", 4, "(n_classes, n_maps, h, w), e.g. (10, 12, 4, 4)")
+    n_classes, n_maps = maps.shape[:2]
+    if min(maps.shape) == 0:
+        raise ValueError(f"dW_maps must be non-empty, got shape {maps.shape}")
+    delta = as_float_array(dy_hat, "dy_hat", allow_int=True)
+    if delta.shape != (n_classes,):
+        raise ValueError(f"dy_hat must have shape ({n_classes},) to match dW_maps, got {delta.shape}")
+    if output_class is not None:
+        if isinstance(output_class, bool) or not isinstance(output_class, (int, np.integer)) \
+                or not 0 <= int(output_class) < n_classes:
+            raise ValueError(f"output_class must be None or an int in 0..{n_classes - 1}, got {output_class!r}")
+        output_class = int(output_class)
+
+    single = output_class is not None
+    fig = new_figure(12.5, 6.4 if not single else 6.0)
+    left, right = fig.subfigures(1, 2, width_ratios=[1.0, 3.6] if not single else [1.0, 3.0])
+    if x is not None:
+        top, bottom = left.subfigures(2, 1, height_ratios=[1.0, 1.0])
+        show_digit(x, label=label, ax=top.add_subplot(), colorbar=False)
+    else:
+        bottom = left
+    marks = [int(m) for m in (label, output_class) if m is not None]
+    ax = bottom.add_subplot()
+    show_vector(delta, title=r"$\Delta\hat{y}$ (Zhang eq. 18)", xlabel="output class i",
+                ylabel=r"$\Delta\hat{y}(i)$", highlight=marks or None, ax=ax)
+    if label is not None:
+        ax.get_xticklabels()[int(label)].set_fontweight("bold")
+
+    if single:
+        row = maps[output_class]
+        ncols = 4 if n_maps == 12 else _default_ncols(n_maps)
+        nrows = math.ceil(n_maps / ncols)
+        norm = _norm_for([row], True)
+        _image_grid(right, list(row), nrows, ncols, cmap=SIGNED_CMAP, norm=norm,
+                    panel_titles=[f"q={q + 1}" for q in range(n_maps)],
+                    cbar_label=r"$\Delta W(i, j)$", annotate=True, fmt=fmt,
+                    title=f"row i={output_class} of " + r"$\Delta W$ folded by $F^{-1}$: "
+                          + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}"
+                          + f" times the {n_maps} maps of S2")
+    else:
+        norm = _norm_for([maps], True)
+        flat = list(maps.reshape(n_classes * n_maps, *maps.shape[2:]))
+        _image_grid(right, flat, n_classes, n_maps, cmap=SIGNED_CMAP, norm=norm,
+                    row_labels=[f"i={i}" for i in range(n_classes)],
+                    col_labels=[f"q={q + 1}" for q in range(n_maps)],
+                    cbar_label=r"$\Delta W(i, j)$",
+                    title=r"$\Delta W$: row i (output class) folded by $F^{-1}$ into the " + f"{n_maps} maps of S2 it multiplies")
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
