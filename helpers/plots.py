@@ -828,3 +828,154 @@ def show_error_upsampling(dS, dC, x=None, label=None, *, mode: str = "avg", shar
 
 
 __all__ += ["flatten_index_maps", "show_scan_order", "show_pool_routing", "show_error_upsampling"]
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 01 (convolution and notation) and notebook 02 (forward pass)
+# --------------------------------------------------------------------------------------------
+
+_OPERATIONS = ("cross-correlation", "convolution")
+
+
+def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
+                      title=None) -> Figure:
+    """Input ``x`` (H, W), kernel ``k`` (kh, kw), the kernel as it is slid, feature map ``out``.
+
+    ``operation`` is ``"cross-correlation"`` (seed 002, seed 004's worked examples: the window of
+    ``x`` is multiplied entry by entry with ``k``) or ``"convolution"`` (Zhang eq. 5: the window is
+    multiplied with ``rot180(k)``). The two kernel panels share one signed colour scale and show
+    their values; ``out`` is drawn on a diverging scale centred on zero. Returns the figure.
+    """
+    img = as_float_array(x, "x", allow_int=True)
+    check_ndim(img, "x", 2, "(H, W)")
+    ker = as_float_array(k, "k", allow_int=True)
+    check_ndim(ker, "k", 2, "(kh, kw)")
+    res = as_float_array(out, "out", allow_int=True)
+    check_ndim(res, "out", 2, "(Ho, Wo)")
+    if operation not in _OPERATIONS:
+        raise ValueError(f"operation must be one of {_OPERATIONS}, got {operation!r}")
+    slid = ker if operation == "cross-correlation" else ker[::-1, ::-1]
+    fig = new_figure(13.0, 3.6)
+    axes = fig.subplots(1, 4, width_ratios=[1.3, 0.9, 0.9, 1.3])
+    show_digit(img, label=label, ax=axes[0], colorbar=True)
+    knorm = signed_norm(ker)
+    kernel_titles = ("kernel k as typed", "slid over x: " + ("k" if slid is ker else "rot180(k)"))
+    for ax, m, name in zip(axes[1:3], (ker, slid), kernel_titles):
+        image = ax.imshow(m, cmap=SIGNED_CMAP, norm=knorm, interpolation="nearest")
+        _annotate(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=8 if m.shape[0] <= 3 else 6.5)
+        ax.set_xticks(range(m.shape[1]))
+        ax.set_yticks(range(m.shape[0]))
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("column b (0-based)", fontsize=8)
+        ax.set_ylabel("row a (0-based)", fontsize=8)
+        ax.set_title(name, fontsize=10)
+    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.8)
+    cbar.set_label("weight")
+    onorm = signed_norm(res)
+    image = axes[3].imshow(res, cmap=SIGNED_CMAP, norm=onorm, interpolation="nearest")
+    axes[3].set_xticks([])
+    axes[3].set_yticks([])
+    axes[3].set_title(f"{operation}: {res.shape[0]}x{res.shape[1]} map", fontsize=10)
+    cbar = fig.colorbar(image, ax=axes[3], shrink=0.85)
+    cbar.set_label("response (0 = white)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_kernel_placement(placements, n: int, *, out_index=None, title=None) -> Figure:
+    """Which input pixel each kernel entry multiplies, for one output entry, one panel per rule.
+
+    ``placements`` maps a panel title to an integer array (f, f, 2): ``placements[t][a, b]`` is
+    the (row, col) of the input pixel multiplied by kernel entry ``k[a, b]`` (0-based). The
+    first ``n`` x ``n`` input pixels are drawn as a grid; pixels that a tap lands on are shaded
+    and labelled ``ab``; the window's centre (Zhang's ``u = v = 0``) is circled.
+    ``out_index`` (0-based (i, j)) only goes into the titles. Returns the figure.
+    """
+    if not isinstance(placements, Mapping) or not placements:
+        raise TypeError("placements must be a non-empty dict: title -> (f, f, 2) int array")
+    from matplotlib.patches import Circle, Rectangle
+
+    n = int(n)
+    fig = new_figure(4.6 * len(placements) + 0.4, 4.9)
+    axes = fig.subplots(1, len(placements), squeeze=False)[0]
+    for ax, (name, place) in zip(axes, placements.items()):
+        place = np.asarray(place)
+        if place.ndim != 3 or place.shape[2] != 2 or place.shape[0] != place.shape[1]:
+            raise ValueError(f"placements[{name!r}] must have shape (f, f, 2), got {place.shape}")
+        if place.min() < 0 or place.max() >= n:
+            raise ValueError(f"placements[{name!r}] points outside the {n}x{n} grid drawn")
+        f = place.shape[0]
+        shade = np.zeros((n, n))
+        for a in range(f):
+            for b in range(f):
+                r, c = place[a, b]
+                shade[r, c] = 1.0
+                ax.text(c, r, f"{a}{b}", ha="center", va="center", fontsize=7,
+                        color="white" if (a, b) == (0, 0) else "black",
+                        fontweight="bold" if (a, b) == (0, 0) else "normal")
+        ax.imshow(shade, cmap="Blues", vmin=-0.4, vmax=1.6, interpolation="nearest")
+        tap00 = place[0, 0]
+        ax.add_patch(Rectangle((tap00[1] - 0.5, tap00[0] - 0.5), 1, 1,
+                                                  fill=True, color="C3", alpha=0.85))
+        ax.text(tap00[1], tap00[0], "00", ha="center", va="center", fontsize=7,
+                color="white", fontweight="bold")
+        centre = place[f // 2, f // 2]
+        ax.add_patch(Circle((centre[1], centre[0]), 0.45, fill=False,
+                                               edgecolor="black", linewidth=1.2))
+        ax.set_xticks(range(n))
+        ax.set_yticks(range(n))
+        ax.tick_params(labelsize=7)
+        ax.set_xticks(np.arange(-0.5, n, 1.0), minor=True)
+        ax.set_yticks(np.arange(-0.5, n, 1.0), minor=True)
+        ax.grid(which="minor", color="0.75", linewidth=0.5)
+        ax.tick_params(which="minor", length=0)
+        ax.set_xlabel("input column (0-based)", fontsize=8)
+        ax.set_ylabel("input row (0-based)", fontsize=8)
+        ax.set_title(name, fontsize=10)
+    if title is None:
+        where = "" if out_index is None else f" ({int(out_index[0])}, {int(out_index[1])}) (0-based)"
+        title = (f"input pixels read by output{where}; label ab = kernel entry k[a, b], "
+                 "red = k[0, 0],\ncircle = the window's centre (Zhang's u = v = 0)")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def show_init_histograms(params, bounds, *, titles=None, bins=40) -> Figure:
+    """Histograms of initial weights against the bounds of their uniform distribution.
+
+    ``params`` maps a name to an array (e.g. ``k1``, ``k2``, ``W`` of the seed network);
+    ``bounds`` maps the same names to ``a`` for ``U(-a, a)`` (Zhang eqs. 1-3). Each panel shows
+    the density histogram, dashed lines at ``+-a`` and the flat density ``1 / (2a)`` that the
+    histogram should follow. ``titles`` optionally maps names to panel titles.
+    """
+    if not isinstance(bounds, Mapping) or not bounds:
+        raise TypeError("bounds must be a non-empty dict: name -> bound a of U(-a, a)")
+    names = list(bounds)
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise KeyError(f"params is missing {missing}")
+    fig = new_figure(4.0 * len(names), 3.2)
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names):
+        values = as_float_array(params[name], f"params[{name!r}]").ravel()
+        a = float(bounds[name])
+        if a <= 0:
+            raise ValueError(f"bounds[{name!r}] must be > 0, got {a}")
+        # bin edges fall on -a and +a, with two empty-if-correct bins outside on each side
+        n_bins = int(np.clip(values.size // 40, 10, int(bins)))
+        width = 2.0 * a / n_bins
+        edges = -a + width * np.arange(-2, n_bins + 3)
+        ax.hist(values, bins=edges, density=True, color="C0", alpha=0.8,
+                label=f"{values.size} values, {n_bins} bins")
+        ax.axhline(1.0 / (2.0 * a), color="black", linestyle=":", linewidth=1.2,
+                   label="U(-a, a) density")
+        for edge in (-a, a):
+            ax.axvline(edge, color="C3", linestyle="--", linewidth=1.2)
+        ax.set_xlabel("initial value")
+        ax.set_ylabel("density")
+        label = titles.get(name, name) if isinstance(titles, Mapping) else name
+        ax.set_title(f"{label}: a = {a:.4f}", fontsize=10)
+        ax.set_ylim(0, 1.45 * ax.get_ylim()[1])
+        ax.legend(fontsize=7, loc="upper center")
+    return fig

@@ -368,3 +368,217 @@ def check_pool_backward(fn) -> bool:
                              fn(d.copy(), c.copy(), size, stride, mode)),
                       _nb04_expected(d, c, size, stride, mode)))
     return run_cases("check_pool_backward: any window and stride, overlapping windows add up", cases)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 01: convolution, cross-correlation and the seeds' indices
+# --------------------------------------------------------------------------------------------
+
+
+def check_convolve2d(student_fn) -> bool:
+    """Exercise 01.1: ``student_fn(x, k)`` is the valid TRUE convolution (Zhang eq. 5, with the
+    +2 offset made explicit), shape ``(H - kh + 1, W - kw + 1)``.
+
+    Compared with :func:`helpers.convolution.convolve2d` (sliding windows with ``rot180(k)``).
+    """
+    from helpers.convolution import convolve2d
+
+    rng = np.random.default_rng(101)
+    cases = []
+    for name, xs, ks in [("28x28 input, 5x5 kernel (layer C1)", (28, 28), (5, 5)),
+                         ("7x9 input, 3x3 kernel (not square)", (7, 9), (3, 3)),
+                         ("6x6 input, 2x3 kernel (even, not square)", (6, 6), (2, 3)),
+                         ("4x4 input, 1x1 kernel", (4, 4), (1, 1)),
+                         ("5x5 input, 5x5 kernel (one output)", (5, 5), (5, 5))]:
+        x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+        cases.append((name, lambda x=x, k=k: student_fn(x.copy(), k.copy()), convolve2d(x, k)))
+    return run_cases("check_convolve2d: valid true convolution", cases)
+
+
+def check_output_size(student_fn) -> bool:
+    """Exercise 01.2: ``student_fn(n, f, p, s)`` is the output length of a convolution with an
+    n-long input, an f-long kernel, padding p and stride s (seed 004, slide 2.1).
+
+    The expected length is measured by running :func:`helpers.convolution.correlate2d` on an
+    input of that size, not computed from the formula.
+    """
+    from helpers.convolution import correlate2d
+
+    cases = []
+    for n, f, p, s in [(28, 5, 0, 1), (12, 5, 0, 1), (2, 2, 1, 1), (8, 5, 4, 1), (7, 3, 1, 2),
+                       (6, 3, 0, 2), (32, 3, 1, 1), (5, 5, 0, 3), (10, 4, 2, 3)]:
+        measured = correlate2d(np.zeros((n, n)), np.ones((f, f)), stride=s, padding=p).shape[0]
+        cases.append((f"n={n}, f={f}, p={p}, s={s}", lambda n=n, f=f, p=p, s=s: student_fn(n, f, p, s),
+                      int(measured)))
+    return run_cases("check_output_size: floor((n + 2p - f) / s) + 1", cases)
+
+
+def _conv_layer_grads(a, w, delta):
+    """Gradients of J = sum(delta * correlate(a, w)) for one map: (dJ/da, dJ/dw)."""
+    from helpers.convolution import conv_backward, conv_forward
+
+    _, cache = conv_forward(a[None, None], w[None, None], np.zeros(1))
+    dx, dk, _ = conv_backward(delta[None, None], cache)
+    return dx[0, 0], dk[0, 0]
+
+
+def _conv_grad_cases(rng):
+    out = []
+    for name, a_shape, w_shape in [("seed 004's example: 3x3 input, 2x2 kernel", (3, 3), (2, 2)),
+                                   ("28x28 input, 5x5 kernel", (28, 28), (5, 5)),
+                                   ("5x6 input, 2x3 kernel (not square)", (5, 6), (2, 3)),
+                                   ("3x3 input, 3x3 kernel (1x1 error)", (3, 3), (3, 3))]:
+        a, w = rng.standard_normal(a_shape), rng.standard_normal(w_shape)
+        delta = rng.standard_normal((a_shape[0] - w_shape[0] + 1, a_shape[1] - w_shape[1] + 1))
+        out.append((name, a, w, delta))
+    return out
+
+
+def check_conv_input_gradient(student_fn) -> bool:
+    """Exercise 01.3: ``student_fn(delta, w)`` returns dJ/da for ``z = a (cross-correlated
+    with) w`` (valid), given ``delta = dJ/dz``: the zero-padded delta correlated with
+    ``rot180(w)`` (seed 004, slide 2.2.1). Shape of ``a``: ``delta.shape + w.shape - 1``.
+
+    Compared with :func:`helpers.convolution.conv_backward`.
+    """
+    cases = []
+    for name, a, w, delta in _conv_grad_cases(np.random.default_rng(102)):
+        da, _ = _conv_layer_grads(a, w, delta)
+        cases.append((name, lambda w=w, d=delta: student_fn(d.copy(), w.copy()), da))
+    return run_cases("check_conv_input_gradient: dJ/da = pad(delta) correlated with rot180(w)", cases)
+
+
+def check_conv_kernel_gradient(student_fn) -> bool:
+    """Exercise 01.4: ``student_fn(a, delta)`` returns dJ/dw for ``z = a (cross-correlated
+    with) w`` (valid), given ``delta = dJ/dz``: ``a`` correlated with ``delta`` (seed 004,
+    slide 2.3). Compared with :func:`helpers.convolution.conv_backward`.
+    """
+    cases = []
+    for name, a, w, delta in _conv_grad_cases(np.random.default_rng(103)):
+        _, dw = _conv_layer_grads(a, w, delta)
+        cases.append((name, lambda a=a, d=delta: student_fn(a.copy(), d.copy()), dw))
+    return run_cases("check_conv_kernel_gradient: dJ/dw = a correlated with delta", cases)
+
+
+def check_zhang_index(student_fn) -> bool:
+    """Exercise 01.5: ``student_fn(i, j, u, v)`` returns the 0-based ``(row, col)`` of the
+    input pixel that Zhang's eq. 5 multiplies with ``k(u, v)`` for the 1-based output
+    ``C(i, j)`` of a valid 5x5 convolution of a 28x28 image (u, v in -2..2).
+
+    The expected pixel is found by experiment: a 28x28 image whose pixel (r, c) holds the
+    number 28 r + c is convolved (:func:`helpers.convolution.convolve2d`) with a kernel that is
+    1 at ``k(u, v)`` and 0 elsewhere; the output at (i, j) is the code of the pixel read.
+    """
+    from helpers.convolution import convolve2d
+
+    coded = np.arange(28 * 28, dtype=np.float64).reshape(28, 28)
+    cases = []
+    for i, j, u, v in [(1, 1, 0, 0), (1, 1, 2, 2), (1, 1, -2, -2), (24, 24, -2, -2),
+                       (24, 24, 2, 2), (10, 3, 1, -1), (5, 17, -2, 1)]:
+        probe = np.zeros((5, 5))
+        probe[u + 2, v + 2] = 1.0
+        code = int(round(convolve2d(coded, probe)[i - 1, j - 1]))
+        cases.append((f"C({i}, {j}), k({u}, {v})", lambda i=i, j=j, u=u, v=v: tuple(student_fn(i, j, u, v)),
+                      tuple(divmod(code, 28))))
+    return run_cases("check_zhang_index: Zhang's (i, j, u, v) -> numpy (row, col)", cases)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 02: the forward pass of the seed network
+# --------------------------------------------------------------------------------------------
+
+
+def _seed_forward_cache(index: int = 1500):
+    """Forward cache of MNIST-5k image ``index`` through the seed network with init seed 0."""
+    from helpers.data import load_mnist_5k
+    from helpers.network import forward, init_params
+
+    images, _ = load_mnist_5k()
+    params = init_params(seed=0)
+    return params, forward(params, images[index] / 255.0)
+
+
+def check_flatten_F(student_fn) -> bool:
+    """Exercise 02.1a: ``student_fn(S2)`` maps twelve 4x4 maps ``(12, 4, 4)`` to ``f (192,)``:
+    each map scanned column by column, maps in order q = 1..12 (Zhang eq. 10).
+
+    Cases: a map of consecutive numbers (readable), a random one, and the S2 of a real digit
+    compared with the ``f`` that :func:`helpers.network.forward` produced.
+    """
+    from helpers.network import _flatten_F
+
+    rng = np.random.default_rng(104)
+    counting = np.arange(192, dtype=np.float64).reshape(12, 4, 4)
+    random_maps = rng.standard_normal((12, 4, 4))
+    _, cache = _seed_forward_cache()
+    cases = [("S2 = 0..191 in row-major order", lambda: student_fn(counting.copy()),
+              _flatten_F(counting[None])[0]),
+             ("random S2", lambda: student_fn(random_maps.copy()), _flatten_F(random_maps[None])[0]),
+             ("S2 of digit 1500 vs forward()['f']", lambda: student_fn(cache["S2"].copy()), cache["f"])]
+    return run_cases("check_flatten_F: column scan, maps concatenated (Zhang eq. 10)", cases)
+
+
+def check_unflatten_F(student_fn) -> bool:
+    """Exercise 02.1b: ``student_fn(f)`` is F^{-1} (Zhang eq. 11): ``f (192,)`` back to
+    ``(12, 4, 4)``. Checked against the S2 of a real digit and on a counting vector."""
+    from helpers.network import _unflatten_F
+
+    counting = np.arange(192, dtype=np.float64)
+    _, cache = _seed_forward_cache()
+    cases = [("f = 0..191", lambda: student_fn(counting.copy()), _unflatten_F(counting[None])[0]),
+             ("f of digit 1500 vs forward()['S2']", lambda: student_fn(cache["f"].copy()), cache["S2"])]
+    return run_cases("check_unflatten_F: F^{-1}, the inverse column scan (Zhang eq. 11)", cases)
+
+
+def check_avgpool_zhang(student_fn) -> bool:
+    """Exercise 02.2: ``student_fn(C)`` is 2x2 average pooling with stride 2 (Zhang eqs. 6 and
+    9) of maps ``(K, 2H, 2W)`` -> ``(K, H, W)``. Compared with
+    :func:`helpers.pooling.avgpool_forward` and with the S1, S2 of a real forward pass."""
+    from helpers.pooling import avgpool_forward
+
+    rng = np.random.default_rng(105)
+    _, cache = _seed_forward_cache()
+    odd = rng.standard_normal((3, 6, 4))
+    tiny = rng.standard_normal((1, 2, 2))
+    cases = [("C1 of digit 1500 -> S1 (6, 12, 12)", lambda: student_fn(cache["C1"].copy()), cache["S1"]),
+             ("C2 of digit 1500 -> S2 (12, 4, 4)", lambda: student_fn(cache["C2"].copy()), cache["S2"]),
+             ("(3, 6, 4) maps, not square", lambda: student_fn(odd.copy()), avgpool_forward(odd)[0]),
+             ("(1, 2, 2): one window", lambda: student_fn(tiny.copy()), avgpool_forward(tiny)[0])]
+    return run_cases("check_avgpool_zhang: S(i, j) = 1/4 sum of a 2x2 window (Zhang eq. 6)", cases)
+
+
+def check_c2_forward(student_fn) -> bool:
+    """Exercise 02.3: ``student_fn(S1, k2, b2)`` is layer C2 (Zhang eqs. 7-8): for each output
+    map q, the sigmoid of ``b2[q]`` plus the sum over input maps p of the valid TRUE
+    convolution of ``S1[p]`` with ``k2[p, q]``. Shapes ``(P, H, W), (P, Q, 5, 5), (Q,)`` ->
+    ``(Q, H - 4, W - 4)``. Compared with :func:`helpers.network.forward` and
+    :func:`helpers.convolution.conv_forward`."""
+    from helpers.activations import sigmoid
+    from helpers.convolution import conv_forward
+
+    params, cache = _seed_forward_cache()
+    rng = np.random.default_rng(106)
+    S1_small = rng.random((3, 9, 10))
+    k2_small = rng.standard_normal((3, 4, 5, 5)) * 0.3
+    b2_small = rng.standard_normal(4) * 0.1
+    expected_small = sigmoid(conv_forward(S1_small[None], k2_small, b2_small, convention="convolution")[0][0])
+    cases = [("seed network, digit 1500: C2 (12, 8, 8)",
+              lambda: student_fn(cache["S1"].copy(), params["k2"].copy(), params["b2"].copy()), cache["C2"]),
+             ("3 input maps 9x10, 4 output maps, nonzero biases",
+              lambda: student_fn(S1_small.copy(), k2_small.copy(), b2_small.copy()), expected_small)]
+    return run_cases("check_c2_forward: C2 = sigmoid(sum_p S1_p * k2_pq + b2_q) (Zhang eq. 8)", cases)
+
+
+def check_conv_layer_params(student_fn) -> bool:
+    """Exercise 02.4: ``student_fn(c_in, c_out, f)`` is the number of trainable numbers of a
+    convolution layer with ``c_in`` input maps, ``c_out`` output maps, f x f kernels and one
+    bias per output map. Expected values are the sizes of arrays built with those shapes
+    (Zhang's layers C1, C2 and those of seed 003)."""
+    cases = []
+    for name, c_in, c_out, f in [("Zhang C1", 1, 6, 5), ("Zhang C2", 6, 12, 5),
+                                 ("seed 003 first layer", 1, 4, 5), ("seed 003 second layer", 4, 6, 5),
+                                 ("a small layer", 3, 8, 3)]:
+        expected = np.zeros((c_in, c_out, f, f)).size + np.zeros(c_out).size
+        cases.append((f"{name}: {c_in} -> {c_out} maps, {f}x{f}",
+                      lambda c_in=c_in, c_out=c_out, f=f: student_fn(c_in, c_out, f), int(expected)))
+    return run_cases("check_conv_layer_params: kernels plus one bias per output map", cases)

@@ -338,3 +338,66 @@ def set_kernel(editor: KernelEditor, k) -> None:
     if not isinstance(editor, KernelEditor):
         raise TypeError(f"editor must be made by kernel_editor(), got {type(editor).__name__}")
     editor.set(k)
+
+
+# --------------------------------------------------------------------------------------------
+# A kernel control with a size switch (notebook 01)
+# --------------------------------------------------------------------------------------------
+
+
+class MultiSizeKernelEditor(widgets.VBox):
+    """Size buttons (e.g. 3x3 / 5x5) above one :class:`KernelEditor` per size.
+
+    Only the editor of the chosen size is shown; ``value`` is always that editor's kernel, so
+    the control can drive :func:`interactive_figure` like any other (``render(kernel=...)``
+    receives a (3, 3) or a (5, 5) array). Attributes: ``size_buttons`` and ``editors``
+    (dict size -> KernelEditor).
+    """
+
+    value = traitlets.Any()
+
+    def __init__(self, sizes=(3, 5), presets=None, preset=None, size=None,
+                 description: str = "kernel"):
+        sizes = tuple(sizes)
+        if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
+                            for s in sizes) or len(set(sizes)) != len(sizes):
+            raise ValueError(f"sizes must be distinct positive integers, got {sizes!r}")
+        presets = {} if presets is None else dict(presets)
+        unknown = set(presets) - set(sizes)
+        if unknown:
+            raise ValueError(f"presets has sizes {sorted(unknown)} that are not in sizes {sizes}")
+        preset = {} if preset is None else dict(preset)
+        self.editors = {}
+        for s in sizes:
+            self.editors[s] = kernel_editor(s, preset.get(s), presets=presets.get(s),
+                                            description=description)
+        size = sizes[0] if size is None else size
+        if size not in sizes:
+            raise ValueError(f"size must be one of {sizes}, got {size!r}")
+        self.size_buttons = widgets.ToggleButtons(
+            options=[(f"{s}x{s}", s) for s in sizes], value=size, description="size")
+        super().__init__([self.size_buttons] + list(self.editors.values()))
+        for s, editor in self.editors.items():
+            editor.observe(lambda change, s=s: self._on_edit(s, change), names="value")
+        self.size_buttons.observe(lambda change: self._show(change["new"]), names="value")
+        self._show(size)
+
+    def _show(self, size) -> None:
+        for s, editor in self.editors.items():
+            editor.layout.display = None if s == size else "none"
+        self.value = self.editors[size].value
+
+    def _on_edit(self, size, change) -> None:
+        if size == self.size_buttons.value:
+            self.value = change["new"]
+
+
+def multi_size_kernel_editor(sizes=(3, 5), presets=None, preset=None, size=None,
+                             description: str = "kernel") -> MultiSizeKernelEditor:
+    """Return a :class:`MultiSizeKernelEditor`.
+
+    ``presets`` maps a size to a dict name -> array (default :func:`kernel_presets` of that
+    size); ``preset`` maps a size to the starting preset name; ``size`` is the size shown first.
+    """
+    return MultiSizeKernelEditor(sizes, presets=presets, preset=preset, size=size,
+                                 description=description)
