@@ -582,3 +582,32 @@ def check_conv_layer_params(student_fn) -> bool:
         cases.append((f"{name}: {c_in} -> {c_out} maps, {f}x{f}",
                       lambda c_in=c_in, c_out=c_out, f=f: student_fn(c_in, c_out, f), int(expected)))
     return run_cases("check_conv_layer_params: kernels plus one bias per output map", cases)
+
+
+def check_dense_head_backward(fn) -> bool:
+    """Exercise 03.5: ``fn(W1, b1, W2, b2, a0, y) -> (dW1, db1, dW2, db2)`` for seed 003's head.
+
+    Forward: ``a1 = sigmoid(W1 a0 + b1)``, ``s = softmax(W2 a1 + b2)``, loss
+    ``L = -sum_i y_i log s_i``. Shapes: ``W1`` (H, D), ``b1`` (H,), ``W2`` (K, H), ``b2`` (K,),
+    ``a0`` (D,), ``y`` (K,) one-hot; seed 003 has D = 96, H = 50, K = 10. Expected gradients
+    (same shapes as the parameters) come from central finite differences of L.
+    """
+    rng = np.random.default_rng(305)
+    names = ("dW1", "db1", "dW2", "db2")
+    cases = []
+    for label, (d, h, k) in [("seed 003's sizes 96 -> 50 -> 10", (96, 50, 10)), ("a 4 -> 3 -> 2 head", (4, 3, 2))]:
+        W1 = rng.uniform(-1, 1, (h, d)) * np.sqrt(6.0 / (d + h))
+        b1 = rng.normal(0.0, 0.1, h)
+        W2 = rng.uniform(-1, 1, (k, h)) * np.sqrt(6.0 / (h + k))
+        b2 = rng.normal(0.0, 0.1, k)
+        a0 = rng.random(d)
+        y = np.zeros(k)
+        y[rng.integers(k)] = 1.0
+
+        def loss():
+            z2 = W2 @ _sigmoid64(W1 @ a0 + b1) + b2
+            return float(-np.sum(y * _log_softmax64(z2)))
+
+        expected = [_fd_gradient(loss, arr) for arr in (W1, b1, W2, b2)]
+        cases += _gradient_cases(fn, label, (W1, b1, W2, b2, a0, y), expected, names)
+    return run_cases("check_dense_head_backward: seed 003's hidden layer and softmax output", cases, atol=1e-7)

@@ -100,3 +100,22 @@ def test_show_fc_gradient_errors_name_the_argument():
         plots.show_fc_gradient(np.zeros((10, 192)), np.zeros(10))
     with pytest.raises(ValueError, match="output_class"):
         plots.show_fc_gradient(maps, np.zeros(10), output_class=10)
+
+
+def dense_head_backward(W1, b1, W2, b2, a0, y):
+    a1 = 1.0 / (1.0 + np.exp(-(W1 @ a0 + b1)))
+    delta = softmax_ce_delta(W2 @ a1 + b2, y)  # seed 003: s - y
+    delta1 = (W2.T @ delta) * a1 * (1 - a1)  # W_2^T delta times f'
+    return np.outer(delta1, a0), delta1, np.outer(delta, a1), delta
+
+
+def test_dense_head_check_accepts_bp_and_rejects_a_missing_derivative(capsys):
+    assert selfcheck.check_dense_head_backward(dense_head_backward) is True
+
+    def no_sigma_prime(W1, b1, W2, b2, a0, y):
+        dW1, db1, dW2, db2 = dense_head_backward(W1, b1, W2, b2, a0, y)
+        a1 = 1.0 / (1.0 + np.exp(-(W1 @ a0 + b1)))
+        return dW1 / (a1 * (1 - a1))[:, None], db1 / (a1 * (1 - a1)), dW2, db2
+
+    assert selfcheck.check_dense_head_backward(no_sigma_prime) is False
+    assert "FAIL" in capsys.readouterr().out
