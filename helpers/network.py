@@ -159,18 +159,18 @@ def check_labels(y, n: int, batched: bool, dtype=np.float64) -> np.ndarray:
     labels (a scalar for one image, ``(N,)`` for a batch).
     """
     y = np.asarray(y)
-    if y.dtype.kind in "iu":
+    want = (n, N_CLASSES) if batched else (N_CLASSES,)
+    if y.dtype.kind in "iu" and y.shape != want:  # integer class labels (integer one-hot rows fall through)
         labels = y.reshape(-1) if batched else y.reshape(-1)[:1] if y.ndim == 0 else None
         if labels is None or (batched and y.ndim != 1) or labels.shape[0] != n:
-            want = f"({n},) integer labels or ({n}, 10) one-hot" if batched else "a scalar label or (10,) one-hot"
-            raise ValueError(f"y must be {want}, got shape {y.shape}")
+            accepted = f"({n},) integer labels or ({n}, 10) one-hot" if batched else "a scalar label or (10,) one-hot"
+            raise ValueError(f"y must be {accepted}, got shape {y.shape}")
         if labels.min() < 0 or labels.max() >= N_CLASSES:
-            raise ValueError(f"integer labels must be in 0..9, got range {labels.min()}..{labels.max()}")
+            raise ValueError(f"y: integer labels must be in 0..9, got range {labels.min()}..{labels.max()}")
         onehot = np.zeros((n, N_CLASSES), dtype=dtype)
         onehot[np.arange(n), labels] = 1
         return onehot
-    y = as_float_array(y, "y")
-    want = (n, N_CLASSES) if batched else (N_CLASSES,)
+    y = as_float_array(y, "y", allow_int=True)
     if y.shape != want:
         raise ValueError(f"y must have shape {want} (one-hot) to match x, got {y.shape}")
     return y.reshape(n, N_CLASSES).astype(dtype, copy=False)
