@@ -145,8 +145,9 @@ def _check_images(x, dtype) -> tuple[np.ndarray, bool]:
     else:
         raise ValueError(f"x must have shape (28, 28) or (N, 28, 28), got {x.shape}")
     if x.shape[1:] != (28, 28):
+        shape = x.shape if batched else x.shape[1:]  # report the shape the caller passed
         hint = " (a colour image? use one grey channel)" if x.shape[-1] in (3, 4) else ""
-        raise ValueError(f"x must have shape (28, 28) or (N, 28, 28), got {x.shape}{hint}")
+        raise ValueError(f"x must have shape (28, 28) or (N, 28, 28), got {shape}{hint}")
     if x.shape[0] == 0:
         raise ValueError("x is an empty batch (N = 0)")
     return x.astype(dtype, copy=False), batched
