@@ -81,15 +81,22 @@ def test_show_fc_gradient_all_classes_and_one_class():
     maps = fold_rows(grads["W"])
     fig = plots.show_fc_gradient(maps, errors["dy_hat"], cache["x"], 3)
     images = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
-    assert len(images) == 1 + 10 * 12  # the digit and the 10 x 12 grid
-    grid = [im for ax in images for im in ax.images if im.get_array().shape == (4, 4)]
-    vmin, vmax = grid[0].get_clim()
+    assert len(images) == 2  # the digit and one mosaic of the 10 x 12 maps
+    mosaic = images[1].images[0]
+    data = np.ma.getdata(mosaic.get_array())
+    assert data.shape == (10 * 5 - 1, 12 * 5 - 1)
+    assert np.array_equal(data[5 * 2:5 * 2 + 4, 5 * 7:5 * 7 + 4], maps[2, 7])  # class 2, map q=8
+    assert np.isnan(data[4]).all() and np.isnan(data[:, 4]).all()  # white gaps between maps
+    vmin, vmax = mosaic.get_clim()
     assert vmin == -vmax == -np.abs(maps).max()
+    assert [t.get_text() for t in images[1].get_yticklabels()] == [f"i={i}" for i in range(10)]
     fig = plots.show_fc_gradient(maps, errors["dy_hat"], output_class=3)
-    panels = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
-    assert len(panels) == 12
-    assert np.allclose(panels[4].images[0].get_array(), maps[3, 4])
-    assert len(panels[0].texts) == 16  # values written in
+    panel = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"][0]
+    data = np.ma.getdata(panel.images[0].get_array())
+    assert data.shape == (3 * 5 - 1, 4 * 5 - 1)  # 12 maps in 3 rows of 4
+    assert np.array_equal(data[5:9, 0:4], maps[3, 4])  # map q=5 of row 3
+    assert len(panel.texts) == 12 * 16 + 12  # every value plus the 12 map titles
+    assert panel.images[0].get_clim()[1] == np.abs(maps[3]).max()
 
 
 def test_show_fc_gradient_errors_name_the_argument():
