@@ -1008,3 +1008,126 @@ def show_init_histograms(params, bounds, *, titles=None, bins=40) -> Figure:
         ax.set_ylim(0, 1.45 * ax.get_ylim()[1])
         ax.legend(fontsize=7, loc="upper center")
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05: the gradient of a convolution kernel, term by term
+# --------------------------------------------------------------------------------------------
+
+
+def kernel_gradient_terms(input_map, error_map, convention: str = "convolution"):
+    """The pieces of a kernel gradient: ``(patches, products, dk)``.
+
+    For a valid convolution ``z = input * k`` (Zhang eqs. 5 and 8, ``convention="convolution"``)
+    kernel tap ``(a, b)`` (0-based, Zhang's ``u = a - c``, ``c = kh // 2``) multiplies the input
+    block ``patches[a, b] = input[kh-1-a : kh-1-a+Ho, kw-1-b : kw-1-b+Wo]`` at every output
+    position, so (Zhang eqs. 36 and 56, with the +c offset written out)::
+
+        dk[a, b] = sum_{i,j} error[i, j] * input[i + kh-1-a, j + kw-1-b]
+                 = sum_{i,j} products[a, b, i, j]
+
+    For cross-correlation (``convention="correlation"``) tap ``(a, b)`` reads
+    ``input[a : a+Ho, b : b+Wo]`` instead. Shapes: ``input_map (H, W)``, ``error_map (Ho, Wo)``
+    -> ``patches, products (kh, kw, Ho, Wo)`` and ``dk (kh, kw)`` with ``kh = H - Ho + 1``.
+    """
+    inp = as_float_array(input_map, "input_map", allow_int=True)
+    err = as_float_array(error_map, "error_map", allow_int=True)
+    check_ndim(inp, "input_map", 2, "(H, W)")
+    check_ndim(err, "error_map", 2, "(Ho, Wo)")
+    if convention not in ("convolution", "correlation"):
+        raise ValueError(f"convention must be 'convolution' or 'correlation', got {convention!r}")
+    kh, kw = inp.shape[0] - err.shape[0] + 1, inp.shape[1] - err.shape[1] + 1
+    if kh < 1 or kw < 1:
+        raise ValueError(f"error_map {err.shape} must not be larger than input_map {inp.shape}")
+    ho, wo = err.shape
+    patches = np.empty((kh, kw, ho, wo))
+    for a in range(kh):
+        for b in range(kw):
+            r, c = (kh - 1 - a, kw - 1 - b) if convention == "convolution" else (a, b)
+            patches[a, b] = inp[r:r + ho, c:c + wo]
+    products = patches * err
+    return patches, products, products.sum(axis=(2, 3))
+
+
+def show_kernel_gradient_terms(input_map, error_map, *, show="patches", convention="convolution",
+                               input_name="S1_p", error_name=r"\Delta C^2_{q,\sigma}",
+                               grad_name=r"\Delta k^2_{p,q}", input_cmap=None,
+                               input_label="activation", title=None, fmt=".2e") -> Figure:
+    """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58).
+
+    Left: the layer's input map ``input_map`` (H, W) with the block that kernel tap
+    ``(u, v) = (-c, -c)`` reads outlined, and the error before the sigmoid ``error_map``
+    (Ho, Wo). Middle: a kh x kw grid, one panel per kernel tap ``(u, v)`` (Zhang's centred
+    indices, -c..c): the input patch that tap touches (``show="patches"``) or that patch times
+    the error map (``show="products"``), titled with the sum of the product. Right: the kernel
+    gradient, whose entry ``(u, v)`` is that sum, with values written in (format ``fmt``).
+    Names are LaTeX without dollars; ``input_label`` labels the input's colourbar.
+    Returns the figure. See :func:`kernel_gradient_terms`.
+    """
+    from matplotlib.patches import Rectangle
+
+    if show not in ("patches", "products"):
+        raise ValueError(f"show must be 'patches' or 'products', got {show!r}")
+    patches, products, dk = kernel_gradient_terms(input_map, error_map, convention)
+    inp = np.asarray(input_map, dtype=float)
+    err = np.asarray(error_map, dtype=float)
+    kh, kw, ho, wo = patches.shape
+    ch, cw = kh // 2, kw // 2
+
+    fig = new_figure(14.0, 6.4)
+    left, middle, right = fig.subfigures(1, 3, width_ratios=[1.05, 2.3, 1.25])
+
+    ax_in, ax_err = left.subplots(2, 1)
+    cmap_in = input_cmap or ACTIVATION_CMAP
+    im = ax_in.imshow(inp, cmap=cmap_in, interpolation="nearest")
+    r0, c0 = (kh - 1, kw - 1) if convention == "convolution" else (0, 0)
+    ax_in.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), wo, ho, fill=False,
+                                                 edgecolor="crimson", linewidth=1.5))
+    ax_in.set_title(f"input ${input_name}$ ({inp.shape[0]}x{inp.shape[1]})\n"
+                    f"red box: read by tap ({-ch},{-cw})", fontsize=9)
+    ax_in.set_xlabel("column (0-based)", fontsize=8)
+    ax_in.set_ylabel("row (0-based)", fontsize=8)
+    ax_in.tick_params(labelsize=7)
+    cb = left.colorbar(im, ax=ax_in, shrink=0.85)
+    cb.set_label(input_label, fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    norm_err = _norm_for([err], True)
+    im = ax_err.imshow(err, cmap=SIGNED_CMAP, norm=norm_err, interpolation="nearest")
+    ax_err.set_title(f"error ${error_name}$ ({ho}x{wo})", fontsize=9)
+    ax_err.set_xlabel("column j (0-based)", fontsize=8)
+    ax_err.set_ylabel("row i (0-based)", fontsize=8)
+    ax_err.tick_params(labelsize=7)
+    cb = left.colorbar(im, ax=ax_err, shrink=0.85)
+    cb.set_label("error", fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+
+    grid = products if show == "products" else patches
+    signed = show == "products"
+    norm = _norm_for([grid], signed)
+    cmap = SIGNED_CMAP if signed else cmap_in
+    titles = [f"({a - ch},{b - cw}): {dk[a, b]:{fmt}}" for a in range(kh) for b in range(kw)]
+    _image_grid(middle, list(grid.reshape(kh * kw, ho, wo)), kh, kw, cmap=cmap, norm=norm,
+                panel_titles=titles,
+                cbar_label="patch x error" if signed else "input value")
+    for ax in middle.axes:
+        if ax.get_title():
+            ax.title.set_fontsize(7)
+    middle.suptitle("patch x error for each tap (u,v); panel title: (u,v): its sum" if signed
+                    else "input patch read by each tap (u,v); panel title: (u,v): sum of patch x error",
+                    fontsize=9)
+
+    ax_k = right.subplots()
+    norm_k = _norm_for([dk], True)
+    im = ax_k.imshow(dk, cmap=SIGNED_CMAP, norm=norm_k, interpolation="nearest")
+    _annotate(ax_k, dk, SIGNED_CMAP, norm_k, fmt, fontsize=6.5 if kw > 3 else 9)
+    ax_k.set_xticks(range(kw), [str(v - cw) for v in range(kw)])
+    ax_k.set_yticks(range(kh), [str(u - ch) for u in range(kh)])
+    ax_k.set_xlabel("v (Zhang's centred index)", fontsize=8)
+    ax_k.set_ylabel("u", fontsize=8)
+    ax_k.set_title(f"kernel gradient ${grad_name}(u,v)$", fontsize=9)
+    cb = right.colorbar(im, ax=ax_k, shrink=0.7, location="bottom")
+    cb.set_label("gradient", fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig

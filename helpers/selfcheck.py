@@ -611,3 +611,139 @@ def check_dense_head_backward(fn) -> bool:
         expected = [_fd_gradient(loss, arr) for arr in (W1, b1, W2, b2)]
         cases += _gradient_cases(fn, label, (W1, b1, W2, b2, a0, y), expected, names)
     return run_cases("check_dense_head_backward: seed 003's hidden layer and softmax output", cases, atol=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05: gradients of the convolution layers (Zhang eqs. 33-64)
+# --------------------------------------------------------------------------------------------
+
+
+def _nb05_case_arrays(rng, n_in, n_out, h, w, kh, kw):
+    S = rng.random((n_in, h, w))
+    k = rng.uniform(-0.3, 0.3, (n_in, n_out, kh, kw))
+    dz = rng.standard_normal((n_out, h - kh + 1, w - kw + 1))
+    return S, k, dz
+
+
+_NB05_SIZES = [("Zhang's C2: 6 maps 12x12 -> 12 maps 8x8", (6, 12, 12, 12, 5, 5)),
+               ("Zhang's C1: 1 map 28x28 -> 6 maps 24x24", (1, 6, 28, 28, 5, 5)),
+               ("seed 004's sizes: 3x3 input, 2x2 kernel", (1, 1, 3, 3, 2, 2)),
+               ("2 maps 7x9 -> 3 maps, 3x4 kernels (not square)", (2, 3, 7, 9, 3, 4))]
+_NB05_INPUT_SIZES = [_NB05_SIZES[0],
+                     ("3 maps 10x10 -> 2 maps 6x6, 5x5 kernels", (3, 2, 10, 10, 5, 5)),
+                     _NB05_SIZES[2], _NB05_SIZES[3]]
+
+
+def check_conv_kernel_grad(fn) -> bool:
+    """Exercise 05.1: ``fn(S, dC_sigma) -> dk``, Zhang eq. 40 for every pair (p, q).
+
+    The layer is ``C_sigma[q] = sum_p S[p] * k[p, q] + b[q]`` with ``*`` the valid TRUE
+    convolution (Zhang eq. 8). ``S`` (P, H, W) is the layer's input, ``dC_sigma`` (Q, Ho, Wo)
+    the error before the sigmoid; return ``dk`` (P, Q, H - Ho + 1, W - Wo + 1).
+
+    Expected values use only the forward convolution: the loss ``sum(dC_sigma * C_sigma)`` is
+    linear in ``k``, so ``dk[p, q, a, b]`` is that loss for the kernel that is 1 at
+    ``[p, q, a, b]`` and 0 elsewhere.
+    """
+    from helpers.convolution import convolve2d
+
+    rng = np.random.default_rng(501)
+    cases = []
+    for label, (n_in, n_out, h, w, kh, kw) in _NB05_SIZES:
+        S, _, dz = _nb05_case_arrays(rng, n_in, n_out, h, w, kh, kw)
+        expected = np.zeros((n_in, n_out, kh, kw))
+        for a in range(kh):
+            for b in range(kw):
+                probe = np.zeros((kh, kw))
+                probe[a, b] = 1.0
+                response = convolve2d(S, probe)  # (P, Ho, Wo): each input map read by tap (a, b)
+                expected[:, :, a, b] = np.einsum("pij,qij->pq", response, dz)
+        cases.append((label, lambda S=S, dz=dz: fn(S.copy(), dz.copy()), expected))
+    S, _, dz = _nb05_case_arrays(rng, 2, 3, 6, 6, 3, 3)
+    cases.append(("does not change its inputs", lambda: _leaves_inputs_alone(fn, (S, dz)), True))
+    return run_cases("check_conv_kernel_grad: dk[p, q] = rot180(S[p]) * dC_sigma[q] (Zhang eq. 40)",
+                     cases, atol=1e-10)
+
+
+def check_full_conv_input_grad(fn) -> bool:
+    """Exercise 05.2: ``fn(dC_sigma, k) -> dS``, Zhang eq. 51: the error on the layer's input.
+
+    Same layer as :func:`check_conv_kernel_grad`; ``dC_sigma`` (Q, Ho, Wo), ``k``
+    (P, Q, kh, kw); return ``dS`` (P, Ho + kh - 1, Wo + kw - 1), the sum over q of the FULL
+    convolution of ``dC_sigma[q]`` with ``rot180(k[p, q])``. Expected values: the loss
+    ``sum(dC_sigma * C_sigma)`` is linear in ``S``, so ``dS[p, m, n]`` is that loss for the input
+    that is 1 at ``[p, m, n]`` and 0 elsewhere (forward convolution only).
+    """
+    from helpers.convolution import convolve2d
+
+    rng = np.random.default_rng(502)
+    cases = []
+    for label, (n_in, n_out, h, w, kh, kw) in _NB05_INPUT_SIZES:
+        _, k, dz = _nb05_case_arrays(rng, n_in, n_out, h, w, kh, kw)
+        probes = np.eye(h * w).reshape(h * w, h, w)  # probe m*w + n is 1 at pixel (m, n)
+        expected = np.zeros((n_in, h, w))
+        for p in range(n_in):
+            for q in range(n_out):  # map p reaches output q through k[p, q] only
+                response = convolve2d(probes, k[p, q])  # (h*w, Ho, Wo)
+                expected[p] += np.einsum("mij,ij->m", response, dz[q]).reshape(h, w)
+        cases.append((label, lambda k=k, dz=dz: fn(dz.copy(), k.copy()), expected))
+    return run_cases("check_full_conv_input_grad: dS[p] = sum_q full(dC_sigma[q] * rot180(k[p, q])) "
+                     "(Zhang eq. 51)", cases, atol=1e-10)
+
+
+def check_bias_grad(fn) -> bool:
+    """Exercise 05.3: ``fn(dC, C) -> db``, Zhang eqs. 37 and 41-45.
+
+    ``C = sigmoid(C_sigma)`` (Q, H, W) is a layer's output and ``dC`` (Q, H, W) the error on it
+    (after the sigmoid, as Zhang's eq. 32 delivers it). Return ``db`` (Q,), the gradient of
+    ``L = sum(dC * C)`` with respect to the biases ``b[q]`` added inside the sigmoid. Expected
+    values: central finite differences of L in ``b``.
+    """
+    rng = np.random.default_rng(503)
+    cases = []
+    for label, shape, scale in [("Zhang's C2: 12 maps 8x8", (12, 8, 8), 1.0),
+                                ("Zhang's C1: 6 maps 24x24", (6, 24, 24), 1.0),
+                                ("saturated sigmoids (|C_sigma| up to 12)", (3, 4, 5), 12.0)]:
+        z = rng.uniform(-scale, scale, shape)
+        C = _sigmoid64(z)
+        dC = rng.standard_normal(shape)
+        b = np.zeros(shape[0])
+        expected = _fd_gradient(lambda: float(np.sum(dC * _sigmoid64(z + b[:, None, None]))), b, h=1e-5)
+        cases.append((label, lambda dC=dC, C=C: fn(dC.copy(), C.copy()), expected))
+    return run_cases("check_bias_grad: db[q] = sum_ij dC[q] C[q] (1 - C[q]) (Zhang eqs. 37, 45)",
+                     cases, atol=1e-8)
+
+
+def check_layer1_grads(fn) -> bool:
+    """Exercise 05.4: ``fn(x, C1, dS1) -> (dk1, db1)``, Zhang eqs. 52-64 in one function.
+
+    ``x`` (28, 28) is the image, ``C1`` (6, 24, 24) the output of layer C1
+    (``sigmoid(x * k1[p] + b1[p])``, valid true convolution) and ``dS1`` (6, 12, 12) the error on
+    the pooled maps S1 (2x2 average pooling). Return ``dk1`` (6, 5, 5) and ``db1`` (6,): upsample
+    (eq. 52), multiply by the sigmoid's derivative (eq. 57), then eqs. 59 and 64. Expected
+    values: central finite differences of ``L = sum(dS1 * S1)`` with respect to ``k1`` and
+    ``b1``, recomputing S1 from x with the forward convolution and pooling.
+    """
+    from helpers.convolution import convolve2d
+    from helpers.data import load_mnist_5k
+    from helpers.pooling import avgpool_forward
+
+    images, _ = load_mnist_5k()
+    rng = np.random.default_rng(504)
+    cases = []
+    for label, index, scale in [("MNIST-5k image 1500 (a 3)", 1500, 0.3),
+                                ("MNIST-5k image 0 with larger kernels", 0, 1.0)]:
+        x = images[index] / 255.0
+        k1 = rng.uniform(-scale, scale, (6, 5, 5))
+        b1 = rng.uniform(-0.5, 0.5, 6)
+        dS1 = rng.standard_normal((6, 12, 12))
+
+        def loss(k1=k1, b1=b1, x=x, dS1=dS1):
+            C1 = _sigmoid64(np.stack([convolve2d(x, k1[p]) for p in range(6)]) + b1[:, None, None])
+            return float(np.sum(dS1 * avgpool_forward(C1)[0]))
+
+        C1 = _sigmoid64(np.stack([convolve2d(x, k1[p]) for p in range(6)]) + b1[:, None, None])
+        expected = (_fd_gradient(loss, k1), _fd_gradient(loss, b1))
+        cases += _gradient_cases(fn, label, (x, C1, dS1), expected, ("dk1", "db1"))
+    return run_cases("check_layer1_grads: dS1 -> dC1 -> dC1_sigma -> dk1, db1 (Zhang eqs. 52-64)",
+                     cases, atol=1e-7)
