@@ -125,18 +125,19 @@ class InteractiveFigure(widgets.VBox):
         if previous is not None:
             plt.close(previous)  # frees pyplot-made figures; a no-op for plain Figure objects
         if get_ipython() is None:  # headless (tests, scripts): nothing to show
-            self.figure = self.render(**self.values())
-            return
-        figure = self.render(**self.values()) if raise_errors else None
-        with self.output:
-            self.output.clear_output(wait=True)
-            if not raise_errors:
-                figure = self.render(**self.values())
-            self.figure = figure
-            display(figure)
+            figure = self.render(**self.values())
+        else:
+            figure = self.render(**self.values()) if raise_errors else None
+            with self.output:
+                self.output.clear_output(wait=True)
+                if not raise_errors:
+                    figure = self.render(**self.values())
+                display(figure)
+        self.figure = figure
         if figure is not None:
             # A figure made with pyplot would otherwise be drawn a second time, outside the
-            # Output, by the inline backend at the end of the cell.
+            # Output, by the inline backend at the end of the cell. (The Figure object stays
+            # usable: closing only drops pyplot's reference to it.)
             plt.close(figure)
 
 

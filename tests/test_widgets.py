@@ -1,0 +1,220 @@
+"""Tests for helpers.widgets, headless: widgets build without a display, moving a control calls
+the plain render function again with the new values, the kernel editor round-trips arrays."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
+
+import ipywidgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots, widgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+class FakeRender:
+    """A render function that records every call and returns a small real figure."""
+
+    def __init__(self, use_pyplot=False):
+        self.calls = []
+        self.use_pyplot = use_pyplot
+
+    def __call__(self, **values):
+        self.calls.append(values)
+        if self.use_pyplot:
+            fig, ax = plt.subplots()
+            ax.plot([0, 1])
+            return fig
+        return plots.show_maps(np.full((1, 2, 2), float(len(self.calls))))
+
+
+# --- interactive_figure ----------------------------------------------------------------------
+
+
+def test_interactive_figure_draws_once_and_again_on_every_change():
+    render = FakeRender()
+    box = widgets.interactive_figure(render, digit=widgets.digit_slider(10),
+                                     layer=widgets.layer_dropdown())
+    assert isinstance(box, ipywidgets.VBox)
+    assert box.output in box.children
+    assert render.calls == [{"digit": 0, "layer": "C1"}]
+    box.controls["digit"].value = 4
+    box.controls["layer"].value = "S2"
+    assert render.calls[1:] == [{"digit": 4, "layer": "C1"}, {"digit": 4, "layer": "S2"}]
+    assert box.values() == {"digit": 4, "layer": "S2"}
+    # the figure kept is the one from the last call
+    assert box.figure.axes[0].images[0].get_array()[0, 0] == 3.0
+
+
+def test_setting_the_same_value_does_not_redraw():
+    render = FakeRender()
+    box = widgets.interactive_figure(render, digit=widgets.digit_slider(10, value=2))
+    box.controls["digit"].value = 2
+    assert len(render.calls) == 1
+
+
+def test_shorthand_controls_become_the_right_widgets():
+    render = FakeRender()
+    toggle = ipywidgets.ToggleButtons(options=["max", "average"], value="max")
+    box = widgets.interactive_figure(render, n=(1, 5), rate=(0.01, 1.0), mode=["a", "b"],
+                                     flip=True, pool=toggle)
+    kinds = {name: type(c) for name, c in box.controls.items()}
+    assert kinds == {"n": ipywidgets.IntSlider, "rate": ipywidgets.FloatSlider,
+                     "mode": ipywidgets.Dropdown, "flip": ipywidgets.Checkbox,
+                     "pool": ipywidgets.ToggleButtons}
+    assert box.controls["pool"] is toggle
+    assert render.calls[0] == {"n": 1, "rate": 0.01, "mode": "a", "flip": True, "pool": "max"}
+    assert box.controls["n"].max == 5 and box.controls["rate"].max == 1.0
+    toggle.value = "average"
+    assert render.calls[-1]["pool"] == "average"
+
+
+def test_controls_can_sit_left_of_the_figure():
+    box = widgets.interactive_figure(FakeRender(), controls_position="left", n=(0, 3))
+    (row,) = box.children
+    assert isinstance(row, ipywidgets.HBox) and box.output in row.children
+
+
+@pytest.mark.parametrize("spec", ["C1", (3, 1), [], ipywidgets.Button(description="no value")])
+def test_bad_controls_are_rejected(spec):
+    with pytest.raises((TypeError, ValueError), match="control 'x'|min must be"):
+        widgets.interactive_figure(FakeRender(), x=spec)
+
+
+def test_interactive_figure_argument_errors():
+    with pytest.raises(TypeError, match="render must be callable"):
+        widgets.interactive_figure(None, n=(0, 3))
+    with pytest.raises(ValueError, match="at least one control"):
+        widgets.interactive_figure(FakeRender())
+
+
+def test_an_error_in_render_surfaces_when_the_widget_is_built():
+    def broken(n):
+        raise ValueError("bad n")
+
+    with pytest.raises(ValueError, match="bad n"):
+        widgets.interactive_figure(broken, n=(0, 3))
+
+
+def test_old_pyplot_figures_are_closed():
+    render = FakeRender(use_pyplot=True)
+    box = widgets.interactive_figure(render, n=(0, 5))
+    for value in range(1, 6):
+        box.controls["n"].value = value
+    assert len(render.calls) == 6
+    assert plt.get_fignums() == []
+
+
+# --- ready-made controls ---------------------------------------------------------------------
+
+
+def test_digit_slider_covers_every_image():
+    slider = widgets.digit_slider(5000, value=7)
+    assert (slider.min, slider.max, slider.value) == (0, 4999, 7)
+    assert slider.continuous_update is False
+    with pytest.raises(ValueError, match="positive integer"):
+        widgets.digit_slider(0)
+    with pytest.raises(ValueError, match="0 .. 4"):
+        widgets.digit_slider(5, value=5)
+
+
+def test_layer_dropdown_defaults_to_the_seed_layers():
+    dropdown = widgets.layer_dropdown()
+    assert list(dropdown.options) == ["C1", "S1", "C2", "S2"] and dropdown.value == "C1"
+    assert widgets.layer_dropdown(["S1", "S2"], value="S2").value == "S2"
+    with pytest.raises(ValueError, match="one of"):
+        widgets.layer_dropdown(["S1"], value="C1")
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_kernel_presets(size):
+    presets = widgets.kernel_presets(size)
+    for name, k in presets.items():
+        assert k.shape == (size, size), name
+    assert presets["identity"].sum() == 1.0 and presets["identity"][size // 2, size // 2] == 1.0
+    assert presets["box blur"].sum() == pytest.approx(1.0)
+    assert presets["outline (Laplacian)"].sum() == pytest.approx(0.0)
+    assert presets["sharpen"].sum() == pytest.approx(1.0)
+    np.testing.assert_array_equal(presets["horizontal edge"], presets["vertical edge"].T)
+    # cross-correlating a dark-to-bright step (left to right) with "vertical edge" is positive
+    step = np.zeros((size, size + 1))
+    step[:, size // 2 + 1:] = 1.0
+    response = sum(presets["vertical edge"][u, v] * step[u, v + j]
+                   for u in range(size) for v in range(size) for j in range(2))
+    assert response > 0
+    with pytest.raises(ValueError, match="size must be 3 or 5"):
+        widgets.kernel_presets(4)
+
+
+# --- kernel editor ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_kernel_editor_round_trips_an_array(size):
+    editor = widgets.kernel_editor(size)
+    k = np.random.default_rng(size).normal(size=(size, size)).round(3)
+    widgets.set_kernel(editor, k)
+    got = widgets.read_kernel(editor)
+    np.testing.assert_array_equal(got, k)
+    np.testing.assert_array_equal(editor.value, k)
+    assert got.dtype == np.float64 and editor.preset.value == "custom"
+    assert len(editor.cells) == size * size
+
+
+def test_kernel_editor_starts_from_a_named_preset_or_an_array():
+    editor = widgets.kernel_editor(3, "vertical edge")
+    np.testing.assert_array_equal(editor.value, widgets.kernel_presets(3)["vertical edge"])
+    start = np.arange(9.0).reshape(3, 3)
+    from_array = widgets.kernel_editor(3, start)
+    np.testing.assert_array_equal(widgets.read_kernel(from_array), start)
+    assert from_array.preset.value == "custom"
+    with pytest.raises(ValueError, match="preset must be one of"):
+        widgets.kernel_editor(3, "blurry")
+    with pytest.raises(ValueError, match=r"shape \(3, 3\)"):
+        widgets.kernel_editor(3, np.ones((5, 5)))
+
+
+def test_kernel_editor_typing_and_presets_update_value():
+    editor = widgets.kernel_editor(3, "identity")
+    editor.cells[0].value = 2.5  # the student types into the top-left box
+    assert editor.value[0, 0] == 2.5 and editor.preset.value == "custom"
+    editor.preset.value = "box blur"
+    np.testing.assert_allclose(editor.value, np.full((3, 3), 1 / 9))
+    np.testing.assert_allclose(widgets.read_kernel(editor), np.full((3, 3), 1 / 9))
+    editor.value = np.eye(3)  # assigning value fills the boxes
+    np.testing.assert_array_equal(widgets.read_kernel(editor), np.eye(3))
+    with pytest.raises(ValueError):
+        editor.value.fill(0.0)  # read-only: a render function cannot change the editor
+
+
+def test_kernel_editor_drives_an_interactive_figure_once_per_edit():
+    editor = widgets.kernel_editor(3, "identity")
+    seen = []
+
+    def render(kernel, signed):
+        seen.append(np.array(kernel))
+        return plots.show_kernels(kernel[None], signed=signed)
+
+    box = widgets.interactive_figure(render, kernel=editor, signed=True,
+                                     controls_position="left")
+    assert len(seen) == 1
+    editor.preset.value = "vertical edge"  # nine boxes change, one redraw
+    assert len(seen) == 2
+    np.testing.assert_array_equal(seen[-1], widgets.kernel_presets(3)["vertical edge"])
+    editor.cells[4].value = 7.0
+    assert len(seen) == 3 and seen[-1][1, 1] == 7.0
+    assert box.figure is not None
+
+
+def test_read_and_set_kernel_need_an_editor():
+    with pytest.raises(TypeError, match="kernel_editor"):
+        widgets.read_kernel(ipywidgets.VBox())
+    with pytest.raises(TypeError, match="kernel_editor"):
+        widgets.set_kernel(np.eye(3), np.eye(3))
