@@ -49,6 +49,17 @@ def test_sigmoid_extreme_inputs_do_not_overflow_or_warn(strict_numpy):
     assert_allclose(act.sigmoid(np.array([-700.0]))[0], math.exp(-700.0), rtol=1e-13)
 
 
+def test_sigmoid_raises_nothing_at_all_while_the_result_is_representable():
+    """Under np.errstate(all="raise"), even underflow: up to |z| = 700 in float64 and 80 in
+    float32 every intermediate, e^-|z| included, is a normal number."""
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = act.sigmoid(np.linspace(-700, 700, 1401))
+        s32 = act.sigmoid(np.linspace(-80, 80, 161, dtype=np.float32))
+    assert np.all(np.diff(s) >= 0) and s[0] > 0 and s[-1] == 1.0
+    assert s32.dtype == np.float32 and np.all(np.diff(s32) >= 0)
+
+
 def test_sigmoid_float32_extremes(strict_numpy):
     z = np.array([-200.0, -89.0, -88.0, 0.0, 88.0, 89.0, 200.0], dtype=np.float32)
     s = act.sigmoid(z)

@@ -437,7 +437,7 @@ def _layer_data(c):
     return rng, x, k, b
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(layer_configs())
 def test_property_layer_naive_equals_vectorized(c):
     rng, x, k, b = _layer_data(c)
@@ -451,7 +451,7 @@ def test_property_layer_naive_equals_vectorized(c):
         assert_allclose(f, s, rtol=1e-10, atol=1e-10)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(layer_configs(max_side=3))
 def test_property_layer_gradients_match_finite_differences(c):
     """L = sum(G * z) + 1/2 sum(z^2), so dL/dz = G + z; every entry of x, k and b is perturbed."""
@@ -470,7 +470,7 @@ def test_property_layer_gradients_match_finite_differences(c):
         assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6 * (1 + np.abs(numeric).max()))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3),
        st.integers(0, 2), st.integers(0, 2**32 - 1))
 def test_property_single_map_correlation(H, W, kh, kw, stride, padding, seed):

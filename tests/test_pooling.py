@@ -216,7 +216,7 @@ def _distinct_values(rng, shape):
     return (rng.permutation(n) * 0.01 + rng.uniform(0, 0.001, n)).reshape(shape) - 0.005 * n
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(pool_configs())
 def test_property_naive_equals_vectorized(config):
     shape, size, stride, mode, seed = config
@@ -231,7 +231,7 @@ def test_property_naive_equals_vectorized(config):
         assert_allclose(back, ref_dx, err_msg=name, **TOL)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(pool_configs())
 def test_property_gradient_matches_finite_differences(config):
     shape, size, stride, mode, seed = config
