@@ -18,6 +18,10 @@ regenerated and when they are tested. That environment is defined here, once:
 * Kernels run in the notebook's own folder (nbval's choice; the regeneration script uses the
   same folder) with the Python interpreter running pytest (``--nbval-current-env``).
 
+Hypothesis runs without its per-example deadline (a loaded two-core machine is slow, not wrong),
+and with ``CI`` set in the environment it runs derandomized, so a CI run can be repeated exactly.
+``HYPOTHESIS_PROFILE=book|ci`` chooses a profile explicitly.
+
 The environment variables are set when this file is imported, before any kernel starts and
 before numpy is imported by a test module; kernels inherit them from this process.
 """
@@ -108,6 +112,19 @@ if "numpy" in sys.modules:  # pragma: no cover - depends on plugins installed by
         RuntimeWarning,
         stacklevel=1,
     )
+
+
+def _load_hypothesis_profile() -> None:
+    from hypothesis import settings
+
+    settings.register_profile("book", deadline=None)
+    settings.register_profile("ci", deadline=None, derandomize=True, database=None,
+                              print_blob=True)
+    default = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "book"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
+
+
+_load_hypothesis_profile()
 
 
 def pytest_configure(config):

@@ -388,3 +388,12 @@ def test_notebook_is_stored_from_one_clean_run(path):
         for output in cell.outputs:
             assert output.output_type != "error" or "raises-exception" in tags, f"cell {index}"
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+def test_hypothesis_profile_has_no_deadline():
+    from hypothesis import settings
+
+    assert settings.default.deadline is None
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes") and \
+            "HYPOTHESIS_PROFILE" not in os.environ:
+        assert settings.default.derandomize
