@@ -126,7 +126,7 @@ def avgpool_forward(x, size: int = 2, stride: int | None = None):
         s = x.reshape(x.shape[:-2] + (h // size, size, w // size, size)).mean(axis=(-3, -1))
     else:
         s = _windows(x, size, stride).mean(axis=(-2, -1))
-    return s, {"shape": x.shape, "dtype": x.dtype, "size": size, "stride": stride}
+    return s, {"shape": x.shape, "dtype": x.dtype, "size": size, "stride": stride, "mode": "avg"}
 
 
 def avgpool_backward(dout, cache):
@@ -160,7 +160,7 @@ def maxpool_forward(x, size: int = 2, stride: int | None = None):
     flat = win.reshape(win.shape[:-2] + (size * size,))
     arg = flat.argmax(axis=-1)
     s = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    return s, {"shape": x.shape, "dtype": x.dtype, "size": size, "stride": stride, "argmax": arg}
+    return s, {"shape": x.shape, "dtype": x.dtype, "size": size, "stride": stride, "argmax": arg, "mode": "max"}
 
 
 def maxpool_backward(dout, cache):

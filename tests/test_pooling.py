@@ -162,6 +162,16 @@ def test_float32_preserved():
                 assert fwd.dtype == np.float32 and back.dtype == np.float32, (mode, stride, name)
 
 
+def test_pool_backward_accepts_the_cache_of_either_specific_forward():
+    rng = np.random.default_rng(5)
+    x, dout = rng.normal(size=(5, 5)), rng.normal(size=(2, 2))
+    for forward, backward, mode in ((pl.avgpool_forward, pl.avgpool_backward, "avg"),
+                                    (pl.maxpool_forward, pl.maxpool_backward, "max")):
+        _, cache = forward(x, 3, 2)
+        assert_array_equal(pl.pool_backward(dout, cache), backward(dout, cache))
+        assert_allclose(pl.pool_backward(dout, cache), R.pool_ref(x, dout, 3, 2, mode)[1], **TOL)
+
+
 def _error_calls():
     x = np.ones((4, 4))
     _, avg_cache = pl.avgpool_forward(x)
