@@ -14,6 +14,10 @@ FloatSlider, :func:`kernel_editor`...) or as shorthands: ``(min, max)`` or ``(mi
 (IntSlider when all are ints, else FloatSlider), a list of options (Dropdown) or a bool
 (Checkbox). Fixed arguments are bound beforehand with ``functools.partial``.
 
+In a notebook, give the widget cell the tag ``nbval-ignore-output`` (widget outputs never
+compare cleanly) and put a plain cell beside it that calls ``render`` with fixed values and prints
+the numbers the picture shows, so the static render has a figure and nbval has numbers to check.
+
 Everything here builds without a display or a kernel, so tests can change ``control.value`` and
 check that the figure was rendered again.
 """
