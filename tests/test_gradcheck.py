@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -36,6 +38,22 @@ def test_relative_error_is_symmetric_and_returns_a_float():
 def test_relative_error_shape_mismatch():
     with pytest.raises(ValueError, match=r"analytic has shape \(3,\) but numeric has shape \(1, 3\)"):
         gc.relative_error(np.ones(3), np.ones((1, 3)))
+
+
+def test_relative_error_norm_hand_numbers():
+    # ||a - n|| = ||(0, 0.3, 0.4)|| = 0.5; ||a|| = ||(3, 4, 0)|| = 5, ||n|| = ||(3, 4.3, 0.4)||
+    a, n = np.array([3.0, 4.0, 0.0]), np.array([3.0, 4.3, 0.4])
+    assert gc.relative_error_norm(a, n) == pytest.approx(0.5 / (5.0 + math.sqrt(9 + 4.3 ** 2 + 0.16)), rel=1e-12)
+    assert gc.relative_error_norm(np.zeros(4), np.zeros(4)) == 0.0
+    with pytest.raises(ValueError, match=r"analytic has shape \(2,\) but numeric has shape \(3,\)"):
+        gc.relative_error_norm(np.ones(2), np.ones(3))
+
+
+def test_norm_error_is_not_dominated_by_one_tiny_entry():
+    a = np.array([1.0, 2.0, 1e-9])
+    n = np.array([1.0, 2.0, 1.1e-9])  # only the tiny entry is off, by 10 %
+    assert gc.relative_error(a, n) == pytest.approx(0.1e-9 / 2.1e-9, rel=1e-9)
+    assert gc.relative_error_norm(a, n) < 1e-10
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,6 +174,22 @@ def test_gradient_check_of_a_cube_with_the_derivative_of_a_square():
     errors = gc.gradient_check(lambda p: float(np.sum(p["x"] ** 3)), x, {"x": 2 * x["x"]})
     # entry by entry |2x - 3x^2| / (|2x| + 3x^2): 0.1/1.75, 9.75/9.75, 8/16
     assert errors["x"] == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("measure", ["max", "norm"])
+def test_gradient_check_measures(measure):
+    loss, params, exact = _quadratic_problem()
+    assert max(gc.gradient_check(loss, params, exact, measure=measure).values()) < 1e-7
+    wrong = {"W": exact["W"], "b": 2 * exact["b"]}
+    errors = gc.gradient_check(loss, params, wrong, measure=measure)
+    assert errors["b"] == pytest.approx(1 / 3, rel=1e-5)  # |2r - r| / (|2r| + |r|) entrywise and in norm
+    assert errors["W"] < 1e-7
+
+
+def test_gradient_check_unknown_measure():
+    loss, params, exact = _quadratic_problem()
+    with pytest.raises(ValueError, match="measure must be 'max' or 'norm', got 'mean'"):
+        gc.gradient_check(loss, params, exact, measure="mean")
 
 
 def test_gradient_check_missing_key():
