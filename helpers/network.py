@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_float_array
+from ._validate import as_float_array, check_positive_int
 from .activations import sigmoid, softmax
 from .convolution import rot180
 from .pooling import maxpool_backward, maxpool_forward
@@ -246,6 +246,8 @@ def forward(params, x, **variant) -> dict:
 def _batched(cache):
     """The cache's arrays with a leading batch axis (a view for a single image)."""
     keys = ("x", "C1_sigma", "C1", "S1", "C2_sigma", "C2", "S2", "f", "y_hat_sigma", "y_hat")
+    if not isinstance(cache, dict):
+        raise TypeError(f"cache must be the dict returned by forward(), got {type(cache).__name__}")
     missing = [k for k in keys + ("batched", "config") if k not in cache]
     if missing:
         raise ValueError(f"cache is missing {missing}: pass the dict returned by forward()")
@@ -337,6 +339,7 @@ def predict(params, x, batch_size: int = 500, **variant) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"x must have shape (N, 28, 28), got {x.shape}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     out = [forward(params, x[i:i + batch_size], **variant)["y_hat"].argmax(axis=1) for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
 

@@ -503,9 +503,6 @@ def test_bad_caches_and_naive_batch_errors(params):
         net.predict(params, x[0])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="network._batched tests `key in cache` before checking that cache is a dict, so None gives "
-                          "\"argument of type 'NoneType' is not iterable\", which does not name cache; reported")
 def test_cache_that_is_not_a_dict_is_named(params):
     try:
         net.backward(params, None, 1)
@@ -513,3 +510,11 @@ def test_cache_that_is_not_a_dict_is_named(params):
         assert "cache" in str(exc)
     else:
         pytest.fail("backward accepted cache=None")
+
+
+def test_predict_rejects_a_bad_batch_size(params):
+    x = np.zeros((3, 28, 28))
+    with pytest.raises(ValueError, match="batch_size"):
+        net.predict(params, x, batch_size=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        net.predict(params, x, batch_size=2.5)
