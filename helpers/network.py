@@ -512,7 +512,8 @@ def _engine_backward(params, engine, Y, config, pools, want_errors):
     sig = config["conv_activation"] == "sigmoid"
     avg = config["pooling"] == "avg"
     X, C1, C2, S1b, f = (engine[k] for k in ("x", "C1", "C2", "S1b", "f"))
-    K2mT = params["k2"][:, :, ::-1, ::-1].reshape(6, 12, 25).transpose(0, 2, 1).reshape(150, 12)
+    # Ku[(p, u), (q, v)] = k2[p, q, 4 - u, 4 - v]: the flipped kernel with rows (p, u), columns (q, v)
+    Ku = params["k2"][:, :, ::-1, ::-1].transpose(0, 2, 1, 3).reshape(30, 60)
 
     # eqs. 17-18 (softmax + cross-entropy: s - y), divided by N for the mean loss.
     dy_hat = y_hat - Y
@@ -543,7 +544,9 @@ def _engine_backward(params, engine, Y, config, pools, want_errors):
     E1 = _pool_expand(dtype, 12, 24)
     for ci, (n0, n1) in enumerate(chunks):
         nb = n1 - n0
-        d2 = _buffer("dC2s", (12, nb * 96), dtype)
+        d2b = _buffer("dC2s", (4 + 12 * nb * 96,), dtype)  # 4 leading zeros for the shifts below
+        d2b[:4] = 0
+        d2 = d2b[4:].reshape(12, nb * 96)
         if sig:  # eq. 37: times sigma'(C2_sigma) = C2 (1 - C2)
             c2 = C2[:, n0 * 96:n1 * 96]
             np.subtract(1, c2, out=d2)
@@ -557,15 +560,20 @@ def _engine_backward(params, engine, Y, config, pools, want_errors):
             d2 *= dC2[:, n0 * 96:n1 * 96]
         # eqs. 40 and 45 (before the flip): the row of ones in cols2 yields db2 as the last column
         np.matmul(d2, _cols2(S1b, N, n0, n1).T, out=G2[ci])
-        # eq. 51 as col2im: every column of K2^T dC2_sigma adds its 5x5x6 window back into dS1.
-        dcols = np.matmul(K2mT, d2, out=_buffer("dcols", (150, nb * 96), dtype)).reshape(6, 5, 5, nb, 96)
-        dS1b = _buffer("dS1", (6 * nb * 144 + 8,), dtype)
+        # eq. 51, the full convolution of dC2_sigma with the kernels, in two steps. (1) Along the
+        # rows: Z[(p, u), (n, i, j)] = sum_{q, v} Ku[(p, u), (q, v)] dC2_sigma[q, n, i, j - v], one
+        # matrix product over the 5 column shifts v of the 12-wide grid (j - v < 0 lands on the
+        # zero don't-care columns of the row above). (2) The 5 row shifts u add Z into dS1.
+        shifts = np.ndarray((12, 5, nb * 96), dtype, d2b, 4 * s, (nb * 96 * s, -s, s))
+        D5 = _buffer("D5", (60, nb * 96), dtype)
+        np.copyto(D5.reshape(12, 5, nb * 96), shifts)
+        Z = np.matmul(Ku, D5, out=_buffer("Z", (30, nb * 96), dtype)).reshape(6, 5, nb, 96)
+        dS1b = _buffer("dS1", (6 * nb * 144,), dtype)
         dS1b.fill(0)
         for u in range(5):
-            for v in range(5):
-                target = np.ndarray((6, nb, 96), dtype, dS1b, (12 * u + v) * s, (nb * 144 * s, 144 * s, s))
-                target += dcols[:, u, v]
-        ds1 = dS1b[:6 * nb * 144].reshape(6, nb * 12, 12)
+            target = np.ndarray((6, nb, 96), dtype, dS1b, 12 * u * s, (nb * 144 * s, 144 * s, s))
+            target += Z[:, u]
+        ds1 = dS1b.reshape(6, nb * 12, 12)
         d1 = _buffer("dC1s", (6, nb * 576), dtype)
         if sig:  # eq. 57
             c1 = C1[:, n0 * 576:n1 * 576]
