@@ -302,7 +302,7 @@ def _pool_expand(dtype, w, width):
     return E
 
 
-_CHUNK = 8
+_CHUNK = 10
 _WORK = threading.local()
 
 
@@ -667,6 +667,40 @@ def predict(params, x, batch_size: int = 500, **variant) -> np.ndarray:
     batch_size = check_positive_int(batch_size, "batch_size")
     out = [forward(params, x[i:i + batch_size], **variant)["y_hat"].argmax(axis=1) for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
+
+
+def timing_comparison(n_images: int = 3, repeats: int = 3, seed: int = 0) -> dict:
+    """Seconds per image of one training step (forward + backward), loops against vectorized.
+
+    Runs :func:`forward_naive` + :func:`backward_naive` and :func:`forward` + :func:`backward`
+    on the same ``n_images`` random images (float64, parameters ``init_params(seed)``), the
+    vectorized pair once image by image and once on the whole batch. Each figure is the best of
+    ``repeats`` runs. Returns ``{"naive": s, "vectorized": s, "vectorized_batch": s,
+    "speedup": naive / vectorized, "speedup_batch": naive / vectorized_batch}``. The timings
+    depend on the machine and its load: show them, never test them for exact values.
+    """
+    import time
+
+    n_images = check_positive_int(n_images, "n_images")
+    repeats = check_positive_int(repeats, "repeats")
+    rng = np.random.default_rng(seed)
+    params = init_params(seed)
+    x = rng.random((n_images, 28, 28))
+    labels = rng.integers(0, N_CLASSES, n_images)
+
+    def best(step):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) / n_images)
+        return min(times)
+
+    naive = best(lambda: [backward_naive(params, forward_naive(params, xi), int(li)) for xi, li in zip(x, labels)])
+    one_by_one = best(lambda: [backward(params, forward(params, xi), int(li)) for xi, li in zip(x, labels)])
+    batch = best(lambda: backward(params, forward(params, x), labels))
+    return {"naive": naive, "vectorized": one_by_one, "vectorized_batch": batch,
+            "speedup": naive / one_by_one, "speedup_batch": naive / batch}
 
 
 # --------------------------------------------------------------------------------------------
