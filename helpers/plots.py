@@ -1105,16 +1105,28 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     signed = show == "products"
     norm = _norm_for([grid], signed)
     cmap = SIGNED_CMAP if signed else cmap_in
-    titles = [f"({a - ch},{b - cw}): {dk[a, b]:{fmt}}" for a in range(kh) for b in range(kw)]
-    _image_grid(middle, list(grid.reshape(kh * kw, ho, wo)), kh, kw, cmap=cmap, norm=norm,
-                panel_titles=titles,
-                cbar_label="patch x error" if signed else "input value")
-    for ax in middle.axes:
-        if ax.get_title():
-            ax.title.set_fontsize(7)
-    middle.suptitle("patch x error for each tap (u,v); panel title: (u,v): its sum" if signed
-                    else "input patch read by each tap (u,v); panel title: (u,v): sum of patch x error",
-                    fontsize=9)
+    # one image for the kh x kw panels (a grid of 25 axes takes seconds to draw)
+    gap = max(2, round(0.35 * ho))
+    mosaic = _block_mosaic(grid.reshape(kh * kw, ho, wo), kw, gap=gap)
+    ax_m = middle.add_subplot()
+    im = ax_m.imshow(mosaic, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), norm=norm,
+                     interpolation="nearest")
+    ax_m.set_ylim(mosaic.shape[0] - 0.5, -gap - 0.5)
+    ax_m.set_xticks([])
+    ax_m.set_yticks([])
+    for spine in ax_m.spines.values():
+        spine.set_visible(False)
+    for a in range(kh):
+        for b in range(kw):
+            ax_m.text(b * (wo + gap) + (wo - 1) / 2, a * (ho + gap) - 0.6,
+                      f"({a - ch},{b - cw}): {dk[a, b]:{fmt}}", ha="center", va="bottom", fontsize=7)
+            ax_m.add_patch(Rectangle((b * (wo + gap) - 0.5, a * (ho + gap) - 0.5), wo, ho, fill=False,
+                                     edgecolor="0.5", linewidth=0.6))
+    ax_m.set_title("patch x error for each tap (u,v); label: (u,v): its sum" if signed
+                   else "input patch read by each tap (u,v); label: (u,v): sum of patch x error", fontsize=9)
+    cb = middle.colorbar(im, ax=ax_m, shrink=0.85, aspect=30)
+    cb.set_label("patch x error" if signed else "input value", fontsize=8)
+    cb.ax.tick_params(labelsize=7)
 
     ax_k = right.subplots()
     norm_k = _norm_for([dk], True)
@@ -1130,4 +1142,41 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     cb.ax.tick_params(labelsize=7)
     if title:
         fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_kernel_mosaic(k, title=None, cbar_label="weight", *, row_prefix="p", col_prefix="q",
+                       start=1, signed=True) -> Figure:
+    """Kernels ``k`` (P, Q, h, w), e.g. ``k2`` or its gradient ``dk2`` (6, 12, 5, 5), as one
+    P x Q mosaic: row p, column q holds ``k[p, q]``, white gaps between kernels.
+
+    Same picture as :func:`show_kernels` for 4-D input, drawn as a single image (72 separate axes
+    take seconds to draw). ``signed`` (default) uses :data:`SIGNED_CMAP` with limits symmetric about
+    zero. Rows and columns are labelled with 1-based indices (``start=0`` for numpy's).
+    """
+    arr = as_float_array(k, "k", allow_int=True)
+    check_ndim(arr, "k", 4, "(P, Q, h, w)")
+    if min(arr.shape) == 0:
+        raise ValueError(f"k must be non-empty, got shape {arr.shape}")
+    p_count, q_count, h, w = arr.shape
+    fig = new_figure(0.8 * q_count + 1.6, 0.8 * p_count + (0.9 if title else 0.6))
+    ax = fig.add_subplot()
+    cmap = SIGNED_CMAP if signed else ACTIVATION_CMAP
+    norm = _norm_for([arr], signed)
+    mosaic = _block_mosaic(arr.reshape(p_count * q_count, h, w), q_count)
+    image = ax.imshow(mosaic, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), norm=norm,
+                      interpolation="nearest")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xticks([c * (w + 1) + (w - 1) / 2 for c in range(q_count)],
+                  [f"{col_prefix}={c + start}" for c in range(q_count)], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks([r * (h + 1) + (h - 1) / 2 for r in range(p_count)],
+                  [f"{row_prefix}={r + start}" for r in range(p_count)], fontsize=8)
+    ax.tick_params(length=0)
+    cbar = fig.colorbar(image, ax=ax, shrink=0.85, aspect=25)
+    cbar.set_label(cbar_label)
+    cbar.ax.tick_params(labelsize=8)
+    if title:
+        fig.suptitle(title)
     return fig
