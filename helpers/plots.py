@@ -1180,3 +1180,384 @@ def show_kernel_mosaic(k, title=None, cbar_label="weight", *, row_prefix="p", co
     if title:
         fig.suptitle(title)
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Notebooks 07 and 08: the networks of seeds 002 and 003
+# --------------------------------------------------------------------------------------------
+
+
+def _window_winners(a1, size: int = 2):
+    """Row and column (0-based) of the first maximum of every ``size`` x ``size`` window of
+    ``a1`` (H, W), the entry that max pooling routes the error to (helpers.pooling's rule)."""
+    h, w = a1.shape[0] // size * size, a1.shape[1] // size * size
+    win = a1[:h, :w].reshape(h // size, size, w // size, size).transpose(0, 2, 1, 3)
+    arg = win.reshape(h // size, w // size, size * size).argmax(axis=2)
+    rows = np.arange(h // size)[:, None] * size + arg // size
+    cols = np.arange(w // size)[None, :] * size + arg % size
+    return rows.ravel(), cols.ravel()
+
+
+def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None) -> Figure:
+    """Seed 002's network for one digit: what goes forward and what comes back.
+
+    Top row: the input ``x`` (28, 28), the conv layer's activations ``a1`` (24, 24) with the
+    entry each 2x2 window passes on marked by a dot (the first maximum), and the pooled map
+    ``a2`` (12, 12). Bottom row: the shared kernel ``w1`` (5, 5), the error ``delta1`` (24, 24)
+    of the modified BP2 (non-zero only at the dots) and the kernel gradient ``dw1`` (5, 5) of the
+    shared-weight BP4. Signed panels use :data:`SIGNED_CMAP` centred on zero.
+    """
+    arrays = {}
+    for name, arr, shape in (("x", x, (28, 28)), ("a1", a1, (24, 24)), ("a2", a2, (12, 12)),
+                             ("delta1", delta1, (24, 24)), ("w1", w1, (5, 5)), ("dw1", dw1, (5, 5))):
+        arr = as_float_array(arr, name, allow_int=True)
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        arrays[name] = arr
+    fig = new_figure(12.5, 7.6)
+    axes = fig.subplots(2, 3)
+    show_digit(arrays["x"], label=label, ax=axes[0, 0], title=f"input $a^0$ (28x28)"
+               + (f", label {label}" if label is not None else ""))
+    panels = [
+        (axes[0, 1], "a1", "conv layer $a^1 = \\sigma(z^1)$ (24x24)\ndots: the entry each 2x2 window passes on",
+         ACTIVATION_CMAP, False, "activation"),
+        (axes[0, 2], "a2", "max-pooled $a^2$ (12x12)", ACTIVATION_CMAP, False, "activation"),
+        (axes[1, 0], "w1", "shared kernel $w^1$ (5x5)", SIGNED_CMAP, True, "weight"),
+        (axes[1, 1], "delta1", "error $\\delta^1 = \\partial C/\\partial z^1$ (24x24),\nzero except at the dots",
+         SIGNED_CMAP, True, "error"),
+        (axes[1, 2], "dw1", "shared-weight gradient $\\partial C/\\partial w^1$ (5x5)", SIGNED_CMAP, True,
+         "gradient"),
+    ]
+    for ax, name, panel_title, cmap, signed, cbar_label in panels:
+        arr = arrays[name]
+        norm = _norm_for([arr], signed, *((0.0, 1.0) if name in ("a1", "a2") else (None, None)))
+        image = ax.imshow(arr, cmap=cmap, norm=norm, interpolation="nearest")
+        ax.set_title(panel_title, fontsize=9)
+        ax.set_xlabel("column (0-based)", fontsize=8)
+        ax.set_ylabel("row (0-based)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if arr.shape == (5, 5):
+            _annotate(ax, arr, cmap, norm, ".2f" if name == "w1" else ".1e", fontsize=6)
+        cbar = fig.colorbar(image, ax=ax, shrink=0.8)
+        cbar.set_label(cbar_label, fontsize=8)
+        cbar.ax.tick_params(labelsize=7)
+    rows, cols = _window_winners(arrays["a1"])
+    for ax in (axes[0, 1], axes[1, 1]):
+        ax.plot(cols, rows, "o", color="white" if ax is axes[0, 1] else "0.3", markersize=1.6,
+                markeredgewidth=0)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_layer_errors(values, errors, *, value_name="activation", error_name="error", label=None,
+                      prefix="m", title=None) -> Figure:
+    """One layer of a network seen both ways: its values (top) and its error (bottom).
+
+    ``values`` and ``errors`` have the same shape: K maps (K, H, W) drawn as two grids (values in
+    :data:`ACTIVATION_CMAP`, errors in :data:`SIGNED_CMAP` centred on zero, panels ``m=1..K``),
+    or one vector (n,) drawn as two bar charts (bars of class ``label`` highlighted when n = 10).
+    ``value_name`` and ``error_name`` label the rows (LaTeX without dollars is fine).
+    """
+    vals = as_float_array(values, "values", allow_int=True)
+    errs = as_float_array(errors, "errors", allow_int=True)
+    if vals.shape != errs.shape:
+        raise ValueError(f"errors must have the shape of values {vals.shape}, got {errs.shape}")
+    check_ndim(vals, "values", (1, 3), "(K, H, W) maps or (n,) a vector")
+    if vals.ndim == 1:
+        n = vals.size
+        fig = new_figure(min(11.0, max(5.0, 0.16 * n + 3.0)), 5.2)
+        top, bottom = fig.subplots(2, 1)
+        marks = None if label is None or n != 10 else int(label)
+        show_vector(vals, title=f"${value_name}$ ({n} values)", xlabel="index (0-based)",
+                    ylabel="value", highlight=marks, ax=top)
+        show_vector(errs, title=f"${error_name}$", xlabel="index (0-based)", ylabel="error",
+                    highlight=marks, ax=bottom)
+    else:
+        k, h, w = vals.shape
+        ncols = k if k <= 6 else math.ceil(k / 2)
+        nrows = math.ceil(k / ncols)
+        size = 1.7 if h >= 12 else 1.4
+        fig = new_figure(size * ncols + 1.4, 2 * (size * nrows + 0.5) + 0.5)
+        top, bottom = fig.subfigures(2, 1)
+        show_maps(vals, title=f"${value_name}$ ({k} maps of {h}x{w})", ncols=ncols, prefix=prefix,
+                  cbar_label="value", panel_size=size, fig=top)
+        show_maps(errs, title=f"${error_name}$", signed=True, ncols=ncols, prefix=prefix,
+                  cbar_label="error", panel_size=size, fig=bottom)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_gradient_sizes(sizes, *, title=None, ylabel="RMS of the gradient entries") -> Figure:
+    """Grouped bars on a log scale: ``sizes[run][tensor]`` is one positive number per tensor
+    (e.g. the root mean square of a gradient), one colour per run, tensors in the order of the
+    first run. Used to compare how large the gradients of each layer are under two choices."""
+    if not isinstance(sizes, Mapping) or not sizes:
+        raise TypeError("sizes must be a non-empty dict: run name -> {tensor name: value}")
+    runs = list(sizes)
+    tensors = list(sizes[runs[0]])
+    for run in runs:
+        if list(sizes[run]) != tensors:
+            raise ValueError(f"sizes[{run!r}] must have the tensors {tensors} in this order")
+        if any(not float(v) > 0 for v in sizes[run].values()):
+            raise ValueError(f"sizes[{run!r}] must hold positive numbers (log scale)")
+    fig = new_figure(max(5.0, 0.75 * len(tensors) * len(runs) + 2.0), 3.4)
+    ax = fig.add_subplot()
+    width = 0.8 / len(runs)
+    for r, run in enumerate(runs):
+        xs = np.arange(len(tensors)) + (r - (len(runs) - 1) / 2) * width
+        ax.bar(xs, [float(sizes[run][t]) for t in tensors], width=width, label=run, color=f"C{r}")
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(tensors)), tensors)
+    ax.set_xlabel("parameter tensor (input side left, output side right)")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def show_runs(runs, *, smooth: int = 40, title=None) -> Figure:
+    """Training runs side by side: the cost of every mini-batch (a moving average over ``smooth``
+    steps) and the held-out accuracy after every epoch.
+
+    ``runs`` maps a name to a history dict with ``step_loss`` (one value per step), ``epoch`` and
+    ``val_acc`` (fractions, index 0 = before training), as returned by :func:`helpers.sgd.train`
+    and :func:`helpers.train.train`.
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError("runs must be a non-empty dict: name -> history")
+    smooth = int(smooth)
+    if smooth < 1:
+        raise ValueError(f"smooth must be >= 1, got {smooth}")
+    fig = new_figure(11.0, 3.6)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for r, (name, history) in enumerate(runs.items()):
+        missing = [k for k in ("step_loss", "epoch", "val_acc") if k not in history]
+        if missing:
+            raise KeyError(f"runs[{name!r}] is missing {missing}")
+        steps = as_float_array(history["step_loss"], f"runs[{name!r}]['step_loss']")
+        window = min(smooth, steps.size)
+        avg = np.convolve(steps, np.ones(window) / window, mode="valid")
+        ax_loss.plot(np.arange(window, steps.size + 1), avg, color=f"C{r}", label=name)
+        acc = 100 * as_float_array(history["val_acc"], f"runs[{name!r}]['val_acc']", allow_int=True)
+        ax_acc.plot(history["epoch"], acc, "o-", color=f"C{r}", label=f"{name}: {acc[-1]:.1f}%")
+    ax_loss.set_xlabel("mini-batch step")
+    ax_loss.set_ylabel(f"cost (mean of {smooth} steps)")
+    ax_loss.set_title("training cost per mini-batch", fontsize=10)
+    ax_acc.set_xlabel("epoch (0 = before training)")
+    ax_acc.set_ylabel("held-out accuracy (%)")
+    ax_acc.set_title("held-out accuracy", fontsize=10)
+    ax_acc.set_ylim(0, 100)
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in (ax_loss, ax_acc):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 06: training curves, mistakes, a network as it learns
+# --------------------------------------------------------------------------------------------
+
+
+def _step_axis(history, name="history"):
+    """Mini-batch losses of ``history`` and their x positions in epochs (step i ends at (i+1)/S)."""
+    if not isinstance(history, Mapping):
+        raise TypeError(f"{name} must be the history dict returned by helpers.train.train")
+    for key in ("epoch", "step_loss"):
+        if key not in history:
+            raise KeyError(f"{name} has no {key!r}; pass the history returned by helpers.train.train")
+    losses = as_float_array(history["step_loss"], f"{name}['step_loss']")
+    check_ndim(losses, f"{name}['step_loss']", 1, "(steps,)")
+    epochs = len(history["epoch"]) - 1
+    if epochs < 1 or losses.size == 0 or losses.size % epochs:
+        raise ValueError(f"{name}: {losses.size} mini-batch losses do not split into {epochs} equal epochs")
+    per_epoch = losses.size // epochs
+    return np.arange(1, losses.size + 1) / per_epoch, losses, per_epoch
+
+
+def _running_mean(values, window: int):
+    """Mean of the last ``window`` values at every position (fewer at the start)."""
+    window = max(1, int(window))
+    csum = np.cumsum(np.concatenate([[0.0], values]))
+    idx = np.arange(1, values.size + 1)
+    lo = np.maximum(idx - window, 0)
+    return (csum[idx] - csum[lo]) / (idx - lo)
+
+
+def show_training_history(history, *, title=None, held_out="held-out", smooth=0.05) -> Figure:
+    """Two panels for a run of :func:`helpers.train.train`: loss (left) and accuracy (right).
+
+    Left: the loss of every mini-batch as a thin line (a running mean over ``smooth`` of an
+    epoch, 0 for raw values), x in epochs, and the per-epoch training loss (mean over the
+    epoch's batches) and ``held_out`` loss as markers. Right: training and held-out accuracy
+    in percent per epoch (epoch 0 = before training). Returns the figure.
+    """
+    xs, losses, per_epoch = _step_axis(history)
+    shown = _running_mean(losses, round(smooth * per_epoch)) if smooth else losses
+    epochs = np.asarray(history["epoch"], dtype=float)
+    fig = new_figure(10.5, 3.6)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    ax_loss.plot(xs, shown, color="0.65", linewidth=0.8,
+                 label="mini-batch loss" + (f" (mean of {smooth:g} epoch)" if smooth else ""))
+    ax_loss.plot(epochs[1:], history["train_loss"][1:], "o-", markersize=3, label="training (epoch mean)")
+    ax_loss.plot(epochs, history["val_loss"], "s-", markersize=3, label=held_out)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss L (mean over images)")
+    ax_loss.set_title("loss", fontsize=10)
+    ax_acc.plot(epochs[1:], 100 * np.asarray(history["train_acc"][1:], float), "o-", markersize=3,
+                label="training (during the epoch)")
+    ax_acc.plot(epochs, 100 * np.asarray(history["val_acc"], float), "s-", markersize=3, label=held_out)
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy (%)")
+    ax_acc.set_title("accuracy", fontsize=10)
+    final = 100 * float(history["val_acc"][-1])
+    ax_acc.annotate(f"{final:.1f}%", (epochs[-1], final), textcoords="offset points", xytext=(-10, -14),
+                    ha="right", fontsize=8)
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_step_losses(histories, *, title=None, smooth=0.05, reference=None, xmax=None) -> Figure:
+    """Mini-batch loss against epochs for several runs, ``histories = {label: history}``.
+
+    Each curve is a running mean over ``smooth`` of an epoch of that run (so runs with
+    different batch sizes are smoothed over the same number of images). ``reference`` is an
+    optional ``{text: value}`` of horizontal dashed lines (e.g. the plateau level).
+    ``xmax`` limits the x axis (in epochs). Returns the figure.
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError("histories must be a non-empty dict {label: history}")
+    fig = new_figure(7.5, 3.6)
+    ax = fig.add_subplot()
+    for label, history in histories.items():
+        xs, losses, per_epoch = _step_axis(history, f"histories[{label!r}]")
+        ax.plot(xs, _running_mean(losses, round(smooth * per_epoch)) if smooth else losses,
+                linewidth=1.2, label=str(label))
+    for text, value in (reference or {}).items():
+        ax.axhline(float(value), color="0.3", linestyle="--", linewidth=0.8)
+        ax.text(ax.get_xlim()[1] if xmax is None else xmax, float(value), f" {text}", va="bottom",
+                ha="right", fontsize=8, color="0.3")
+    if xmax is not None:
+        ax.set_xlim(0, xmax)
+    ax.set_xlabel("epoch (images seen / training-set size)")
+    ax.set_ylabel("mini-batch loss" + (f" (mean of {smooth:g} epoch)" if smooth else ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def show_mistakes(images, y_true, y_pred, confidence, *, ncols=6, title=None,
+                  class_names=None) -> Figure:
+    """A grid of misread digits: ``images`` (K, 28, 28) with true and predicted classes (K,)
+    and the winning output ``confidence`` (K,), written above each digit as
+    ``true 4 -> 9 (0.97)``. Returns the figure."""
+    arr = _stack_maps(images, "images")
+    k = arr.shape[0]
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    conf = as_float_array(confidence, "confidence")
+    for name, v in (("y_true", y_true), ("y_pred", y_pred), ("confidence", conf)):
+        if v.shape != (k,):
+            raise ValueError(f"{name} must have shape ({k},) to match images, got {v.shape}")
+    names = (_check_labels(class_names, 10, "class_names") if class_names is not None
+             else [str(i) for i in range(10)])
+    ncols = max(1, min(int(ncols), k))
+    nrows = math.ceil(k / ncols)
+    fig = new_figure(1.55 * ncols + 0.3, 1.75 * nrows + (0.5 if title else 0.15))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for idx, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if idx >= k:
+            ax.set_axis_off()
+            continue
+        ax.imshow(arr[idx], cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_title(f"true {names[int(y_true[idx])]} -> {names[int(y_pred[idx])]}\n"
+                     f"output {conf[idx]:.2f}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def _mosaic_panel(ax, blocks, ncols, limit, prefix, title):
+    """Signed maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled p=1.. above."""
+    k, h, w = blocks.shape
+    cmap = matplotlib.colormaps[SIGNED_CMAP].with_extremes(bad="0.85")
+    norm = Normalize(vmin=-limit, vmax=limit)
+    image = ax.imshow(_block_mosaic(blocks, ncols), cmap=cmap, norm=norm, interpolation="nearest")
+    for idx in range(k):
+        r, c = divmod(idx, ncols)
+        ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + 1}", ha="center",
+                va="bottom", fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9, pad=12)
+    return image
+
+
+def show_training_snapshot(trace, epoch, x, label=None, *, title=None) -> Figure:
+    """One checkpoint of :func:`helpers.train.digit_trace`: what the network does with one digit.
+
+    Panels: the digit ``x`` (28, 28); the outputs ``y_hat`` (true class and answer marked); the
+    six C1 kernels ``k1``; the error maps of this digit before the sigmoid, ``dC1_sigma``
+    (6, 24, 24, Zhang eq. 57) and ``dC2_sigma`` (12, 8, 8, eq. 37). Each of the last three uses
+    one colour scale for **all** checkpoints of ``trace`` (centred on zero), so scrubbing
+    through epochs shows the kernels grow and the errors fade. ``epoch`` indexes the trace
+    (0 = before training). Returns the figure.
+    """
+    if not isinstance(trace, Mapping):
+        raise TypeError("trace must be the dict returned by helpers.train.digit_trace")
+    count = len(trace["loss"])
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch < count:
+        raise ValueError(f"epoch must be an int in 0..{count - 1}, got {epoch!r}")
+    epoch = int(epoch)
+    y_hat = np.asarray(trace["y_hat"][epoch], dtype=float)
+    predicted = int(np.argmax(y_hat))
+
+    def limit(key):
+        return max(float(np.max(np.abs(trace[key]))), _TINY)
+
+    fig = new_figure(13.0, 5.6)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.15])
+    ax_x, ax_y, ax_k = top.subplots(1, 3, width_ratios=[0.8, 1.3, 2.6])
+    show_digit(x, label=label, ax=ax_x, colorbar=False)
+    marks = [predicted] if label is None else [predicted, int(label)]
+    show_vector(y_hat, title=f"y_hat: answer {predicted}", xlabel="class", ylabel="output",
+                highlight=marks, ax=ax_y)
+    ax_y.set_ylim(0, 1)
+    k1 = np.asarray(trace["k1"][epoch], dtype=float)
+    image = _mosaic_panel(ax_k, k1, 6, limit("k1"), "p",
+                          f"C1 kernels k1 (max |k1| = {np.abs(k1).max():.2f})")
+    cbar = top.colorbar(image, ax=ax_k, shrink=0.8, aspect=12)
+    cbar.set_label("weight", fontsize=8)
+    cbar.ax.tick_params(labelsize=7)
+    ax_e1, ax_e2 = bottom.subplots(1, 2, width_ratios=[1.0, 1.0])
+    for ax, key, ncols, prefix, name, eq in ((ax_e1, "dC1_sigma", 3, "p", r"$\Delta C^1_{p,\sigma}$", 57),
+                                              (ax_e2, "dC2_sigma", 4, "q", r"$\Delta C^2_{q,\sigma}$", 37)):
+        maps = np.asarray(trace[key][epoch], dtype=float)
+        image = _mosaic_panel(ax, maps, ncols, limit(key), prefix,
+                              f"error {name} of this digit (eq. {eq}), max |.| = {np.abs(maps).max():.1e}")
+        cbar = bottom.colorbar(image, ax=ax, shrink=0.85, aspect=18)
+        cbar.set_label("error (same scale for every epoch)", fontsize=8)
+        cbar.ax.tick_params(labelsize=7)
+    loss = float(trace["loss"][epoch])
+    fig.suptitle(title or f"after epoch {epoch}: loss of this digit {loss:.4f}" if epoch else
+                 title or f"before training: loss of this digit {loss:.4f}", fontsize=12)
+    return fig
+
+
+__all__ += ["show_training_history", "show_step_losses", "show_mistakes", "show_training_snapshot"]
