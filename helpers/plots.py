@@ -1302,7 +1302,7 @@ def show_gradient_sizes(sizes, *, title=None, ylabel="RMS of the gradient entrie
             raise ValueError(f"sizes[{run!r}] must have the tensors {tensors} in this order")
         if any(not float(v) > 0 for v in sizes[run].values()):
             raise ValueError(f"sizes[{run!r}] must hold positive numbers (log scale)")
-    fig = new_figure(max(5.0, 0.75 * len(tensors) * len(runs) + 2.0), 3.4)
+    fig = new_figure(min(10.0, max(5.0, 0.5 * len(tensors) * len(runs) + 2.0)), 3.4)
     ax = fig.add_subplot()
     width = 0.8 / len(runs)
     for r, run in enumerate(runs):

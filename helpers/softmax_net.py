@@ -156,7 +156,9 @@ def forward(params, x, activation: str = "sigmoid") -> dict:
 
     Returns a cache with ``x, C1_sigma, C1, C1P, C2_sigma, C2, C2P, flat, z1, a1, z2, s``
     (``*_sigma`` and ``z*`` are the values before the activation; batch axis only for a batch)
-    plus what :func:`backward` needs.
+    plus ``batched``, ``activation`` and ``layer_caches``: the caches of the four layers
+    ``(conv1, pool1, conv2, pool2)`` for :func:`helpers.convolution.conv_backward` and
+    :func:`helpers.pooling.avgpool_backward` (always with the batch axis).
     """
     dtype = check_params(params)
     activation = check_choice(activation, "activation", ACTIVATIONS)
@@ -176,7 +178,7 @@ def forward(params, x, activation: str = "sigmoid") -> dict:
              "C2P": C2P, "flat": flat, "z1": z1, "a1": a1, "z2": z2, "s": s}
     if not batched:
         cache = {key: val[0] for key, val in cache.items()}
-    cache.update(batched=batched, activation=activation, _layers=(conv1, pool1, conv2, pool2))
+    cache.update(batched=batched, activation=activation, layer_caches=(conv1, pool1, conv2, pool2))
     return cache
 
 
@@ -228,7 +230,7 @@ def backward_with_errors(params, cache, y):
     dtype = check_params(params)
     c = _batched(cache)
     activation = cache["activation"]
-    conv1, pool1, conv2, pool2 = cache["_layers"]
+    conv1, pool1, conv2, pool2 = cache["layer_caches"]
     n = c["x"].shape[0]
     Y = check_labels(y, n, cache["batched"], dtype)
     delta = (c["s"] - Y) / n                                                 # delta = s - y
