@@ -782,7 +782,9 @@ def show_pool_routing(x, dout, size: int = 2, stride=None, mode: str = "max", *,
 
     fig = new_figure(4 * panel_size + 1.4, panel_size + (0.9 if title else 0.6))
     axes = fig.subplots(1, 4)
-    plain = Normalize(vmin=min(arr.min(), S.min()) - 1e-9, vmax=max(arr.max(), S.max()) * 1.8 + 1e-9)
+    lo, hi = min(arr.min(), S.min()), max(arr.max(), S.max())
+    # light greys so the written values stay readable (hi * 1.8 would fall below lo for negative data)
+    plain = Normalize(vmin=lo - 1e-9, vmax=(hi * 1.8 if hi >= 0 else hi + 0.8 * (hi - lo)) + 1e-9)
     signed = _norm_for([err, dx], True)
     panels = [(axes[0], arr, "Greys", plain, f"input of pooling\n({arr.shape[0]}x{arr.shape[1]})"),
               (axes[1], S, "Greys", plain, f"{mode}-pooled output\n({ho}x{wo})"),
