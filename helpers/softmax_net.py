@@ -38,7 +38,7 @@ import numpy as np
 from ._params import check_choice, check_images, check_param_dict
 from ._validate import as_float_array
 from .activations import relu, sigmoid, softmax, softmax_cross_entropy
-from .convolution import conv_backward, conv_forward, rot180
+from .convolution import conv_forward, rot180
 from .network import check_labels
 from .pooling import avgpool_backward, avgpool_forward
 
@@ -214,14 +214,14 @@ def backward_with_errors(params, cache, y):
 
         dC2P = flatten^{-1}(d_flat)                    (6, 4, 4)
         dC2_sigma = upsample(dC2P) / 4 * f'            (6, 8, 8)   seed 003's delta C^2_n
-        dK2, db2 and dC1P = full convolution of dC2_sigma with the rotated K2 (conv_backward)
+        dK2 = C1P_rot180 * dC2_sigma,  db2 = sum of dC2_sigma
+        dC1P = sum_n dC2_sigma full-convolved with K2_rot180        (4, 12, 12)
         dC1_sigma = upsample(dC1P) / 4 * f'            (4, 24, 24) seed 003's delta C^1_m
         dK1 = I_rot180 * dC1_sigma,  db1 = sum of dC1_sigma
 
-    ``dK1`` is computed as the cross-correlation of the image with ``dC1_sigma`` (the error maps
-    used as kernels, one :func:`helpers.convolution.conv_forward` call, rotated 180 degrees for
-    the convolution convention), which skips the image's own gradient that
-    :func:`~helpers.convolution.conv_backward` would also compute.
+    Each convolution above is one :func:`helpers.convolution.conv_forward` call (cross-correlation
+    with the error maps as kernels, or with the kernels on the zero-padded error), which gives the
+    same numbers as :func:`~helpers.convolution.conv_backward` with fewer array operations.
 
     ``errors``: ``delta (10,), delta1 (50,), d_flat (96,), dC2P (6,4,4), dC2_sigma (6,8,8),
     dC1P (4,12,12), dC1_sigma (4,24,24)`` (batch axis only for a batch; each carries the factor
@@ -242,10 +242,19 @@ def backward_with_errors(params, cache, y):
     d_flat = delta1 @ params["W1"]                                           # W1^T delta1
     dC2P = unflatten(d_flat)
     dC2_sigma = avgpool_backward(dC2P, pool2) * _f_prime(c["C2_sigma"], c["C2"], activation)
-    dC1P, dK2, db2 = conv_backward(dC2_sigma, conv2)
+    # Second layer. Each gradient is itself a correlation, so conv_forward computes it in one call:
+    # the kernel gradient correlates the layer's input with its error (images as input channels)
+    # and is rotated back for the convolution convention (Zhang eq. 40); the input's error is the
+    # error zero-padded by 4 and correlated with the kernels, inputs and outputs swapped
+    # (the full convolution with the rotated kernels of Zhang eq. 51).
+    corr2, _ = conv_forward(c["C1P"].transpose(1, 0, 2, 3), dC2_sigma, None, convention="correlation")
+    dK2 = rot180(corr2)                                                      # (4, 6, 5, 5)
+    db2 = dC2_sigma.sum(axis=(0, 2, 3))
+    dC1P, _ = conv_forward(dC2_sigma, params["K2"].transpose(1, 0, 2, 3), None, padding=4,
+                           convention="correlation")                         # (N, 4, 12, 12)
     dC1_sigma = avgpool_backward(dC1P, pool1) * _f_prime(c["C1_sigma"], c["C1"], activation)
-    corr, _ = conv_forward(c["x"][None], dC1_sigma, None, convention="correlation")
-    dK1 = rot180(corr)                                                       # (1, 4, 5, 5)
+    corr1, _ = conv_forward(c["x"][None], dC1_sigma, None, convention="correlation")
+    dK1 = rot180(corr1)                                                      # (1, 4, 5, 5)
     db1 = dC1_sigma.sum(axis=(0, 2, 3))
     grads = {"K1": dK1, "b1": db1, "K2": dK2, "b2": db2, "W1": dW1, "b_1": db_1, "W2": dW2, "b_2": db_2}
     grads = {k: np.array(v, dtype=dtype, order="C") for k, v in grads.items()}

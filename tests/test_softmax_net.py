@@ -290,3 +290,17 @@ def test_bad_arguments_are_reported(params):
     relu_cache = S.forward(params, x, activation="relu")
     with pytest.raises(ValueError, match="sigmoid"):
         S.backward_naive(params, relu_cache, 1)
+
+
+def test_second_layer_gradients_match_conv_backward(params, batch):
+    """The conv_forward identities used in backward give conv_backward's numbers."""
+    from helpers.convolution import conv_backward
+
+    x, labels = batch
+    cache = S.forward(params, x)
+    grads, err = S.backward_with_errors(params, cache, labels)
+    _, _, conv2, _ = cache["layer_caches"]
+    dC1P, dK2, db2 = conv_backward(err["dC2_sigma"], conv2)
+    assert_allclose(err["dC1P"], dC1P, atol=1e-15)
+    assert_allclose(grads["K2"], dK2, atol=1e-15)
+    assert_allclose(grads["b2"], db2, atol=1e-15)
