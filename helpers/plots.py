@@ -1493,22 +1493,95 @@ def show_mistakes(images, y_true, y_pred, confidence, *, ncols=6, title=None,
     return fig
 
 
-def _mosaic_panel(ax, blocks, ncols, limit, prefix, title):
-    """Signed maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled p=1.. above."""
+def _mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=1, labels=True):
+    """Maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled ``p=1..`` above each.
+
+    ``signed``: diverging colours on ``-limit..limit``; otherwise :data:`ACTIVATION_CMAP` on
+    ``0..limit``. One image instead of K axes draws many times faster. Returns the image.
+    """
     k, h, w = blocks.shape
-    cmap = matplotlib.colormaps[SIGNED_CMAP].with_extremes(bad="0.85")
-    norm = Normalize(vmin=-limit, vmax=limit)
+    base = SIGNED_CMAP if signed else ACTIVATION_CMAP
+    cmap = matplotlib.colormaps[base].with_extremes(bad="0.85" if signed else "white")
+    norm = Normalize(vmin=-limit if signed else 0.0, vmax=limit)
     image = ax.imshow(_block_mosaic(blocks, ncols), cmap=cmap, norm=norm, interpolation="nearest")
-    for idx in range(k):
-        r, c = divmod(idx, ncols)
-        ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + 1}", ha="center",
-                va="bottom", fontsize=7)
+    if labels:
+        for idx in range(k):
+            r, c = divmod(idx, ncols)
+            ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + start}", ha="center",
+                    va="bottom", fontsize=7)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(title, fontsize=9, pad=12)
+    ax.set_title(title, fontsize=9, pad=12 if labels else 4)
     return image
+
+
+def show_trained_kernels(k1, k2, *, title=None) -> Figure:
+    """The kernels of the seed network: ``k1`` (6, 5, 5) left, ``k2`` (6, 12, 5, 5) right as a
+    6 x 12 mosaic (row p = input map of S1, column q = output map of C2). Each has its own
+    colour scale centred on zero and a labelled colourbar. Returns the figure."""
+    k1 = as_float_array(k1, "k1", allow_int=True)
+    k2 = as_float_array(k2, "k2", allow_int=True)
+    if k1.ndim != 3:
+        raise ValueError(f"k1 must have shape (P, h, w), e.g. (6, 5, 5), got {k1.shape}")
+    if k2.ndim != 4 or k2.shape[0] != k1.shape[0]:
+        raise ValueError(f"k2 must have shape ({k1.shape[0]}, Q, h, w), e.g. (6, 12, 5, 5), got {k2.shape}")
+    p_count, q_count, h, w = k2.shape
+    fig = new_figure(13.0, 4.2)
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.0, 3.6])
+    image = _mosaic_panel(ax1, k1, 2, max(float(np.abs(k1).max()), _TINY), "p", "C1 kernels k1[p]")
+    cbar = fig.colorbar(image, ax=ax1, shrink=0.8)
+    cbar.set_label("weight", fontsize=8)
+    image = _mosaic_panel(ax2, k2.reshape(p_count * q_count, h, w), q_count,
+                          max(float(np.abs(k2).max()), _TINY), "", "C2 kernels k2[p, q]", labels=False)
+    ax2.set_xticks([c * (w + 1) + (w - 1) / 2 for c in range(q_count)], [f"q={q + 1}" for q in range(q_count)],
+                   fontsize=8)
+    ax2.xaxis.tick_top()
+    ax2.set_yticks([r * (h + 1) + (h - 1) / 2 for r in range(p_count)], [f"p={p + 1}" for p in range(p_count)],
+                   fontsize=8)
+    ax2.tick_params(length=0)
+    ax2.set_xlabel("output map q of C2", fontsize=9)
+    ax2.set_ylabel("input map p of S1", fontsize=9)
+    cbar = fig.colorbar(image, ax=ax2, shrink=0.8)
+    cbar.set_label("weight", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_feature_maps(caches, label=None, *, title=None) -> Figure:
+    """Feature maps of one digit under several parameter sets, one row each.
+
+    ``caches`` is ``{row title: forward cache of ONE image}`` (``helpers.network.forward``),
+    e.g. ``{"before training": ..., "after training": ...}``. Each row shows the digit, the six
+    maps of C1 (24x24) and the twelve maps of C2 (8x8), all on the activation scale 0..1
+    (sigmoid outputs). Returns the figure.
+    """
+    if not isinstance(caches, Mapping) or not caches:
+        raise TypeError("caches must be a non-empty dict {row title: cache of one image}")
+    rows = len(caches)
+    fig = new_figure(13.0, 2.9 * rows + 0.5)
+    axes = fig.subplots(rows, 3, squeeze=False, width_ratios=[0.55, 2.0, 1.45])
+    image = None
+    for r, (name, cache) in enumerate(caches.items()):
+        if not isinstance(cache, Mapping) or any(k not in cache for k in ("x", "C1", "C2")):
+            raise TypeError(f"caches[{name!r}] must be the forward cache of one image")
+        C1, C2 = _stack_maps(cache["C1"], "C1"), _stack_maps(cache["C2"], "C2")
+        x = np.asarray(cache["x"], dtype=float)
+        if x.ndim != 2:
+            raise ValueError(f"caches[{name!r}] must be the cache of one image, x has shape {x.shape}")
+        show_digit(x, label=label, ax=axes[r, 0], colorbar=False, title=str(name))
+        top = max(1.0, float(C1.max()), float(C2.max()))
+        image = _mosaic_panel(axes[r, 1], C1, 3, top, "p", f"C1: {C1.shape[0]} maps {C1.shape[1]}x{C1.shape[2]}",
+                              signed=False)
+        _mosaic_panel(axes[r, 2], C2, 4, top, "q", f"C2: {C2.shape[0]} maps {C2.shape[1]}x{C2.shape[2]}",
+                      signed=False)
+    cbar = fig.colorbar(image, ax=list(axes[:, 1:].flat), shrink=0.8, aspect=30)
+    cbar.set_label("activation (sigmoid output)")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
 
 
 def show_training_snapshot(trace, epoch, x, label=None, *, title=None) -> Figure:
@@ -1562,4 +1635,5 @@ def show_training_snapshot(trace, epoch, x, label=None, *, title=None) -> Figure
     return fig
 
 
-__all__ += ["show_training_history", "show_step_losses", "show_mistakes", "show_training_snapshot"]
+__all__ += ["show_training_history", "show_step_losses", "show_mistakes", "show_trained_kernels",
+            "show_feature_maps", "show_training_snapshot"]

@@ -406,3 +406,38 @@ def multi_size_kernel_editor(sizes=(3, 5), presets=None, preset=None, size=None,
     """
     return MultiSizeKernelEditor(sizes, presets=presets, preset=preset, size=size,
                                  description=description)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 06: scrub through the checkpoints of a training run
+# --------------------------------------------------------------------------------------------
+
+
+def checkpoint_slider(n_checkpoints: int, value=None, description: str = "epoch") -> widgets.IntSlider:
+    """Slider over checkpoint indices ``0 .. n-1`` (0 = before training, e = after epoch e);
+    starts at the last checkpoint unless ``value`` is given."""
+    if isinstance(n_checkpoints, bool) or not isinstance(n_checkpoints, numbers.Integral) or n_checkpoints < 1:
+        raise ValueError(f"n_checkpoints must be a positive integer, got {n_checkpoints!r}")
+    value = int(n_checkpoints) - 1 if value is None else value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < n_checkpoints:
+        raise ValueError(f"value must be an int in 0 .. {n_checkpoints - 1}, got {value!r}")
+    return widgets.IntSlider(value=int(value), min=0, max=int(n_checkpoints) - 1, step=1,
+                             description=description, continuous_update=False)
+
+
+def checkpoint_explorer(trace, x, label=None, value=None) -> InteractiveFigure:
+    """Widget: an epoch slider over the checkpoints in ``trace`` (from
+    :func:`helpers.train.digit_trace`) redrawing :func:`helpers.plots.show_training_snapshot`
+    for the digit ``x`` (28, 28) of class ``label``. Its ``render(epoch=e)`` is the same
+    figure without a widget (for static renders and tests)."""
+    from functools import partial
+
+    from helpers.plots import show_training_snapshot
+
+    if not isinstance(trace, dict) or "loss" not in trace:
+        raise TypeError("trace must be the dict returned by helpers.train.digit_trace")
+    render = partial(show_training_snapshot, trace, x=x, label=label)
+    return interactive_figure(render, epoch=checkpoint_slider(len(trace["loss"]), value))
+
+
+__all__ += ["checkpoint_slider", "checkpoint_explorer"]
