@@ -576,6 +576,58 @@ def test_show_mistakes_rejects_mismatched_input(rng, kwargs):
         plots.show_mistakes(**args)
 
 
+def test_show_trained_kernels_two_mosaics_each_centred_on_zero(rng):
+    k1 = rng.normal(size=(6, 5, 5))
+    k2 = rng.normal(size=(6, 12, 5, 5)) * 0.1
+    fig = plots.show_trained_kernels(k1, k2, title="after training")
+    axes = image_axes(fig)
+    assert len(axes) == 2
+    assert colorbar_labels(fig) == ["weight", "weight"]
+    assert_symmetric(axes[0].images[0], np.abs(k1).max())
+    assert_symmetric(axes[1].images[0], np.abs(k2).max())
+    mosaic = np.ma.filled(axes[1].images[0].get_array(), np.nan)
+    np.testing.assert_array_equal(mosaic[6:11, 18:23], k2[1, 3])  # row p=2, column q=4
+    assert [t.get_text() for t in axes[1].get_xticklabels()][:2] == ["q=1", "q=2"]
+    assert [f"p={p}" for p in range(1, 7)] == [t for t in texts_of(axes[0])]
+
+
+@pytest.mark.parametrize("k1, k2", [(np.zeros((6, 25)), np.zeros((6, 12, 5, 5))),
+                                    (np.zeros((6, 5, 5)), np.zeros((4, 12, 5, 5))),
+                                    (np.zeros((6, 5, 5)), np.zeros((6, 12, 25)))])
+def test_show_trained_kernels_rejects_bad_shapes(k1, k2):
+    with pytest.raises(ValueError):
+        plots.show_trained_kernels(k1, k2)
+
+
+def _one_image_cache(rng):
+    return {"x": rng.random((28, 28)), "C1": _sigmoid(rng.normal(size=(6, 24, 24))),
+            "C2": _sigmoid(rng.normal(size=(12, 8, 8)))}
+
+
+def test_show_feature_maps_one_row_per_parameter_set(rng):
+    caches = {"before training": _one_image_cache(rng), "after training": _one_image_cache(rng)}
+    fig = plots.show_feature_maps(caches, label=5, title="feature maps")
+    axes = image_axes(fig)
+    assert len(axes) == 6 and len(colorbar_axes(fig)) == 1
+    assert colorbar_labels(fig) == ["activation (sigmoid output)"]
+    assert axes[0].get_title() == "before training" and axes[3].get_title() == "after training"
+    for ax in axes[1:3] + axes[4:6]:
+        assert ax.images[0].get_clim() == (0.0, 1.0)
+    mosaic = np.ma.filled(axes[4].images[0].get_array(), np.nan)  # C1 of row 2, 3 per row
+    np.testing.assert_array_equal(mosaic[25:49, 0:24], caches["after training"]["C1"][3])
+
+
+def test_show_feature_maps_rejects_bad_caches(rng):
+    with pytest.raises(TypeError):
+        plots.show_feature_maps({})
+    with pytest.raises(TypeError):
+        plots.show_feature_maps({"a": {"x": np.zeros((28, 28))}})
+    batch = _one_image_cache(rng)
+    batch["x"] = np.zeros((2, 28, 28))
+    with pytest.raises(ValueError, match="one image"):
+        plots.show_feature_maps({"a": batch})
+
+
 def _digit_trace(rng, checkpoints=3):
     shrink = np.linspace(1.0, 0.1, checkpoints)  # errors fade as training goes on
     y_hat = _sigmoid(rng.normal(size=(checkpoints, 10)))
@@ -646,3 +698,35 @@ def test_make_control_rejects_bad_specs(spec, error):
         widgets.make_control("a", spec)
 
 
+def test_checkpoint_slider_covers_every_checkpoint():
+    slider = widgets.checkpoint_slider(11)
+    assert (slider.min, slider.max, slider.value, slider.step) == (0, 10, 10, 1)
+    assert slider.description == "epoch" and slider.continuous_update is False
+    assert widgets.checkpoint_slider(11, value=0).value == 0
+
+
+@pytest.mark.parametrize("n, value", [(0, None), (True, None), (2.0, None), (3, 3), (3, -1), (3, 1.0)])
+def test_checkpoint_slider_rejects_bad_arguments(n, value):
+    with pytest.raises(ValueError):
+        widgets.checkpoint_slider(n, value)
+
+
+def test_checkpoint_explorer_redraws_the_snapshot_when_the_slider_moves(rng):
+    trace = _digit_trace(rng)
+    x = rng.random((28, 28))
+    explorer = widgets.checkpoint_explorer(trace, x, label=2, value=0)
+    assert isinstance(explorer, ipywidgets.VBox)
+    slider = explorer.controls["epoch"]
+    assert (slider.min, slider.max, slider.value) == (0, 2, 0)
+    first = explorer.figure
+    assert isinstance(first, Figure) and first.get_suptitle().startswith("before training")
+    slider.value = 2
+    assert explorer.figure is not first
+    assert explorer.figure.get_suptitle().startswith("after epoch 2")
+    static = explorer.render(epoch=1)
+    assert static.get_suptitle().startswith("after epoch 1")
+
+
+def test_checkpoint_explorer_needs_a_trace():
+    with pytest.raises(TypeError):
+        widgets.checkpoint_explorer({"k1": np.zeros((1, 6, 5, 5))}, np.zeros((28, 28)))

@@ -303,6 +303,10 @@ CORRECT = [
     ("check_find_offset", find_offset),
     ("check_param_total", param_total),
     ("check_which_convention", which_convention),
+    ("check_sgd_step", sgd_step),
+    ("check_confusion_matrix", confusion_matrix),
+    ("check_minibatches", minibatches),
+    ("check_momentum_step", momentum_step),
     ("check_seed002_bp1", seed002_bp1),
     ("check_seed002_output_grads", seed002_output_grads),
     ("check_seed002_bp2", seed002_bp2),
@@ -388,6 +392,20 @@ WRONG = [
     # answers swapped
     ("check_which_convention", lambda op: {"correlation": "convolution", "convolution": "correlation"}[
         which_convention(op)]),
+    # the sign of the step
+    ("check_sgd_step", lambda params, grads, lr: {k: params[k] + lr * grads[k] for k in params}),
+    # updates the caller's arrays
+    ("check_sgd_step", sgd_step_in_place),
+    # float64 arithmetic whatever the input
+    ("check_sgd_step", lambda params, grads, lr: {k: params[k].astype(np.float64) - lr * grads[k] for k in params}),
+    # rows = answers, columns = true classes
+    ("check_confusion_matrix", lambda t, p: confusion_matrix(t, p).T),
+    # no shuffle
+    ("check_minibatches", lambda n, size, rng: [np.arange(n)[s:s + size] for s in range(0, n, size)]),
+    # the last, smaller batch dropped
+    ("check_minibatches", lambda n, size, rng: minibatches(n, size, rng)[:n // size]),
+    # theta moved with the old velocity
+    ("check_momentum_step", lambda p, g, v, lr, mu: ({k: p[k] + v[k] for k in p}, momentum_step(p, g, v, lr, mu)[1])),
     # sigma' forgotten in the quadratic cost
     ("check_seed002_bp1", lambda a3, y, cost: a3 - y),
     # the pooled map transposed
