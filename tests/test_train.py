@@ -366,3 +366,137 @@ def test_canonical_test_set_evaluation(tmp_path):
     assert run.returncode == 0, run.stderr
     expected = T.evaluate(network.init_params(2, np.float32), x_test, y_test)
     assert f"mnist test set: 10000 images, loss {expected['loss']:.4f}, accuracy {100 * expected['accuracy']:.2f}%" in run.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# confident_mistakes, digit_trace and notebook 06's figures, widget and self-checks
+# --------------------------------------------------------------------------------------------
+def test_confident_mistakes_orders_wrong_answers_by_their_winning_output():
+    y_hat = np.full((6, 10), 0.1)
+    y_hat[0, 3] = 0.9   # right (label 3)
+    y_hat[1, 5] = 0.6   # wrong: label 2
+    y_hat[2, 7] = 0.95  # wrong: label 1
+    y_hat[3, 0] = 0.6   # wrong: label 4, ties with image 1
+    y_hat[4, 9] = 0.99  # right
+    y_hat[5, 8] = 0.3   # wrong: label 6
+    y_true = np.array([3, 2, 1, 4, 9, 6])
+    assert_array_equal(T.confident_mistakes(y_hat, y_true, n=10), [2, 1, 3, 5])
+    assert_array_equal(T.confident_mistakes(y_hat, y_true, n=2), [2, 1])
+    with pytest.raises(ValueError, match="y_hat"):
+        T.confident_mistakes(y_hat[:, :9], y_true)
+
+
+@pytest.fixture(scope="module")
+def short_run(mnist5k):
+    x, y, xv, yv = mnist5k
+    checkpoints = []
+    params, history = T.train(network.init_params(0), x, y, xv, yv, epochs=3, batch_size=5, lr=1.0,
+                              progress=False, checkpoints=checkpoints)
+    return params, history, checkpoints
+
+
+def test_digit_trace_matches_the_network(short_run, mnist5k):
+    _, _, checkpoints = short_run
+    x, y = mnist5k[0][7], int(mnist5k[1][7])
+    trace = T.digit_trace(checkpoints, x, y)
+    assert trace["loss"].shape == (4,) and trace["dC1_sigma"].shape == (4, 6, 24, 24)
+    assert trace["dC2_sigma"].shape == (4, 12, 8, 8) and trace["k1"].shape == (4, 6, 5, 5)
+    cache = network.forward(checkpoints[2], x)
+    _, errors = network.backward_with_errors(checkpoints[2], cache, y)
+    assert_allclose(trace["dC1_sigma"][2], errors["dC1_sigma"], rtol=0, atol=1e-15)
+    assert trace["loss"][2] == pytest.approx(network.loss(cache, y))
+    assert_array_equal(trace["predicted"], trace["y_hat"].argmax(axis=1))
+    with pytest.raises(ValueError, match="label"):
+        T.digit_trace(checkpoints, x, 10)
+
+
+def _draw(fig):
+    import io
+    fig.savefig(io.BytesIO(), format="png")
+    return fig
+
+
+def test_training_figures_show_the_history(short_run, mnist5k):
+    from helpers import plots
+
+    _, history, _ = short_run
+    fig = _draw(plots.show_training_history(history))
+    ax_loss, ax_acc = fig.axes
+    held_out = [line for line in ax_acc.get_lines() if line.get_label() == "held-out"][0]
+    assert_allclose(held_out.get_ydata(), 100 * np.array(history["val_acc"]))
+    step_line = ax_loss.get_lines()[0]
+    assert len(step_line.get_xdata()) == len(history["step_loss"]) and step_line.get_xdata()[-1] == 3.0
+    fig = _draw(plots.show_step_losses({"a": history, "b": history}, reference={"0.45": 0.45}, xmax=2))
+    assert len(fig.axes[0].get_lines()) == 3 and fig.axes[0].get_xlim() == (0, 2)
+    with pytest.raises(ValueError, match="equal epochs"):
+        plots.show_step_losses({"bad": dict(history, step_loss=history["step_loss"][:-1])})
+
+
+def test_mistakes_kernels_and_feature_maps_figures(short_run, mnist5k):
+    from helpers import plots
+
+    params, _, checkpoints = short_run
+    _, _, xv, yv = mnist5k
+    fig = _draw(plots.show_mistakes(xv[:5], yv[:5], (yv[:5] + 1) % 10, np.linspace(0.9, 0.5, 5)))
+    assert sum(1 for ax in fig.axes if ax.images) == 5
+    assert fig.axes[0].get_title().startswith(f"true {yv[0]} -> {(yv[0] + 1) % 10}")
+    fig = _draw(plots.show_trained_kernels(params["k1"], params["k2"]))
+    mosaic = fig.axes[1].images[0].get_array()
+    assert mosaic.shape == (6 * 6 - 1, 12 * 6 - 1)  # 6 x 12 kernels of 5x5 with one-pixel gaps
+    assert_allclose(mosaic[6:11, 12:17], params["k2"][1, 2])  # row p=2, column q=3
+    caches = {"before": network.forward(checkpoints[0], xv[0]), "after": network.forward(params, xv[0])}
+    fig = _draw(plots.show_feature_maps(caches, label=int(yv[0])))
+    assert fig.axes[0].get_title() == "before" and fig.axes[3].get_title() == "after"
+    with pytest.raises(ValueError, match="k2"):
+        plots.show_trained_kernels(params["k1"], params["k2"][:3])
+
+
+def test_snapshot_uses_one_scale_for_all_epochs_and_the_widget_redraws(short_run, mnist5k):
+    from helpers import plots, widgets
+
+    _, _, checkpoints = short_run
+    x, y = mnist5k[0][3], int(mnist5k[1][3])
+    trace = T.digit_trace(checkpoints, x, y)
+    limit = np.abs(trace["dC2_sigma"]).max()
+    for epoch in (0, 3):
+        fig = _draw(plots.show_training_snapshot(trace, epoch, x, y))
+        limits = sorted(round(im.norm.vmax, 12) for ax in fig.axes for im in ax.images if im.norm.vmin < 0)
+        assert round(limit, 12) in limits
+    with pytest.raises(ValueError, match="epoch"):
+        plots.show_training_snapshot(trace, 4, x, y)
+    box = widgets.checkpoint_explorer(trace, x, y, value=0)
+    assert box.controls["epoch"].max == 3 and box.controls["epoch"].value == 0
+    first = box.figure
+    box.controls["epoch"].value = 2
+    assert box.figure is not first and "epoch 2" in box.figure.get_suptitle()
+
+
+def test_notebook06_selfchecks_pass_right_and_fail_wrong_solutions(capsys):
+    from helpers import selfcheck
+
+    def in_place(params, grads, lr):
+        for k in params:
+            params[k] -= lr * grads[k]
+        return params
+
+    assert selfcheck.check_sgd_step(T.sgd_step)
+    assert not selfcheck.check_sgd_step(in_place)
+    assert not selfcheck.check_sgd_step(lambda p, g, lr: {k: p[k] + lr * g[k] for k in p})
+    assert selfcheck.check_confusion_matrix(T.confusion_matrix)
+    assert not selfcheck.check_confusion_matrix(lambda t, p: T.confusion_matrix(p, t))  # transposed
+
+    def batches(n, size, rng):
+        order = rng.permutation(n)
+        return [order[i:i + size] for i in range(0, n, size)]
+
+    assert selfcheck.check_minibatches(batches)
+    assert not selfcheck.check_minibatches(lambda n, size, rng: [np.arange(n)[i:i + size] for i in range(0, n, size)])
+    assert not selfcheck.check_minibatches(lambda n, size, rng: batches(n - 1, size, rng))
+
+    def momentum(params, grads, velocity, lr, mu):
+        v = {k: mu * velocity[k] - lr * grads[k] for k in params}
+        return {k: params[k] + v[k] for k in params}, v
+
+    assert selfcheck.check_momentum_step(momentum)
+    assert not selfcheck.check_momentum_step(lambda p, g, v, lr, mu: momentum(p, g, v, lr, 0.0))
+    assert "FAIL" in capsys.readouterr().out
