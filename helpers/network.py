@@ -371,8 +371,10 @@ def _engine_forward(params, X, config):
     K1, K2 = _kernels(params)
     C1s = np.empty((6, N * 576), dtype)
     C1 = np.empty_like(C1s)
-    S1b = np.empty(6 * N * 144 + 8, dtype)
-    S1b[6 * N * 144:] = 0
+    # Zeroed, not np.empty: the flat-shift im2col of C2 also reads (and then discards) columns
+    # past the end of a chunk, i.e. S1 rows of the next chunk that are not computed yet; garbage
+    # there made matmul warn about overflow at random (a stderr line strict nbval compares).
+    S1b = np.zeros(6 * N * 144 + 8, dtype)
     S1 = S1b[:6 * N * 144].reshape(6, N * 12, 12)
     C2s = np.empty((12, N * 96), dtype)
     C2 = np.empty_like(C2s)
