@@ -123,11 +123,6 @@ def test_every_widget_redraws_its_figure(notebook, lab, book_page):
         shut_down_kernel(book_page)
 
 
-def test_widget_notebooks_are_found():
-    """The discovery itself: the book's widget notebooks are not silently skipped."""
-    assert NOTEBOOKS, "no notebook with a widget found under notebooks/"
-
-
 # --------------------------------------------------------------------------------------------
 # The checks can fail: a notebook with three deliberately broken widgets
 # --------------------------------------------------------------------------------------------
