@@ -25,13 +25,13 @@ check that the figure was rendered again.
 from __future__ import annotations
 
 import numbers
+import traceback
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import traitlets
 from IPython import get_ipython
-from IPython.display import display
 
 from helpers._validate import as_float_array, check_ndim
 
@@ -128,15 +128,26 @@ class InteractiveFigure(widgets.VBox):
         previous, self.figure = self.figure, None
         if previous is not None:
             plt.close(previous)  # frees pyplot-made figures; a no-op for plain Figure objects
-        if get_ipython() is None:  # headless (tests, scripts): nothing to show
+        shell = get_ipython()
+        if shell is None:  # headless (tests, scripts): nothing to show
             figure = self.render(**self.values())
         else:
-            figure = self.render(**self.values()) if raise_errors else None
-            with self.output:
-                self.output.clear_output(wait=True)
-                if not raise_errors:
-                    figure = self.render(**self.values())
-                display(figure)
+            # The Output's content is replaced by setting its ``outputs`` in one state update,
+            # not by drawing inside ``with self.output:``. Capturing inside the context manager
+            # while the cell that builds the widget is still running makes nbclient (Voila,
+            # nbconvert, the regeneration script) lose the cell's reply now and then and hang
+            # for good (nbclient issue 312); JupyterLab is unaffected either way.
+            try:
+                figure = self.render(**self.values())
+            except Exception:
+                if raise_errors:
+                    raise
+                figure = None
+                text = "".join(traceback.format_exc())
+                self.output.outputs = ({"output_type": "stream", "name": "stderr", "text": text},)
+            else:
+                data, metadata = shell.display_formatter.format(figure)
+                self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
         self.figure = figure
         if figure is not None:
             # A figure made with pyplot would otherwise be drawn a second time, outside the
