@@ -1326,7 +1326,7 @@ def show_runs(runs, *, smooth: int = 40, title=None) -> Figure:
     steps) and the held-out accuracy after every epoch.
 
     ``runs`` maps a name to a history dict with ``step_loss`` (one value per step), ``epoch`` and
-    ``val_acc`` (fractions, index 0 = before training), as returned by :func:`helpers.sgd.train`
+    ``val_acc`` (fractions, index 0 = before training), as returned by :func:`helpers.train.sgd_loop`
     and :func:`helpers.train.train`.
     """
     if not isinstance(runs, Mapping) or not runs:

@@ -1,11 +1,16 @@
-"""Training Zhang's seed network with stochastic gradient descent (seed 001, eqs. 65-70).
+"""Training with stochastic gradient descent (Zhang eqs. 65-70; seeds 001-003).
 
 The pieces, each usable on its own:
 
-* :func:`sgd_step` -- the update of eqs. 65-70, ``theta <- theta - alpha * Delta theta`` for the
-  six tensors ``k1, b1, k2, b2, W, b``.
-* :func:`train` -- epochs of shuffled mini-batches (``numpy.random.default_rng(seed)``), a tqdm
-  progress bar, the held-out loss and accuracy after every epoch, optional in-memory checkpoints.
+* :func:`sgd_step` -- the update of eqs. 65-70, ``theta <- theta - alpha * Delta theta`` for
+  every tensor of a parameter dict: the seed network's ``k1, b1, k2, b2, W, b`` or the tensors
+  of the networks of seeds 002 and 003 (:mod:`helpers.maxpool_net`, :mod:`helpers.softmax_net`).
+* :func:`sgd_loop` -- epochs of shuffled mini-batches (``numpy.random.default_rng(seed)``) for
+  any network given as a function ``loss_and_grads(params, xb, yb) -> (C, grads)``, with an
+  optional evaluation after every epoch (notebooks 07 and 08).
+* :func:`train` -- that loop for Zhang's seed network (:mod:`helpers.network`), with a tqdm
+  progress bar, the training and held-out loss and accuracy after every epoch and optional
+  in-memory checkpoints (notebook 06).
 * :func:`evaluate` and :func:`confusion_matrix` -- how well a set of parameters reads digits.
 * :func:`save_params` / :func:`load_params` -- the six arrays in an ``.npz`` file, written and
   read without pickle.
@@ -45,6 +50,7 @@ from ._validate import as_float_array
 __all__ = [
     "DEFAULTS",
     "sgd_step",
+    "sgd_loop",
     "train",
     "evaluate",
     "confusion_matrix",
@@ -111,6 +117,13 @@ def _check_data(x, y, x_name: str, y_name: str, dtype) -> tuple[np.ndarray, np.n
     return x.astype(dtype, copy=False), y.astype(np.int64, copy=False)
 
 
+def _float_arrays(params, name: str = "params") -> dict:
+    """``params`` as a dict of finite float arrays (any keys, any shapes), or a clear error."""
+    if not isinstance(params, dict):
+        raise TypeError(f"{name} must be a dict of float arrays, got {type(params).__name__}")
+    return {key: as_float_array(val, f"{name}[{key!r}]") for key, val in params.items()}
+
+
 def _copy_params(params) -> dict:
     return {key: params[key].copy() for key in network.PARAM_SHAPES}
 
@@ -121,27 +134,106 @@ def _copy_params(params) -> dict:
 def sgd_step(params, grads, lr) -> dict:
     """One step of gradient descent, Zhang eqs. 65-70: ``theta <- theta - lr * Delta theta``.
 
-    ``params`` and ``grads`` are dicts with the six keys ``k1 (6,5,5)``, ``b1 (6,)``,
-    ``k2 (6,12,5,5)``, ``b2 (12,)``, ``W (10,192)``, ``b (10,)``; ``lr`` is the learning rate
-    alpha (> 0). Returns a **new** dict of new arrays in the parameters' dtype; neither input is
-    modified, so a saved checkpoint can never change behind your back.
+    ``params`` is a dict of float arrays -- the six tensors ``k1 (6,5,5)``, ``b1 (6,)``,
+    ``k2 (6,12,5,5)``, ``b2 (12,)``, ``W (10,192)``, ``b (10,)`` of the seed network, or the
+    tensors of any other network (seeds 002 and 003: same rule, other names); ``grads`` has
+    exactly its keys and shapes; ``lr`` is the learning rate alpha (> 0). Returns a **new** dict
+    of new arrays, each in its parameter's dtype; neither input is modified, so a saved
+    checkpoint can never change behind your back.
     """
-    dtype = network.check_params(params)
     lr = _check_number(lr, "lr")
+    params = _float_arrays(params)
     if not isinstance(grads, dict):
-        raise TypeError(f"grads must be a dict with keys {list(network.PARAM_SHAPES)}, got {type(grads).__name__}")
-    missing = [k for k in network.PARAM_SHAPES if k not in grads]
-    extra = [k for k in grads if k not in network.PARAM_SHAPES]
+        raise TypeError(f"grads must be a dict with keys {list(params)}, got {type(grads).__name__}")
+    missing = [k for k in params if k not in grads]
+    extra = [k for k in grads if k not in params]
     if missing or extra:
-        raise ValueError(f"grads must have exactly the keys {list(network.PARAM_SHAPES)}; "
+        raise ValueError(f"grads must have exactly the keys {list(params)}; "
                          f"missing {missing}, unexpected {extra}")
     new = {}
-    for key, shape in network.PARAM_SHAPES.items():
+    for key, value in params.items():
         g = as_float_array(grads[key], f"grads[{key!r}]")
-        if g.shape != shape:
-            raise ValueError(f"grads[{key!r}] must have shape {shape}, got {g.shape}")
-        new[key] = (params[key] - dtype.type(lr) * g.astype(dtype, copy=False)).astype(dtype, copy=False)
+        if g.shape != value.shape:
+            raise ValueError(f"grads[{key!r}] must have shape {value.shape}, got {g.shape}")
+        # np.asarray keeps a 0-d parameter an array (numpy arithmetic on it returns a scalar)
+        new[key] = np.asarray(value - value.dtype.type(lr) * g.astype(value.dtype, copy=False), dtype=value.dtype)
     return new
+
+
+def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, lr_decay: float = 1.0,
+             seed: int = 0, evaluate=None, callback=None):
+    """Mini-batch SGD for any network given as ``loss_and_grads(params, xb, yb) -> (C, grads)``.
+
+    Every epoch draws a permutation of the N training examples from
+    ``numpy.random.default_rng(seed)``, cuts it into batches of ``batch_size`` (the last batch
+    holds the remainder) and applies :func:`sgd_step` with the gradient of each batch's mean cost
+    C. Same inputs and seed -> the same result, bit for bit.
+
+    Parameters
+    ----------
+    loss_and_grads : ``f(params, x_batch, y_batch) -> (C, grads)``, e.g.
+        ``functools.partial(maxpool_net.loss_and_grads, cost="quadratic")``; ``grads`` has the
+        keys and shapes of ``params``.
+    params : dict of float arrays; not modified (the trained parameters are new arrays).
+    x, y : training examples ``(N, ...)`` and their labels ``(N, ...)`` (any per-example shape
+        that ``loss_and_grads`` accepts).
+    epochs, batch_size : passes over the data and examples per step (integers >= 1).
+    lr, lr_decay : the learning rate of epoch e is ``lr * lr_decay ** (e - 1)``
+        (:func:`learning_rates`); the default ``lr_decay=1`` keeps it constant.
+    seed : seeds the shuffling (integer >= 0).
+    evaluate : optional ``f(params) -> dict`` with at least ``"loss"`` and ``"accuracy"``,
+        called before training and after every epoch (e.g. on held-out examples).
+    callback : optional ``f(epoch, params, history)``, called after every epoch (after
+        ``evaluate``); it may add its own entries to ``history``.
+
+    Returns
+    -------
+    ``(params, history)``; ``history`` has ``epoch`` (0..epochs), ``lr`` (per epoch, NaN at
+    epoch 0), ``step_loss`` (the cost of every batch, in order) and, with ``evaluate``,
+    ``val_loss`` and ``val_acc`` per epoch (index 0 = before training). Raises
+    ``FloatingPointError`` as soon as a cost is NaN or infinite.
+    """
+    if not callable(loss_and_grads):
+        raise TypeError(f"loss_and_grads must be callable, got {type(loss_and_grads).__name__}")
+    for name, fn in (("evaluate", evaluate), ("callback", callback)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
+    epochs = _check_int(epochs, "epochs", 1)
+    batch_size = _check_int(batch_size, "batch_size", 1)
+    seed = _check_int(seed, "seed", 0)
+    rates = learning_rates(lr, epochs, lr_decay)
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x must be a non-empty batch (N, ...), got shape {x.shape}")
+    if y.ndim == 0 or len(y) != len(x):
+        raise ValueError(f"y must have one entry per example: {len(x)}, got shape {y.shape}")
+    params = _float_arrays(params)
+
+    rng = np.random.default_rng(seed)
+    params = {key: np.array(val, copy=True) for key, val in params.items()}
+    history = {"epoch": [0], "lr": [math.nan], "step_loss": []}
+    if evaluate is not None:
+        first = evaluate(params)
+        history["val_loss"], history["val_acc"] = [first["loss"]], [first["accuracy"]]
+    n = len(x)
+    for epoch, alpha in enumerate(rates, start=1):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            cost, grads = loss_and_grads(params, x[idx], y[idx])
+            if not math.isfinite(cost):
+                raise FloatingPointError(f"the loss became {cost} in epoch {epoch}: lr = {alpha:g} is too large")
+            history["step_loss"].append(float(cost))
+            params = sgd_step(params, grads, alpha)  # eqs. 65-70
+        history["epoch"].append(epoch)
+        history["lr"].append(alpha)
+        if evaluate is not None:
+            result = evaluate(params)
+            history["val_loss"].append(result["loss"])
+            history["val_acc"].append(result["accuracy"])
+        if callback is not None:
+            callback(epoch, params, history)
+    return params, history
 
 
 def learning_rates(lr, epochs: int, lr_decay: float = 1.0) -> list[float]:
@@ -258,7 +350,11 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
           seed: int = 0, lr_decay: float = 1.0, variant: dict | None = None,
           checkpoints: list | None = None, callback=None, progress: bool = True,
           verbose: bool = False, desc: str = "training", val_name: str = "held-out"):
-    """Train with mini-batch SGD (Zhang eqs. 65-70); return ``(params, history)``.
+    """Train the seed network with mini-batch SGD (Zhang eqs. 65-70); return ``(params, history)``.
+
+    The specialised entry point for :mod:`helpers.network`: :func:`sgd_loop` with the seed
+    network's ``loss_and_grads``, plus the training-set loss and accuracy of every epoch, a
+    progress bar, optional printing, checkpoints and a callback.
 
     Parameters
     ----------
@@ -298,7 +394,7 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
     epochs = _check_int(epochs, "epochs", 1)
     batch_size = _check_int(batch_size, "batch_size", 1)
     seed = _check_int(seed, "seed", 0)
-    rates = learning_rates(lr, epochs, lr_decay)
+    learning_rates(lr, epochs, lr_decay)  # check lr and lr_decay before any work
     variant = dict(variant or {})
     network._check_variant(variant)
     if checkpoints is not None and not isinstance(checkpoints, list):
@@ -306,62 +402,55 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
 
-    rng = np.random.default_rng(seed)
     n = len(x_train)
     steps = math.ceil(n / batch_size)
     params = _copy_params(params)
-    start = evaluate(params, x_val, y_val, **variant)
-    history = {"epoch": [0], "train_loss": [math.nan], "train_acc": [math.nan],
-               "val_loss": [start["loss"]], "val_acc": [start["accuracy"]], "lr": [math.nan],
-               "step_loss": []}
     if checkpoints is not None:
         checkpoints.append(_copy_params(params))
-
+    running = {"loss": 0.0, "correct": 0}  # the current epoch's training loss and hits
     bar = None
+
+    def loss_and_grads(p, xb, yb):  # the seed network's cost and gradients (Zhang eqs. 13, 39-64)
+        cache = network.forward(p, xb, **variant)
+        batch_loss = network.loss(cache, yb)
+        grads = network.backward(p, cache, yb)
+        running["loss"] += batch_loss * len(yb)
+        running["correct"] += int(np.sum(cache["y_hat"].argmax(axis=1) == yb))
+        if bar is not None:
+            bar.update(1)
+        return batch_loss, grads
+
+    def end_of_epoch(epoch, p, hist):
+        hist.setdefault("train_loss", [math.nan]).append(running["loss"] / n)
+        hist.setdefault("train_acc", [math.nan]).append(running["correct"] / n)
+        running.update(loss=0.0, correct=0)
+        if bar is not None:
+            bar.set_postfix(val_acc=f"{100 * hist['val_acc'][-1]:.1f}%", refresh=False)
+        if verbose:
+            line = format_epoch(hist, -1, epochs=epochs, held_out=val_name)
+            if bar is not None:
+                bar.write(line)
+            else:
+                print(line)
+        if checkpoints is not None:
+            checkpoints.append(_copy_params(p))
+        if callback is not None:
+            callback(epoch, p, hist)
+
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=epochs * steps, desc=desc, unit="batch", leave=True)
     try:
-        for epoch, alpha in enumerate(rates, start=1):
-            order = rng.permutation(n)
-            loss_sum, correct = 0.0, 0
-            for step in range(steps):
-                idx = order[step * batch_size:(step + 1) * batch_size]
-                xb, yb = x_train[idx], y_train[idx]
-                cache = network.forward(params, xb, **variant)
-                batch_loss = network.loss(cache, yb)
-                grads = network.backward(params, cache, yb)
-                params = sgd_step(params, grads, alpha)  # eqs. 65-70
-                history["step_loss"].append(batch_loss)
-                loss_sum += batch_loss * len(idx)
-                correct += int(np.sum(cache["y_hat"].argmax(axis=1) == yb))
-                if bar is not None:
-                    bar.update(1)
-            if not math.isfinite(loss_sum):
-                raise FloatingPointError(f"the loss became {loss_sum} in epoch {epoch}: lr = {alpha:g} is too large")
-            val = evaluate(params, x_val, y_val, **variant)
-            history["epoch"].append(epoch)
-            history["train_loss"].append(loss_sum / n)
-            history["train_acc"].append(correct / n)
-            history["val_loss"].append(val["loss"])
-            history["val_acc"].append(val["accuracy"])
-            history["lr"].append(alpha)
-            if bar is not None:
-                bar.set_postfix(val_acc=f"{100 * val['accuracy']:.1f}%", refresh=False)
-            if verbose:
-                line = format_epoch(history, -1, epochs=epochs, held_out=val_name)
-                if bar is not None:
-                    bar.write(line)
-                else:
-                    print(line)
-            if checkpoints is not None:
-                checkpoints.append(_copy_params(params))
-            if callback is not None:
-                callback(epoch, params, history)
+        params, hist = sgd_loop(loss_and_grads, params, x_train, y_train, epochs=epochs,
+                                batch_size=batch_size, lr=lr, lr_decay=lr_decay, seed=seed,
+                                evaluate=lambda p: evaluate(p, x_val, y_val, **variant),
+                                callback=end_of_epoch)
     finally:
         if bar is not None:
             bar.close()
+    history = {key: hist[key] for key in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+                                          "lr", "step_loss")}
     return params, history
 
 
