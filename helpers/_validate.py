@@ -50,3 +50,64 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` naming them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_param_dict(params, shapes: dict, name: str = "params") -> np.dtype:
+    """Validate a parameter dict against ``shapes`` (key -> shape); return its common float dtype.
+
+    Used by every network (:mod:`helpers.network`, :mod:`helpers.maxpool_net`,
+    :mod:`helpers.softmax_net`). ``TypeError`` for a non-dict, a non-array value, a non-float
+    array or mixed dtypes; ``ValueError`` for a missing or extra key, a wrong shape, NaN or
+    infinity.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"{name} must be a dict with keys {list(shapes)}, got {type(params).__name__}")
+    missing = [k for k in shapes if k not in params]
+    if missing:
+        raise ValueError(f"{name} is missing {missing}; expected keys {list(shapes)}")
+    extra = [k for k in params if k not in shapes]
+    if extra:
+        raise ValueError(f"{name} has unexpected keys {extra}; expected keys {list(shapes)}")
+    dtypes = set()
+    for key, shape in shapes.items():
+        arr = params[key]
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"{name}[{key!r}] must be a numpy array of shape {tuple(shape)}, got {type(arr).__name__}")
+        if arr.shape != tuple(shape):
+            raise ValueError(f"{name}[{key!r}] must have shape {tuple(shape)}, got {arr.shape}")
+        as_float_array(arr, f"{name}[{key!r}]")
+        dtypes.add(arr.dtype)
+    if len(dtypes) != 1:
+        raise TypeError(f"all parameters must share one float dtype; {name} has {sorted(map(str, dtypes))}")
+    return dtypes.pop()
+
+
+def check_images(x, dtype, name: str = "x") -> tuple[np.ndarray, bool]:
+    """Return ``(X, batched)``: ``X`` of shape ``(N, 28, 28)`` in ``dtype``.
+
+    ``x`` is one grey image ``(28, 28)`` (``batched`` False, N = 1) or a batch ``(N, 28, 28)``;
+    a colour image (last axis 3 or 4) gets a hint in the error.
+    """
+    x = as_float_array(x, name)
+    if x.ndim == 2:
+        batched, X = False, x[None]
+    elif x.ndim == 3:
+        batched, X = True, x
+    elif x.ndim == 4 and x.shape[-1] in (3, 4):
+        raise ValueError(f"{name} has shape {x.shape}: a colour image; the network takes grey images "
+                         "(28, 28) or (N, 28, 28)")
+    else:
+        raise ValueError(f"{name} must have shape (28, 28) or (N, 28, 28), got {x.shape}")
+    if X.shape[1:] != (28, 28):
+        hint = " (a colour image? use one grey channel)" if x.shape[-1] in (3, 4) else ""
+        raise ValueError(f"{name} must have shape (28, 28) or (N, 28, 28), got {x.shape}{hint}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (N = 0)")
+    return X.astype(dtype, copy=False), batched

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._params import check_choice, check_images, check_param_dict
+from ._validate import check_choice, check_images, check_param_dict
 from .activations import sigmoid
 from .convolution import conv_forward
 from .network import check_labels

@@ -36,7 +36,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_float_array, check_positive_int
+from ._validate import as_float_array, check_images, check_param_dict, check_positive_int
 from .activations import sigmoid, softmax
 from .convolution import rot180
 from .pooling import maxpool_backward, maxpool_forward
@@ -97,31 +97,13 @@ def count_params(params=None) -> int:
 
 
 def check_params(params) -> np.dtype:
-    """Validate a parameter dict; return its (common) floating dtype.
+    """Validate a parameter dict (keys and shapes of :data:`PARAM_SHAPES`); return its dtype.
 
     Raises ``TypeError`` for a non-dict or non-float arrays, ``ValueError`` for a missing or
-    extra key, a wrong shape, mixed dtypes, NaN or infinity.
+    extra key, a wrong shape, mixed dtypes, NaN or infinity
+    (:func:`helpers._validate.check_param_dict`).
     """
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys {list(PARAM_SHAPES)}, got {type(params).__name__}")
-    missing = [k for k in PARAM_SHAPES if k not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; expected keys {list(PARAM_SHAPES)}")
-    extra = [k for k in params if k not in PARAM_SHAPES]
-    if extra:
-        raise ValueError(f"params has unexpected keys {extra}; expected keys {list(PARAM_SHAPES)}")
-    dtypes = set()
-    for key, shape in PARAM_SHAPES.items():
-        arr = params[key]
-        if not isinstance(arr, np.ndarray):
-            raise TypeError(f"params[{key!r}] must be a numpy array of shape {shape}, got {type(arr).__name__}")
-        if arr.shape != shape:
-            raise ValueError(f"params[{key!r}] must have shape {shape}, got {arr.shape}")
-        as_float_array(arr, f"params[{key!r}]")
-        dtypes.add(arr.dtype)
-    if len(dtypes) != 1:
-        raise TypeError(f"all parameters must share one float dtype, got {sorted(map(str, dtypes))}")
-    return dtypes.pop()
+    return check_param_dict(params, PARAM_SHAPES)
 
 
 def _check_variant(variant: dict) -> dict:
@@ -133,26 +115,6 @@ def _check_variant(variant: dict) -> dict:
         if value not in _VARIANT_CHOICES[key]:
             raise ValueError(f"{key} must be one of {_VARIANT_CHOICES[key]}, got {value!r}")
     return config
-
-
-def _check_images(x, dtype) -> tuple[np.ndarray, bool]:
-    x = as_float_array(x, "x")
-    if x.ndim == 2:
-        batched = False
-        x = x[None]
-    elif x.ndim == 3:
-        batched = True
-    elif x.ndim == 4 and x.shape[-1] in (3, 4):
-        raise ValueError(f"x has shape {x.shape}: a colour image; the network takes grey images (28, 28) or (N, 28, 28)")
-    else:
-        raise ValueError(f"x must have shape (28, 28) or (N, 28, 28), got {x.shape}")
-    if x.shape[1:] != (28, 28):
-        shape = x.shape if batched else x.shape[1:]  # report the shape the caller passed
-        hint = " (a colour image? use one grey channel)" if x.shape[-1] in (3, 4) else ""
-        raise ValueError(f"x must have shape (28, 28) or (N, 28, 28), got {shape}{hint}")
-    if x.shape[0] == 0:
-        raise ValueError("x is an empty batch (N = 0)")
-    return x.astype(dtype, copy=False), batched
 
 
 def check_labels(y, n: int, batched: bool, dtype=np.float64) -> np.ndarray:
@@ -252,13 +214,13 @@ def _fast_dtype(params):
 
 def _fast_images(x, dtype):
     """``(X, batched)`` with X a C-contiguous ``(N, 28, 28)`` array of ``dtype``; falls back to
-    ``_check_images`` (and its errors) for anything but a finite float ndarray of the right shape."""
+    ``check_images`` (and its errors) for anything but a finite float ndarray of the right shape."""
     if type(x) is np.ndarray and x.dtype.kind == "f" and x.shape[-2:] == (28, 28) and 2 <= x.ndim <= 3 \
             and x.size and np.isfinite(np.vdot(x, x)):
         batched = x.ndim == 3
         X = x if batched else x[None]
     else:
-        X, batched = _check_images(x, dtype)
+        X, batched = check_images(x, dtype)
     return np.ascontiguousarray(X, dtype=dtype), batched
 
 
@@ -722,7 +684,7 @@ def forward_naive(params, x) -> dict:
     Returns the same keys as :func:`forward` for one image.
     """
     dtype = check_params(params)
-    X, batched = _check_images(x, dtype)
+    X, batched = check_images(x, dtype)
     if batched:
         raise ValueError("forward_naive takes one image of shape (28, 28)")
     X = X[0]

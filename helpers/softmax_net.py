@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._params import check_choice, check_images, check_param_dict
-from ._validate import as_float_array
+from ._validate import as_float_array, check_choice, check_images, check_param_dict
 from .activations import relu, sigmoid, softmax, softmax_cross_entropy
 from .convolution import conv_forward, rot180
 from .network import check_labels
