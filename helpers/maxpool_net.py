@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_choice, check_images, check_param_dict
+from ._validate import check_choice, check_images, check_labelled_batch, check_param_dict
 from .activations import sigmoid
 from .convolution import conv_forward
 from .network import check_labels
@@ -206,12 +206,7 @@ def loss_and_grads(params, x, y, cost: str = "quadratic"):
 def evaluate(params, x, y, cost: str = "quadratic", batch_size: int = 1000) -> dict:
     """Mean cost, accuracy (fraction) and predicted classes ``y_pred`` on images ``x (N, 28, 28)``
     with integer labels ``y (N,)``, computed in chunks of ``batch_size``."""
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (N, 28, 28), got {x.shape}")
-    y = np.asarray(y)
-    if y.shape != (x.shape[0],) or y.dtype.kind not in "iu":
-        raise ValueError(f"y must hold integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")
+    x, y = check_labelled_batch(x, y)
     total, preds = 0.0, []
     for start in range(0, len(x), batch_size):
         cache = forward(params, x[start:start + batch_size])

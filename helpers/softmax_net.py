@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_choice, check_images, check_param_dict
+from ._validate import as_float_array, check_choice, check_images, check_labelled_batch, check_param_dict
 from .activations import relu, sigmoid, softmax, softmax_cross_entropy
 from .convolution import conv_forward, rot180
 from .network import check_labels
@@ -278,12 +278,7 @@ def loss_and_grads(params, x, y, activation: str = "sigmoid"):
 def evaluate(params, x, y, activation: str = "sigmoid", batch_size: int = 1000) -> dict:
     """Mean cross-entropy, accuracy (fraction) and predicted classes ``y_pred`` on images
     ``x (N, 28, 28)`` with integer labels ``y (N,)``, in chunks of ``batch_size``."""
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (N, 28, 28), got {x.shape}")
-    y = np.asarray(y)
-    if y.shape != (x.shape[0],) or y.dtype.kind not in "iu":
-        raise ValueError(f"y must hold integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")
+    x, y = check_labelled_batch(x, y)
     total, preds = 0.0, []
     for start in range(0, len(x), batch_size):
         cache = forward(params, x[start:start + batch_size], activation)
