@@ -13,6 +13,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .gradcheck import numerical_gradient
+
 
 def run_cases(title: str, cases: Iterable[tuple[str, Callable[[], object], object]], atol: float = 1e-8) -> bool:
     """Run ``(name, compute, expected)`` cases and print one line each.
@@ -64,20 +66,6 @@ def _compare(got, expected, atol):
 # --------------------------------------------------------------------------------------------
 
 
-def _fd_gradient(loss, arr, h=1e-6):
-    """Central differences of the scalar ``loss()`` with respect to the float64 array ``arr``."""
-    grad = np.zeros_like(arr)
-    for idx in np.ndindex(*arr.shape):
-        old = arr[idx]
-        arr[idx] = old + h
-        plus = loss()
-        arr[idx] = old - h
-        minus = loss()
-        arr[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
 def _sigmoid64(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -99,7 +87,7 @@ def _fc_layer_case(rng, n_out, n_in, n_images=None, saturate=False, exact_target
         return float(np.mean(0.5 * np.sum((_sigmoid64(f @ W.T + b) - y) ** 2, axis=1)))
 
     y_hat = _sigmoid64(f @ W.T + b)
-    expected = (_fd_gradient(mean_loss, W), _fd_gradient(mean_loss, b), _fd_gradient(mean_loss, f))
+    expected = (numerical_gradient(mean_loss, W), numerical_gradient(mean_loss, b), numerical_gradient(mean_loss, f))
     if n_images is None:
         return (W, f[0], y_hat[0], y[0]), (expected[0], expected[1], expected[2][0])
     return (W, f, y_hat, y), expected
@@ -194,7 +182,7 @@ def check_softmax_ce_delta(fn) -> bool:
             y = np.zeros(k)
             y[rng.integers(k)] = 1.0
         work = z.copy()
-        expected = _fd_gradient(lambda: float(-np.sum(y * _log_softmax64(work))), work)
+        expected = numerical_gradient(lambda: float(-np.sum(y * _log_softmax64(work))), work)
         cases.append((label, lambda z=z, y=y: fn(z.copy(), y.copy()), expected))
     z_big = np.array([1000.0, 0.0, -1000.0, 999.0])
     y_big = np.array([0.0, 0.0, 1.0, 0.0])
@@ -608,7 +596,7 @@ def check_dense_head_backward(fn) -> bool:
             z2 = W2 @ _sigmoid64(W1 @ a0 + b1) + b2
             return float(-np.sum(y * _log_softmax64(z2)))
 
-        expected = [_fd_gradient(loss, arr) for arr in (W1, b1, W2, b2)]
+        expected = [numerical_gradient(loss, arr) for arr in (W1, b1, W2, b2)]
         cases += _gradient_cases(fn, label, (W1, b1, W2, b2, a0, y), expected, names)
     return run_cases("check_dense_head_backward: seed 003's hidden layer and softmax output", cases, atol=1e-7)
 
@@ -708,7 +696,7 @@ def check_bias_grad(fn) -> bool:
         C = _sigmoid64(z)
         dC = rng.standard_normal(shape)
         b = np.zeros(shape[0])
-        expected = _fd_gradient(lambda: float(np.sum(dC * _sigmoid64(z + b[:, None, None]))), b, h=1e-5)
+        expected = numerical_gradient(lambda: float(np.sum(dC * _sigmoid64(z + b[:, None, None]))), b, h=1e-5)
         cases.append((label, lambda dC=dC, C=C: fn(dC.copy(), C.copy()), expected))
     return run_cases("check_bias_grad: db[q] = sum_ij dC[q] C[q] (1 - C[q]) (Zhang eqs. 37, 45)",
                      cases, atol=1e-8)
@@ -743,7 +731,7 @@ def check_layer1_grads(fn) -> bool:
             return float(np.sum(dS1 * avgpool_forward(C1)[0]))
 
         C1 = _sigmoid64(np.stack([convolve2d(x, k1[p]) for p in range(6)]) + b1[:, None, None])
-        expected = (_fd_gradient(loss, k1), _fd_gradient(loss, b1))
+        expected = (numerical_gradient(loss, k1), numerical_gradient(loss, b1))
         cases += _gradient_cases(fn, label, (x, C1, dS1), expected, ("dk1", "db1"))
     return run_cases("check_layer1_grads: dS1 -> dC1 -> dC1_sigma -> dk1, db1 (Zhang eqs. 52-64)",
                      cases, atol=1e-7)
@@ -1049,7 +1037,7 @@ def check_seed002_bp1(fn) -> bool:
         y[rng.integers(10)] = 1.0
         for cost in ("quadratic", "cross_entropy"):
             zw = z.copy()
-            expected = _fd_gradient(lambda zw=zw, y=y, cost=cost: _nb07_cost(zw, y, cost), zw)
+            expected = numerical_gradient(lambda zw=zw, y=y, cost=cost: _nb07_cost(zw, y, cost), zw)
             a = _sigmoid64(z)
             cases.append((f"{cost}, {label}", lambda a=a, y=y, cost=cost: fn(a.copy(), y.copy(), cost), expected))
     return run_cases("check_seed002_bp1: delta3 = dC/dz3 for either cost", cases, atol=1e-7)
@@ -1072,7 +1060,7 @@ def check_seed002_output_grads(fn) -> bool:
         def lin(w3=w3, b3=b3, a2=a2, delta3=delta3):
             return float(delta3 @ (b3 + np.einsum("ljk,jk->l", w3, a2)))
 
-        expected = (_fd_gradient(lin, w3), _fd_gradient(lin, b3))
+        expected = (numerical_gradient(lin, w3), numerical_gradient(lin, b3))
         cases += _gradient_cases(fn, label, (delta3, a2), expected, ("dw3", "db3"))
     return run_cases("check_seed002_output_grads: dC/dw3[l,j,k] = a2[j,k] delta3[l], dC/db3 = delta3", cases, atol=1e-7)
 
@@ -1121,7 +1109,7 @@ def check_seed002_shared_grads(fn) -> bool:
             z1 = b1[0] + sum(w1[l, m] * a0[l:l + 24, m:m + 24] for l in range(5) for m in range(5))
             return float(np.sum(delta1 * z1))
 
-        expected = (_fd_gradient(lin, w1), float(_fd_gradient(lin, b1)[0]))
+        expected = (numerical_gradient(lin, w1), float(numerical_gradient(lin, b1)[0]))
         cases += _gradient_cases(fn, label, (delta1, a0), expected, ("dw1", "db1"))
     return run_cases("check_seed002_shared_grads: sums over all 24x24 positions", cases, atol=1e-6)
 
@@ -1185,7 +1173,7 @@ def check_seed003_conv2_grads(fn) -> bool:
             z, _ = conv_forward(C1P[None], K2, b2, convention="convolution")
             return float(np.sum(dz * z[0]))
 
-        expected = (_fd_gradient(lin, K2), _fd_gradient(lin, b2))
+        expected = (numerical_gradient(lin, K2), numerical_gradient(lin, b2))
         cases += _gradient_cases(fn, label, (C1P, dz), expected, ("dK2", "db2"))
     return run_cases("check_seed003_conv2_grads: dK2 = rot180(C1P) * dC2_sigma, db2 = sum", cases, atol=1e-6)
 
