@@ -211,6 +211,17 @@ def _check_layer_args(x, k, b, stride, padding, convention):
     return x, k, b, stride, padding
 
 
+def _check_dz(dz, x, k, stride: int, padding: int):
+    """``dz`` as a float array of the layer's output shape ``(N, C_out, Ho, Wo)``, or a ValueError."""
+    dz = as_float_array(dz, "dz")
+    n_img, _, h, w = x.shape
+    _, c_out, kh, kw = k.shape
+    want = (n_img, c_out, output_size(h, kh, padding, stride), output_size(w, kw, padding, stride))
+    if dz.shape != want:
+        raise ValueError(f"dz must have shape {want}, got {dz.shape}")
+    return dz
+
+
 def conv_forward_naive(x, k, b, stride: int = 1, padding: int = 0, convention: str = "correlation"):
     """Multi-channel layer by loops: ``z[n, q, i, j] = b[q] + sum_p sum_{a,b} xp[n, p, i*s+a, j*s+b] K[p, q, a, b]``.
 
@@ -252,13 +263,11 @@ def conv_backward_naive(dz, x, k, stride: int = 1, padding: int = 0, convention:
     shapes of ``x``, ``k`` and ``(C_out,)``.
     """
     x, k, _, stride, padding = _check_layer_args(x, k, None, stride, padding, convention)
-    dz = as_float_array(dz, "dz")
+    dz = _check_dz(dz, x, k, stride, padding)
     kk = rot180(k) if convention == "convolution" else k
     n_img, c_in, h, w = x.shape
     _, c_out, kh, kw = k.shape
-    ho, wo = output_size(h, kh, padding, stride), output_size(w, kw, padding, stride)
-    if dz.shape != (n_img, c_out, ho, wo):
-        raise ValueError(f"dz must have shape {(n_img, c_out, ho, wo)}, got {dz.shape}")
+    ho, wo = dz.shape[2:]
     dtype = np.result_type(x, k, dz)
     xp = pad2d(x, padding)
     dxp = np.zeros(xp.shape, dtype=dtype)
@@ -311,12 +320,10 @@ def conv_backward(dz, cache):
     """
     x, k = cache["x"], cache["k"]
     stride, padding, convention = cache["stride"], cache["padding"], cache["convention"]
-    dz = as_float_array(dz, "dz")
+    dz = _check_dz(dz, x, k, stride, padding)
     n_img, c_in, h, w = x.shape
     _, c_out, kh, kw = k.shape
-    ho, wo = output_size(h, kh, padding, stride), output_size(w, kw, padding, stride)
-    if dz.shape != (n_img, c_out, ho, wo):
-        raise ValueError(f"dz must have shape {(n_img, c_out, ho, wo)}, got {dz.shape}")
+    ho, wo = dz.shape[2:]
     dtype = np.result_type(x, k, dz)
     kk = (rot180(k) if convention == "convolution" else k).astype(dtype, copy=False)
     xp = pad2d(x.astype(dtype, copy=False), padding)
