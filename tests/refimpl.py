@@ -17,6 +17,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def blob_images(n, seed=0):
+    """Digit-like test images in [0, 1]: a bright Gaussian blob plus a little noise everywhere
+    (no exact zeros, so no ReLU kinks at z = 0). Shape ``(n, 28, 28)``."""
+    rng = np.random.default_rng(seed)
+    r, c = np.mgrid[0:28, 0:28]
+    out = []
+    for _ in range(n):
+        cy, cx = rng.uniform(9, 19, 2)
+        blob = np.exp(-((r - cy) ** 2 + (c - cx) ** 2) / rng.uniform(10, 30))
+        out.append(np.clip(blob + 0.1 * rng.random((28, 28)), 0, 1))
+    return np.array(out)
+
+
 # --------------------------------------------------------------------------------------------
 # finite differences
 # --------------------------------------------------------------------------------------------

@@ -21,16 +21,7 @@ VARIANTS = [{"pooling": "max"}, {"conv_activation": "relu"}, {"output": "softmax
             {"pooling": "max", "conv_activation": "relu", "output": "softmax"}]
 
 
-def images(n, seed=0):
-    """Digit-like test images: mostly dark, a bright blob, values in [0, 1]."""
-    rng = np.random.default_rng(seed)
-    r, c = np.mgrid[0:28, 0:28]
-    out = []
-    for _ in range(n):
-        cy, cx = rng.uniform(9, 19, 2)
-        blob = np.exp(-((r - cy) ** 2 + (c - cx) ** 2) / rng.uniform(10, 30))
-        out.append(np.clip(blob + 0.1 * rng.random((28, 28)), 0, 1))
-    return np.array(out)
+images = R.blob_images
 
 
 def one_hot(labels):

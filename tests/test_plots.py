@@ -15,19 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from helpers import plots  # noqa: E402
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_leak():
-    """Every plotting function must leave pyplot's list of open figures as it found it."""
-    before = set(plt.get_fignums())
-    yield
-    after = set(plt.get_fignums())
-    plt.close("all")
-    assert after == before, "a plotting function registered a figure with pyplot"
+pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
 
 
 def _sigmoid(z):

@@ -20,19 +20,7 @@ from matplotlib.text import Annotation  # noqa: E402
 from helpers import plots, widgets  # noqa: E402
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_leak():
-    """The helpers build plain Figures: pyplot's list of open figures must not grow."""
-    before = set(plt.get_fignums())
-    yield
-    after = set(plt.get_fignums())
-    plt.close("all")
-    assert after == before, "a plotting function registered a figure with pyplot"
+pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
 
 
 def image_axes(fig):

@@ -17,16 +17,7 @@ LAYERS = {"C1_sigma": (4, 24, 24), "C1": (4, 24, 24), "C1P": (4, 12, 12), "C2_si
           "C2": (6, 8, 8), "C2P": (6, 4, 4), "flat": (96,), "z1": (50,), "a1": (50,), "z2": (10,), "s": (10,)}
 
 
-def images(n, seed=0):
-    """Blob images with a little noise everywhere (no exact zeros, so no ReLU kinks at z = 0)."""
-    rng = np.random.default_rng(seed)
-    r, c = np.mgrid[0:28, 0:28]
-    out = []
-    for _ in range(n):
-        cy, cx = rng.uniform(9, 19, 2)
-        blob = np.exp(-((r - cy) ** 2 + (c - cx) ** 2) / rng.uniform(10, 30))
-        out.append(np.clip(blob + 0.1 * rng.random((28, 28)), 0, 1))
-    return np.array(out)
+images = R.blob_images
 
 
 def _shifted(x):
