@@ -961,6 +961,20 @@ def drive_widgets(page, traffic: KernelTraffic, allowed_cells: set = frozenset()
 # --------------------------------------------------------------------------------------------
 
 
+def check_page_and_drive(book_page, name: str, allowed_cells: set, stage: str) -> Report:
+    """Once a notebook has run on ``book_page``: assert that no error is on the page (``stage``
+    says when, for the message), then move every control once (:func:`drive_widgets`) and add
+    the browser's and the kernel channel's problems and notes to the report."""
+    page = book_page.page
+    install_page_script(page)
+    startup = page_problems(page, allowed_cells) + book_page.traffic.problems
+    assert not startup, f"{name} shows errors {stage}:\n" + "\n".join(startup)
+    report = drive_widgets(page, book_page.traffic, allowed_cells)
+    report.failures += book_page.browser_problems()
+    report.notes += book_page.traffic.notes
+    return report
+
+
 def artifacts_dir() -> Path:
     """``tmp/artifacts`` under the repository, created with a ``.gitignore`` that ignores the
     whole ``tmp`` folder (so nothing from a test run can be committed by accident)."""

@@ -105,16 +105,9 @@ def shut_down_kernel(book_page) -> None:
 def test_every_widget_redraws_its_figure(notebook, lab, book_page):
     start = time.monotonic()
     allowed = bk.cells_with_stored_stderr(bk.read_notebook(notebook))
-    page = book_page.page
     try:
         times = run_all_in_lab(book_page, lab, notebook)
-        bk.install_page_script(page)
-        startup = bk.page_problems(page, allowed) + book_page.traffic.problems
-        assert not startup, f"{notebook.name} shows errors after Run All Cells:\n" + \
-            "\n".join(startup)
-        report = bk.drive_widgets(page, book_page.traffic, allowed)
-        report.failures += book_page.browser_problems()
-        report.notes += book_page.traffic.notes
+        report = bk.check_page_and_drive(book_page, notebook.name, allowed, "after Run All Cells")
         print(f"\n{notebook.name}: opened in {times['opened']:.1f} s, ran {times['cells']} "
               f"cells in {times['ran']:.1f} s, total {time.monotonic() - start:.1f} s\n"
               f"{report.text()}")

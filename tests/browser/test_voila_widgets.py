@@ -85,13 +85,7 @@ def test_every_widget_redraws_its_figure_in_voila(notebook, voila, book_page):
     try:
         views = open_in_voila(book_page, voila, notebook)
         loaded = time.monotonic() - start
-        bk.install_page_script(page)
-        startup = bk.page_problems(page, allowed) + book_page.traffic.problems
-        assert not startup, f"{notebook.name} shows errors before any control moved:\n" + \
-            "\n".join(startup)
-        report = bk.drive_widgets(page, book_page.traffic, allowed)
-        report.failures += book_page.browser_problems()
-        report.notes += book_page.traffic.notes
+        report = bk.check_page_and_drive(book_page, notebook.name, allowed, "before any control moved")
         print(f"{notebook.name}: {views} widget view(s), page ready in {loaded:.1f} s, "
               f"total {time.monotonic() - start:.1f} s\n{report.text()}")
         assert report.ok, f"{notebook.name}:\n{report.text()}"
