@@ -268,7 +268,7 @@ def backward_naive(params, cache, y, cost: str = "quadratic", ties: str = "first
     if cache.get("batched", False):
         raise ValueError("backward_naive takes the cache of one image (forward of a (28, 28) array)")
     Y = check_labels(y, 1, False, dtype)[0]
-    w1, w3 = params["w1"], params["w3"]
+    w3 = params["w3"]
     a0, a1, a2, a3 = cache["x"], cache["a1"], cache["a2"], cache["a3"]
 
     delta3 = np.zeros(10, dtype)

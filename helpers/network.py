@@ -34,11 +34,9 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validate import as_float_array, check_images, check_param_dict, check_positive_int
-from .activations import sigmoid, softmax
-from .convolution import rot180
+from .activations import softmax
 from .pooling import maxpool_backward, maxpool_forward
 
 N_CLASSES = 10

@@ -10,7 +10,6 @@ import matplotlib
 matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import ipywidgets  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
