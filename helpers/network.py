@@ -152,20 +152,6 @@ def _unflatten_F(f):
     return f.reshape(f.shape[0], 12, 4, 4).transpose(0, 1, 3, 2)
 
 
-def _pool(C, mode):
-    if mode == "avg":
-        n, c, h, w = C.shape
-        return C.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5)), None
-    S, cache = maxpool_forward(C, 2, 2)
-    return S, cache
-
-
-def _unpool(dS, mode, pool_cache):
-    if mode == "avg":
-        return np.repeat(np.repeat(dS * 0.25, 2, axis=2), 2, axis=3)  # eqs. 32 and 52
-    return maxpool_backward(dS, pool_cache)
-
-
 # --------------------------------------------------------------------------------------------
 # the engine behind forward() and backward()
 #
