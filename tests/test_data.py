@@ -1,26 +1,25 @@
-"""Tests of helpers.data: MNIST-5k, the split helpers, the IDX reader and the verified loaders.
+"""Tests of helpers.data: MNIST-5k, the split helpers, the IDX reader, the data folders.
 
-Nothing here reaches beyond 127.0.0.1: downloads are tested against a small HTTP server that a
-fixture starts on a free local port. The canonical MNIST test set in ../shared/datasets/mnist is
-used when present; tests that need it skip cleanly otherwise.
+Offline: downloads are tested in test_download.py. The canonical MNIST test set in
+../shared/datasets/mnist (known to datakit.py, never to the package) is used when present;
+tests that need it skip cleanly otherwise.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
-import hashlib
-import http.server
-import shutil
-import socket
-import struct
+import os
+import re
 import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from datakit import (SHARED_MNIST, TEST_FILES, TRAIN_FILES, copy_test_set,  # noqa: F401
+                     fashion_digests, idx_bytes, isolated,
+                     listing, open_tmp, serve, sha256, shared, unprivileged, write_small_set)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,102 +27,6 @@ from helpers import data
 
 README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 README_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
-
-
-# ------------------------------------------------------------------------------------------
-# Fixtures and independent helpers
-# ------------------------------------------------------------------------------------------
-
-
-def sha256(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
-def idx_bytes(arr: np.ndarray, *, magic: int | None = None) -> bytes:
-    """Encode a uint8 array as IDX, written here independently of helpers.data."""
-    arr = np.asarray(arr, dtype=np.uint8)
-    if magic is None:
-        magic = 0x00000800 | arr.ndim
-    return struct.pack(">I", magic) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """Keep every test away from the real cache, the real mirrors and the user's environment."""
-    for var in ("MNIST_DATA_DIR", "MNIST_MIRRORS", "FASHION_MNIST_DATA_DIR",
-                "FASHION_MNIST_MIRRORS"):
-        monkeypatch.delenv(var, raising=False)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    cache = tmp_path / "os-cache"
-    monkeypatch.setattr(data, "default_cache_dir", lambda: cache)
-    # A download a test did not ask for fails at once on a closed local port.
-    dead = (f"http://127.0.0.1:{free_port()}/",)
-    monkeypatch.setattr(data, "MNIST_MIRRORS", dead)
-    monkeypatch.setattr(data, "FASHION_MNIST_MIRRORS", dead)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian-here")
-    return cache
-
-
-@pytest.fixture
-def shared():
-    folder = data.shared_mnist_dir()
-    if folder is None or not all((folder / f).is_file() for f in TEST_FILES):
-        pytest.skip("../shared/datasets/mnist with the MNIST test set is not available")
-    return folder
-
-
-@pytest.fixture
-def serve():
-    """serve(folder) -> base URL of an HTTP server on 127.0.0.1 serving that folder."""
-    servers = []
-
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    def start(folder: Path) -> str:
-        handler = functools.partial(QuietHandler, directory=str(folder))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                  daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def listing(folder: Path) -> list[str]:
-    """Every entry under ``folder`` (hidden temporary folders included), as sorted names."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
-
-
-def write_small_set(folder: Path, n: int = 7, seed: int = 0, compresslevel: int = 9):
-    """Write a small train-images / train-labels pair; return images, labels and file bytes."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=n).astype(np.uint8)
-    raw = {TRAIN_FILES[0]: idx_bytes(images), TRAIN_FILES[1]: idx_bytes(labels)}
-    folder.mkdir(parents=True, exist_ok=True)
-    gz = {}
-    for name, content in raw.items():
-        gz[name] = gzip.compress(content, compresslevel=compresslevel, mtime=0)
-        (folder / name).write_bytes(gz[name])
-    return images, labels, raw, gz
 
 
 # ------------------------------------------------------------------------------------------
@@ -408,13 +311,6 @@ def test_read_idx_checks_the_expected_number_of_dimensions(tmp_path):
 # ------------------------------------------------------------------------------------------
 
 
-def copy_test_set(shared: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in TEST_FILES:
-        shutil.copyfile(shared / name, folder / name)
-    return folder
-
-
 def test_load_mnist_test_split_from_a_folder_offline(shared, tmp_path):
     folder = copy_test_set(shared, tmp_path / "mnist")
     images, labels = data.load_mnist("test", data_dir=folder, download=False)
@@ -469,109 +365,6 @@ def test_load_mnist_rejects_an_unknown_split(split):
         data.load_mnist(split, download=False)
 
 
-# ------------------------------------------------------------------------------------------
-# Downloads from a local server
-# ------------------------------------------------------------------------------------------
-
-
-def test_download_skips_dead_mirrors_verifies_and_caches(shared, tmp_path, serve, capsys):
-    good = serve(copy_test_set(shared, tmp_path / "server"))
-    closed = f"http://127.0.0.1:{free_port()}/"
-    folder = tmp_path / "data"
-    mirrors = [closed, good + "not-here/", good]  # refused connection, then a 404, then good
-    images, labels = data.load_mnist("test", data_dir=folder, mirrors=mirrors, progressbar=True)
-    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
-    assert listing(folder) == sorted(TEST_FILES)  # no temporary files left behind
-    for name in TEST_FILES:
-        assert sha256((folder / name).read_bytes()) == data.MNIST_SHA256[name]
-    assert "B" in capsys.readouterr().err  # pooch's tqdm bar counts bytes on stderr
-    # Cached: the next call works with no mirror at all.
-    again, _ = data.load_mnist("test", data_dir=folder, mirrors=[closed], download=True)
-    assert np.array_equal(again, images)
-
-
-def test_download_of_a_corrupted_copy_fails_and_leaves_nothing(shared, tmp_path, serve):
-    server_dir = copy_test_set(shared, tmp_path / "server")
-    damaged = bytearray((server_dir / TEST_FILES[0]).read_bytes())
-    damaged[-100] ^= 0x01
-    (server_dir / TEST_FILES[0]).write_bytes(bytes(damaged))
-    bad = serve(server_dir)
-    folder = tmp_path / "data"
-    with pytest.raises(ValueError) as info:
-        data.load_mnist("test", data_dir=folder, mirrors=[bad], progressbar=False)
-    message = str(info.value)
-    assert TEST_FILES[0] in message and data.MNIST_SHA256[TEST_FILES[0]] in message
-    assert sha256(bytes(damaged)) in message
-    assert listing(folder) == []
-
-
-def test_download_moves_on_from_a_corrupting_mirror(shared, tmp_path, serve):
-    server_dir = copy_test_set(shared, tmp_path / "bad-server")
-    (server_dir / TEST_FILES[1]).write_bytes(b"not the labels")
-    bad = serve(server_dir)
-    good = serve(copy_test_set(shared, tmp_path / "good-server"))
-    folder = tmp_path / "data"
-    _, labels = data.load_mnist("test", data_dir=folder, mirrors=[bad, good], progressbar=False)
-    assert labels.shape == (10000,)
-    assert sha256((folder / TEST_FILES[1]).read_bytes()) == data.MNIST_SHA256[TEST_FILES[1]]
-
-
-def test_download_with_every_mirror_dead_is_a_connection_error(tmp_path, serve):
-    empty = serve(tmp_path / "nothing-served")  # directory does not exist: every path is a 404
-    closed = f"http://127.0.0.1:{free_port()}/"
-    folder = tmp_path / "data"
-    with pytest.raises(ConnectionError) as info:
-        data.load_mnist("train", data_dir=folder, mirrors=[closed, empty], progressbar=False)
-    message = str(info.value)
-    assert closed + TRAIN_FILES[0] in message and empty + TRAIN_FILES[0] in message
-    assert str(folder) in message
-    assert listing(folder) == []
-
-
-def test_train_split_download_with_small_files_and_the_mirror_variable(tmp_path, serve,
-                                                                         monkeypatch):
-    images, labels, _, gz = write_small_set(tmp_path / "server")
-    digests = dict(data.MNIST_SHA256, **{name: sha256(raw) for name, raw in gz.items()})
-    monkeypatch.setattr(data, "MNIST_SHA256", digests)
-    url = serve(tmp_path / "server")
-    dead = f"http://127.0.0.1:{free_port()}/"
-    monkeypatch.setenv("MNIST_MIRRORS", f"{dead}, {url}")
-    folder = tmp_path / "data"
-    got_images, got_labels = data.load_mnist("train", data_dir=folder, progressbar=False)
-    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
-    assert got_labels.dtype == np.int64
-    assert listing(folder) == sorted(TRAIN_FILES)
-
-
-def test_default_cache_is_used_and_a_damaged_cached_copy_is_replaced(tmp_path, serve,
-                                                                      monkeypatch, isolated):
-    _, labels, _, gz = write_small_set(tmp_path / "server")
-    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
-    url = serve(tmp_path / "server")
-    cache = isolated / "mnist"
-    cache.mkdir(parents=True)
-    (cache / TRAIN_FILES[0]).write_bytes(b"half a download")
-    # Offline, the damaged copy is reported, not touched.
-    with pytest.raises(ValueError, match="left untouched"):
-        data.load_mnist("train", download=False)
-    assert (cache / TRAIN_FILES[0]).read_bytes() == b"half a download"
-    # Online, the project's own cache is repaired.
-    _, got = data.load_mnist("train", mirrors=[url], progressbar=False)
-    assert np.array_equal(got, labels)
-    assert listing(cache) == sorted(TRAIN_FILES)
-    assert (cache / TRAIN_FILES[0]).read_bytes() == gz[TRAIN_FILES[0]]
-
-
-def test_install_never_replaces_an_existing_file(tmp_path):
-    final = tmp_path / "file.gz"
-    final.write_bytes(b"user's own")
-    tmp = tmp_path / "download"
-    tmp.write_bytes(b"downloaded")
-    with pytest.raises(FileExistsError):
-        data._install_without_clobbering(tmp, final, replace=False)
-    assert final.read_bytes() == b"user's own"
-
-
 def test_labels_and_images_must_agree(tmp_path, monkeypatch):
     folder = tmp_path / "data"
     folder.mkdir()
@@ -590,10 +383,6 @@ def test_labels_and_images_must_agree(tmp_path, monkeypatch):
 # Fashion-MNIST
 # ------------------------------------------------------------------------------------------
 
-
-def fashion_digests(monkeypatch, raw: dict) -> None:
-    table = dict(data.FASHION_MNIST_SHA256_DECOMPRESSED, **{n: sha256(r) for n, r in raw.items()})
-    monkeypatch.setattr(data, "FASHION_MNIST_SHA256_DECOMPRESSED", table)
 
 
 def test_fashion_verifies_decompressed_bytes_so_recompressed_copies_pass(tmp_path, monkeypatch):
@@ -647,26 +436,8 @@ def test_fashion_ignores_a_damaged_debian_copy_with_a_warning(tmp_path, monkeypa
     assert str(debian) in str(info.value) and str(tmp_path / "mine") in str(info.value)
 
 
-def test_fashion_download_checks_decompressed_digests(tmp_path, serve, monkeypatch):
-    images, labels, raw, _ = write_small_set(tmp_path / "server", seed=9)
-    fashion_digests(monkeypatch, raw)
-    url = serve(tmp_path / "server")
-    dead = f"http://127.0.0.1:{free_port()}/"
-    monkeypatch.setenv("FASHION_MNIST_MIRRORS", f"{dead} {url}")
-    folder = tmp_path / "data"
-    got_images, got_labels = data.load_fashion_mnist("train", data_dir=folder, progressbar=False)
-    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
-    assert listing(folder) == sorted(TRAIN_FILES)
-    # The server now serves different content under the same name: refused, nothing kept.
-    (tmp_path / "server" / TRAIN_FILES[1]).write_bytes(gzip.compress(idx_bytes(np.ones(7))))
-    other = tmp_path / "data2"
-    with pytest.raises(ValueError, match="decompressed IDX bytes"):
-        data.load_fashion_mnist("train", data_dir=other, mirrors=[url], progressbar=False)
-    assert listing(other) == [TRAIN_FILES[0]]
-
-
 def test_hard_coded_fashion_digests_match_the_readme():
-    readme = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist" / "README.md"
+    readme = SHARED_MNIST / "README.md"
     if not readme.is_file():
         pytest.skip("../shared/datasets/mnist/README.md is not available")
     text = readme.read_text()
@@ -674,9 +445,3 @@ def test_hard_coded_fashion_digests_match_the_readme():
         data.MNIST_SHA256.values()
     ):
         assert digest in text
-
-
-def test_shared_mnist_dir_points_beside_the_repository():
-    folder = data.shared_mnist_dir()
-    expected = Path(data.__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
-    assert folder == (expected if expected.is_dir() else None)

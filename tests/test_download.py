@@ -1,0 +1,145 @@
+"""Tests of helpers.download, the download path of helpers.data: mirrors, limits, safety.
+
+Nothing here reaches beyond 127.0.0.1: every mirror is a small HTTP server that a fixture starts
+on a free local port, some of them misbehaving on purpose (too slow, endless, lying about the
+size). Every test is bounded in time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datakit import (TEST_FILES, TRAIN_FILES, copy_test_set, fashion_digests, free_port, idx_bytes,  # noqa: F401
+                     isolated, listing, serve, sha256, shared, write_small_set)
+
+from helpers import data, download
+
+README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+# ------------------------------------------------------------------------------------------
+# Downloads from a local server
+# ------------------------------------------------------------------------------------------
+
+
+def test_download_skips_dead_mirrors_verifies_and_caches(shared, tmp_path, serve, capsys):
+    good = serve(copy_test_set(shared, tmp_path / "server"))
+    closed = f"http://127.0.0.1:{free_port()}/"
+    folder = tmp_path / "data"
+    mirrors = [closed, good + "not-here/", good]  # refused connection, then a 404, then good
+    images, labels = data.load_mnist("test", data_dir=folder, mirrors=mirrors, progressbar=True)
+    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
+    assert listing(folder) == sorted(TEST_FILES)  # no temporary files left behind
+    for name in TEST_FILES:
+        assert sha256((folder / name).read_bytes()) == data.MNIST_SHA256[name]
+    assert "B" in capsys.readouterr().err  # pooch's tqdm bar counts bytes on stderr
+    # Cached: the next call works with no mirror at all.
+    again, _ = data.load_mnist("test", data_dir=folder, mirrors=[closed], download=True)
+    assert np.array_equal(again, images)
+
+
+def test_download_of_a_corrupted_copy_fails_and_leaves_nothing(shared, tmp_path, serve):
+    server_dir = copy_test_set(shared, tmp_path / "server")
+    damaged = bytearray((server_dir / TEST_FILES[0]).read_bytes())
+    damaged[-100] ^= 0x01
+    (server_dir / TEST_FILES[0]).write_bytes(bytes(damaged))
+    bad = serve(server_dir)
+    folder = tmp_path / "data"
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("test", data_dir=folder, mirrors=[bad], progressbar=False)
+    message = str(info.value)
+    assert TEST_FILES[0] in message and data.MNIST_SHA256[TEST_FILES[0]] in message
+    assert sha256(bytes(damaged)) in message
+    assert listing(folder) == []
+
+
+def test_download_moves_on_from_a_corrupting_mirror(shared, tmp_path, serve):
+    server_dir = copy_test_set(shared, tmp_path / "bad-server")
+    (server_dir / TEST_FILES[1]).write_bytes(b"not the labels")
+    bad = serve(server_dir)
+    good = serve(copy_test_set(shared, tmp_path / "good-server"))
+    folder = tmp_path / "data"
+    _, labels = data.load_mnist("test", data_dir=folder, mirrors=[bad, good], progressbar=False)
+    assert labels.shape == (10000,)
+    assert sha256((folder / TEST_FILES[1]).read_bytes()) == data.MNIST_SHA256[TEST_FILES[1]]
+
+
+def test_download_with_every_mirror_dead_is_a_connection_error(tmp_path, serve):
+    empty = serve(tmp_path / "nothing-served")  # directory does not exist: every path is a 404
+    closed = f"http://127.0.0.1:{free_port()}/"
+    folder = tmp_path / "data"
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[closed, empty], progressbar=False)
+    message = str(info.value)
+    assert closed + TRAIN_FILES[0] in message and empty + TRAIN_FILES[0] in message
+    assert str(folder) in message
+    assert listing(folder) == []
+
+
+def test_train_split_download_with_small_files_and_the_mirror_variable(tmp_path, serve,
+                                                                         monkeypatch):
+    images, labels, _, gz = write_small_set(tmp_path / "server")
+    digests = dict(data.MNIST_SHA256, **{name: sha256(raw) for name, raw in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SHA256", digests)
+    url = serve(tmp_path / "server")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("MNIST_MIRRORS", f"{dead}, {url}")
+    folder = tmp_path / "data"
+    got_images, got_labels = data.load_mnist("train", data_dir=folder, progressbar=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert got_labels.dtype == np.int64
+    assert listing(folder) == sorted(TRAIN_FILES)
+
+
+def test_default_cache_is_used_and_a_damaged_cached_copy_is_replaced(tmp_path, serve,
+                                                                      monkeypatch, isolated):
+    _, labels, _, gz = write_small_set(tmp_path / "server")
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    url = serve(tmp_path / "server")
+    cache = isolated / "mnist"
+    cache.mkdir(parents=True)
+    (cache / TRAIN_FILES[0]).write_bytes(b"half a download")
+    # Offline, the damaged copy is reported, not touched.
+    with pytest.raises(ValueError, match="left untouched"):
+        data.load_mnist("train", download=False)
+    assert (cache / TRAIN_FILES[0]).read_bytes() == b"half a download"
+    # Online, the project's own cache is repaired.
+    _, got = data.load_mnist("train", mirrors=[url], progressbar=False)
+    assert np.array_equal(got, labels)
+    assert listing(cache) == sorted(TRAIN_FILES)
+    assert (cache / TRAIN_FILES[0]).read_bytes() == gz[TRAIN_FILES[0]]
+
+
+def test_install_never_replaces_an_existing_file(tmp_path):
+    final = tmp_path / "file.gz"
+    final.write_bytes(b"user's own")
+    tmp = tmp_path / "download"
+    tmp.write_bytes(b"downloaded")
+    with pytest.raises(FileExistsError):
+        download.install(tmp, final, replace=False)
+    assert final.read_bytes() == b"user's own"
+
+
+
+def test_fashion_download_checks_decompressed_digests(tmp_path, serve, monkeypatch):
+    images, labels, raw, _ = write_small_set(tmp_path / "server", seed=9)
+    fashion_digests(monkeypatch, raw)
+    url = serve(tmp_path / "server")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("FASHION_MNIST_MIRRORS", f"{dead} {url}")
+    folder = tmp_path / "data"
+    got_images, got_labels = data.load_fashion_mnist("train", data_dir=folder, progressbar=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert listing(folder) == sorted(TRAIN_FILES)
+    # The server now serves different content under the same name: refused, nothing kept.
+    (tmp_path / "server" / TRAIN_FILES[1]).write_bytes(gzip.compress(idx_bytes(np.ones(7))))
+    other = tmp_path / "data2"
+    with pytest.raises(ValueError, match="decompressed IDX bytes"):
+        data.load_fashion_mnist("train", data_dir=other, mirrors=[url], progressbar=False)
+    assert listing(other) == [TRAIN_FILES[0]]
