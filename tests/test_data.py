@@ -1,6 +1,7 @@
 """Tests of helpers.data: MNIST-5k, the split helpers, the IDX reader, the data folders.
 
-Offline: downloads are tested in test_download.py. The canonical MNIST test set in
+Offline: downloads are tested in test_download.py. Permission errors are tested with real
+read-only folders (as root, with the effective user dropped to nobody for the call). The canonical MNIST test set in
 ../shared/datasets/mnist (known to datakit.py, never to the package) is used when present;
 tests that need it skip cleanly otherwise.
 """
@@ -12,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -445,3 +445,98 @@ def test_hard_coded_fashion_digests_match_the_readme():
         data.MNIST_SHA256.values()
     ):
         assert digest in text
+
+
+def test_the_package_does_not_know_the_test_only_shared_folder():
+    """../shared is a fixture of this repository's tests, not a place the package looks in."""
+    package = Path(data.__file__).resolve().parent
+    for source in (package / "data.py", package / "download.py"):
+        text = source.read_text()
+        assert not re.search(r"""\.\./shared|["']shared["']""", text), source
+
+
+def test_read_idx_sizes_cannot_overflow_past_the_header_check(tmp_path):
+    """2**31 * 2**31 * 4 = 2**64 wraps to 0 in int64; the file holds 0 bytes of data."""
+    path = tmp_path / "huge-idx3-ubyte"
+    path.write_bytes(bytes.fromhex("00000803") + b"".join(
+        n.to_bytes(4, "big") for n in (2**31, 2**31, 4)))
+    with pytest.raises(ValueError, match="truncated") as info:
+        data.read_idx(path)
+    assert str(path) in str(info.value) and str(2**64) in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------
+# Data folders: one meaning for "empty", clear errors from the operating system
+# ------------------------------------------------------------------------------------------
+
+
+def small_set_with_digests(folder: Path, monkeypatch):
+    images, labels, _, gz = write_small_set(folder)
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    return images, labels
+
+
+def test_an_empty_data_dir_means_the_cache_like_an_empty_variable(tmp_path, monkeypatch,
+                                                                  isolated):
+    _, labels = small_set_with_digests(isolated / "mnist", monkeypatch)
+    elsewhere = tmp_path / "current-directory"
+    write_small_set(elsewhere, seed=1)  # other digests: found here, it would be refused
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("MNIST_DATA_DIR", "")
+    for data_dir in ("", "  ", None):
+        _, got = data.load_mnist("train", data_dir=data_dir, download=False)
+        assert np.array_equal(got, labels)
+    # A non-empty variable is used for data_dir="" exactly as for data_dir=None.
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "from-env"))
+    with pytest.raises(FileNotFoundError, match="from-env"):
+        data.load_mnist("train", data_dir="", download=False)
+
+
+def test_data_folder_errors_are_one_oserror_subclass():
+    assert issubclass(data.DataFolderError, OSError)
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_a_data_dir_that_is_a_file_is_a_clear_error(tmp_path, download):
+    not_a_folder = tmp_path / "mnist.tar"
+    not_a_folder.write_bytes(b"user's own file")
+    with pytest.raises(data.DataFolderError, match="is a file, not a folder") as info:
+        data.load_mnist("test", data_dir=not_a_folder, download=download)
+    assert str(not_a_folder) in str(info.value) and "data_dir" in str(info.value)
+    assert not_a_folder.read_bytes() == b"user's own file"
+
+
+def test_a_read_only_data_dir_is_a_clear_error(open_tmp):
+    folder = open_tmp / "read-only"
+    folder.mkdir(mode=0o555)
+    folder.chmod(0o555)
+    with unprivileged(), pytest.raises(data.DataFolderError) as info:
+        data.load_mnist("test", data_dir=folder, download=True, progressbar=False)
+    message = str(info.value)
+    assert str(folder) in message and "Permission denied" in message
+    assert listing(folder) == []
+
+
+def test_a_read_only_cache_is_a_clear_error(open_tmp, monkeypatch):
+    parent = open_tmp / "read-only-home"
+    parent.mkdir(mode=0o555)
+    parent.chmod(0o555)
+    monkeypatch.setattr(data, "default_cache_dir", lambda: parent / "cache")
+    with unprivileged(), pytest.raises(data.DataFolderError) as info:
+        data.load_mnist("test", download=True, progressbar=False)
+    message = str(info.value)
+    assert str(parent / "cache" / "mnist") in message and "Permission denied" in message
+    assert "MNIST_DATA_DIR" in message
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_an_unreadable_file_is_a_clear_error_and_stays(open_tmp, monkeypatch, download):
+    folder = open_tmp / "data"
+    small_set_with_digests(folder, monkeypatch)
+    folder.chmod(0o755)
+    target = folder / TRAIN_FILES[0]
+    target.chmod(0o000)
+    with unprivileged(), pytest.raises(data.DataFolderError) as info:
+        data.load_mnist("train", data_dir=folder, download=download, progressbar=False)
+    assert str(target) in str(info.value) and "Permission denied" in str(info.value)
+    assert sorted(os.listdir(folder)) == sorted(TRAIN_FILES)

@@ -143,3 +143,129 @@ def test_fashion_download_checks_decompressed_digests(tmp_path, serve, monkeypat
     with pytest.raises(ValueError, match="decompressed IDX bytes"):
         data.load_fashion_mnist("train", data_dir=other, mirrors=[url], progressbar=False)
     assert listing(other) == [TRAIN_FILES[0]]
+
+
+# ------------------------------------------------------------------------------------------
+# Limits: misbehaving mirrors are stopped, and the message says which and why
+# ------------------------------------------------------------------------------------------
+
+
+def misbehaving(body: bytes, *, length: int | None, pause: float, max_seconds: float, sent: list):
+    """A handler that sends ``body`` again and again in ``len(body)``-byte writes, ``pause``
+    seconds apart, announcing ``length`` (None: no Content-Length), for at most ``max_seconds``
+    -- the bound that keeps a test short even if the client never stops. ``sent`` collects the
+    number of bytes each connection delivered before the client hung up."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/gzip")
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+            total, stop = 0, time.monotonic() + max_seconds
+            try:
+                while time.monotonic() < stop:
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                    total += len(body)
+                    time.sleep(pause)
+            except OSError:
+                pass
+            sent.append(total)
+
+    return Handler
+
+
+def small_mnist(tmp_path, monkeypatch):
+    """A small train set served from a good local mirror; its digests and sizes patched in."""
+    images, labels, _, gz = write_small_set(tmp_path / "server")
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SIZES", {name: len(raw) for name, raw in gz.items()})
+    return labels, gz
+
+
+def test_a_trickling_mirror_meets_the_total_deadline(tmp_path, serve, monkeypatch):
+    """One byte every 0.2 s never trips the read timeout; the deadline (here 1 s) stops it."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    monkeypatch.setattr(download, "DEADLINE", 1.0)
+    size = len(gz[TRAIN_FILES[0]])
+    sent = []
+    slow = serve(handler=misbehaving(b"\x1f", length=size, pause=0.2, max_seconds=8, sent=sent))
+    good = serve(tmp_path / "server")
+    folder = tmp_path / "data"
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[slow], progressbar=False)
+    assert time.monotonic() - start < 4
+    assert f"{slow}{TRAIN_FILES[0]}: too slow" in str(info.value)
+    assert "deadline of 1 s" in str(info.value)
+    # The next mirror still gets its full chance.
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[slow, good], progressbar=False)
+    assert np.array_equal(got, labels) and listing(folder) == sorted(TRAIN_FILES)
+
+
+def test_an_endless_mirror_is_stopped_after_the_size_of_the_file(tmp_path, serve, monkeypatch):
+    """A mirror that never stops sending: stopped once it sent more bytes than the file has."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    sent = []
+    endless = serve(handler=misbehaving(bytes(1 << 16), length=None, pause=0, max_seconds=8,
+                                        sent=sent))
+    good = serve(tmp_path / "server")
+    folder = tmp_path / "data"
+    start = time.monotonic()
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[endless], progressbar=False)
+    assert time.monotonic() - start < 4
+    size = len(gz[TRAIN_FILES[0]])
+    assert f"{endless}{TRAIN_FILES[0]}: sent more than {size} bytes" in str(info.value)
+    assert listing(folder) == []
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[endless, good],
+                             progressbar=False)
+    assert np.array_equal(got, labels)
+    deadline = time.monotonic() + 10
+    while len(sent) < 3 and time.monotonic() < deadline:  # images, images, labels
+        time.sleep(0.05)
+    # The client hung up: the server could only fill the socket buffers, nowhere near 8 s of
+    # loopback traffic (gigabytes).
+    assert len(sent) == 3 and max(sent) < 64 << 20
+
+
+def test_a_mirror_announcing_too_many_bytes_is_refused_at_once(tmp_path, serve, monkeypatch):
+    small_mnist(tmp_path, monkeypatch)
+    sent = []
+    liar = serve(handler=misbehaving(b"x", length=10**10, pause=0.5, max_seconds=5, sent=sent))
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=r"announces 10000000000 bytes, but the file has at most"):
+        data.load_mnist("train", data_dir=tmp_path / "data", mirrors=[liar], progressbar=False)
+    assert time.monotonic() - start < 2
+
+
+# ------------------------------------------------------------------------------------------
+# Leftovers of a killed process
+# ------------------------------------------------------------------------------------------
+
+
+def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    images, labels, _, gz = write_small_set(folder)
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    stale = folder / f".{TRAIN_FILES[0]}.download-k1ll3d"
+    stale.mkdir()
+    (stale / "tmpa8b9c0").write_bytes(b"half a download")
+    old = time.time() - 24 * 3600
+    for path in (stale / "tmpa8b9c0", stale):
+        os.utime(path, (old, old))
+    running = folder / f".{TRAIN_FILES[0]}.download-running"  # another process, right now
+    running.mkdir()
+    mine = folder / ".download-notes"  # the user's own: not ours to touch, however old
+    mine.mkdir()
+    os.utime(mine, (old, old))
+    _, got = data.load_mnist("train", data_dir=folder, download=False)
+    assert np.array_equal(got, labels)
+    assert not stale.exists() and running.is_dir() and mine.is_dir()
