@@ -17,16 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datakit import (SHARED_MNIST, TEST_FILES, TRAIN_FILES, copy_test_set,  # noqa: F401
-                     fashion_digests, idx_bytes, isolated,
-                     listing, open_tmp, serve, sha256, shared, unprivileged, write_small_set)
+from datakit import (README_TEST_COUNTS, SHARED_MNIST, TEST_FILES, TRAIN_FILES,  # noqa: F401
+                     copy_test_set, fashion_digests, idx_bytes, isolated, listing, open_tmp,
+                     sha256, shared, unprivileged, write_small_set)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import data
-
-README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-README_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
 # ------------------------------------------------------------------------------------------
@@ -232,80 +229,6 @@ def test_one_hot_values_shapes_and_errors():
 
 
 # ------------------------------------------------------------------------------------------
-# IDX reader
-# ------------------------------------------------------------------------------------------
-
-
-def test_read_idx_on_the_canonical_test_set(shared):
-    images = data.read_idx(shared / TEST_FILES[0])
-    labels = data.read_idx(shared / TEST_FILES[1])
-    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
-    assert labels.shape == (10000,)
-    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
-    # The same bytes, handed over gzip'd or decompressed, give the same arrays.
-    raw = gzip.decompress((shared / TEST_FILES[1]).read_bytes())
-    assert np.array_equal(data.read_idx(raw), labels)
-
-
-def test_read_idx_on_the_canonical_training_labels(shared):
-    labels = data.read_idx(shared / TRAIN_FILES[1], ndim=1)
-    assert np.bincount(labels, minlength=10).tolist() == README_TRAIN_COUNTS
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    shape=st.one_of(
-        st.tuples(st.integers(0, 20)),
-        st.tuples(st.integers(0, 5), st.integers(1, 6), st.integers(1, 6)),
-    ),
-    compress=st.booleans(),
-    seed=st.integers(0, 1000),
-)
-def test_read_idx_round_trip(shape, compress, seed):
-    arr = np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
-    raw = idx_bytes(arr)
-    got = data.read_idx(gzip.compress(raw) if compress else raw)
-    assert got.shape == arr.shape and got.dtype == np.uint8 and np.array_equal(got, arr)
-
-
-GOOD_IMAGES = idx_bytes(np.arange(2 * 3 * 4).reshape(2, 3, 4))
-
-
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (idx_bytes(np.zeros((2, 3, 4)), magic=0x01000803), "bad IDX magic number 0x01000803"),
-        (idx_bytes(np.zeros((2, 3)), magic=0x00000802), "bad IDX magic number 0x00000802"),
-        (b"\x00\x00\x0d\x03" + GOOD_IMAGES[4:], r"data type code 0x0D"),
-        (GOOD_IMAGES[:-1], "truncated"),
-        (GOOD_IMAGES + b"\x00", "trailing bytes"),
-        (GOOD_IMAGES[:10], "truncated header"),
-        (b"\x00\x00", "too short"),
-        (gzip.compress(GOOD_IMAGES)[:-12], "gzip"),
-    ],
-    ids=["nonzero-lead", "2-d", "dtype-code", "truncated", "trailing", "short-header",
-         "tiny", "broken-gzip"],
-)
-def test_read_idx_rejects_malformed_files_naming_the_file(tmp_path, content, message):
-    path = tmp_path / "broken-idx3-ubyte"
-    path.write_bytes(content)
-    with pytest.raises(ValueError, match=message) as info:
-        data.read_idx(path)
-    assert str(path) in str(info.value)
-
-
-def test_read_idx_checks_the_expected_number_of_dimensions(tmp_path):
-    path = tmp_path / "labels"
-    path.write_bytes(idx_bytes(np.arange(5)))
-    assert data.read_idx(path, ndim=1).tolist() == [0, 1, 2, 3, 4]
-    with pytest.raises(ValueError, match="0x00000803"):
-        data.read_idx(path, ndim=3)
-    with pytest.raises(TypeError, match="path or bytes"):
-        data.read_idx(12)
-    with pytest.raises(FileNotFoundError):
-        data.read_idx(tmp_path / "absent")
-
-
 # ------------------------------------------------------------------------------------------
 # load_mnist from a folder
 # ------------------------------------------------------------------------------------------
@@ -384,7 +307,6 @@ def test_labels_and_images_must_agree(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------------
 
 
-
 def test_fashion_verifies_decompressed_bytes_so_recompressed_copies_pass(tmp_path, monkeypatch):
     images, labels, raw, gz = write_small_set(tmp_path / "upstream", compresslevel=9)
     fashion_digests(monkeypatch, raw)
@@ -453,16 +375,6 @@ def test_the_package_does_not_know_the_test_only_shared_folder():
     for source in (package / "data.py", package / "download.py"):
         text = source.read_text()
         assert not re.search(r"""\.\./shared|["']shared["']""", text), source
-
-
-def test_read_idx_sizes_cannot_overflow_past_the_header_check(tmp_path):
-    """2**31 * 2**31 * 4 = 2**64 wraps to 0 in int64; the file holds 0 bytes of data."""
-    path = tmp_path / "huge-idx3-ubyte"
-    path.write_bytes(bytes.fromhex("00000803") + b"".join(
-        n.to_bytes(4, "big") for n in (2**31, 2**31, 4)))
-    with pytest.raises(ValueError, match="truncated") as info:
-        data.read_idx(path)
-    assert str(path) in str(info.value) and str(2**64) in str(info.value)
 
 
 # ------------------------------------------------------------------------------------------

@@ -11,16 +11,14 @@ import gzip
 import http.server
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from datakit import (TEST_FILES, TRAIN_FILES, copy_test_set, fashion_digests, free_port, idx_bytes,  # noqa: F401
-                     isolated, listing, serve, sha256, shared, write_small_set)
+from datakit import (README_TEST_COUNTS, TEST_FILES, TRAIN_FILES, copy_test_set,  # noqa: F401
+                     fashion_digests, free_port, idx_bytes, isolated, listing, serve, sha256,
+                     shared, write_small_set)
 
 from helpers import data, download
-
-README_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 # ------------------------------------------------------------------------------------------
@@ -124,7 +122,6 @@ def test_install_never_replaces_an_existing_file(tmp_path):
     with pytest.raises(FileExistsError):
         download.install(tmp, final, replace=False)
     assert final.read_bytes() == b"user's own"
-
 
 
 def test_fashion_download_checks_decompressed_digests(tmp_path, serve, monkeypatch):
