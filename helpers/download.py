@@ -84,8 +84,9 @@ class LimitedDownloader:
     one-line reason; errors writing ``output_file`` propagate as OSError.
 
     Each read returns what one system call delivered (``read1``), so the deadline is checked
-    after every packet: a mirror that sends one byte every few seconds is stopped at the
-    deadline, not when a 64 KiB buffer finally fills.
+    after every packet: a mirror that sends one byte every few seconds is stopped at the first
+    read after the deadline (at most :data:`READ_TIMEOUT` later), not when a 64 KiB buffer
+    finally fills.
     """
 
     def __init__(self, max_bytes: int, progressbar: bool = False):
@@ -160,11 +161,13 @@ def remove_stale_scratch(folder: Path, name: str) -> None:
     except OSError:
         return
     for entry in entries:
-        if not (entry.name.startswith(_scratch_prefix(name)) and entry.is_dir(follow_symlinks=False)):
+        if not entry.name.startswith(_scratch_prefix(name)):
             continue
         try:
-            newest = max([entry.stat(follow_symlinks=False).st_mtime]
-                         + [e.stat(follow_symlinks=False).st_mtime for e in os.scandir(entry.path)])
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            inside = [e.stat(follow_symlinks=False).st_mtime for e in os.scandir(entry.path)]
+            newest = max([entry.stat(follow_symlinks=False).st_mtime, *inside])
         except OSError:
             continue
         if time.time() - newest > stale_after:
@@ -172,7 +175,7 @@ def remove_stale_scratch(folder: Path, name: str) -> None:
 
 
 def install(tmp: Path, final: Path, replace: bool) -> None:
-    """Give the checked file ``tmp`` its final name; an existing ``final`` is kept unless ``replace``.
+    """Give the checked file ``tmp`` its final name; keep an existing ``final`` unless ``replace``.
 
     Raises FileExistsError if ``final`` exists (and ``replace`` is False).
     """
@@ -224,7 +227,7 @@ def _scratch(folder: Path, name: str):
 
 
 def _retrieve(url, name, scratch, known_hash, check, downloader) -> Path:
-    """pooch downloads ``url`` into ``scratch / name`` and checks ``known_hash``, then ``check``."""
+    """pooch downloads ``url`` into ``scratch / name``, checks ``known_hash``, then ``check``."""
     import pooch
 
     def processor(fname, action, pup):
@@ -293,6 +296,8 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
                 raise folder_error(folder, f"write {name} into this folder", exc, advice) from exc
             try:
                 _install_checked(got, folder / name, replace, known_hash, check)
+            except DataFolderError:
+                raise
             except OSError as exc:
                 raise folder_error(folder / name, "be created", exc, advice) from exc
             return folder / name

@@ -1,9 +1,10 @@
-"""Tests of helpers.data: MNIST-5k, the split helpers, the IDX reader, the data folders.
+"""Tests of helpers.data: MNIST-5k, the split helpers, the data folders and their errors.
 
-Offline: downloads are tested in test_download.py. Permission errors are tested with real
-read-only folders (as root, with the effective user dropped to nobody for the call). The canonical MNIST test set in
-../shared/datasets/mnist (known to datakit.py, never to the package) is used when present;
-tests that need it skip cleanly otherwise.
+Offline: downloads are tested in test_download.py, the IDX reader in test_idx.py. Permission
+errors are tested with real read-only folders (as root, with the effective user dropped to
+nobody for the call). The canonical MNIST test set in ../shared/datasets/mnist (known to
+datakit.py, never to the package) is used when present; tests that need it skip cleanly
+otherwise.
 """
 
 from __future__ import annotations
@@ -243,9 +244,10 @@ def test_load_mnist_test_split_from_a_folder_offline(shared, tmp_path):
     assert np.array_equal(images, data.read_idx(shared / TEST_FILES[0]))
 
 
-def test_the_hard_coded_digests_match_the_shared_files(shared):
+def test_the_hard_coded_digests_and_sizes_match_the_shared_files(shared):
     for name in TEST_FILES + TRAIN_FILES[1:]:
         assert sha256((shared / name).read_bytes()) == data.MNIST_SHA256[name]
+        assert (shared / name).stat().st_size == data.MNIST_SIZES[name]
 
 
 def test_load_mnist_uses_the_environment_variable_folder(shared, tmp_path, monkeypatch):

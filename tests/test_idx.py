@@ -6,7 +6,8 @@ import gzip
 
 import numpy as np
 import pytest
-from datakit import README_TEST_COUNTS, README_TRAIN_COUNTS, TEST_FILES, TRAIN_FILES, idx_bytes, shared  # noqa: F401
+from datakit import (README_TEST_COUNTS, README_TRAIN_COUNTS, TEST_FILES,  # noqa: F401
+                     TRAIN_FILES, idx_bytes, shared)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
