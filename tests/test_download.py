@@ -11,6 +11,7 @@ import gzip
 import http.server
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -267,3 +268,9 @@ def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkey
     _, got = data.load_mnist("train", data_dir=folder, download=False)
     assert np.array_equal(got, labels)
     assert not stale.exists() and running.is_dir() and mine.is_dir()
+
+
+def test_the_readme_states_the_limits_the_code_has():
+    readme = (Path(download.__file__).resolve().parents[1] / "README.md").read_text()
+    assert download.READ_TIMEOUT == 60 and "stays silent for 60 s" in readme
+    assert download.DEADLINE == 10 * 60 and "more than 10 minutes for\n  one file" in readme
