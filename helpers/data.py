@@ -467,7 +467,11 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
     replace = False
     if os.path.isdir(folder):
         remove_stale_scratch(folder, name)
-    if candidate.is_file():
+    try:
+        present = candidate.is_file()
+    except OSError as exc:  # e.g. a folder the user may not enter
+        raise folder_error(candidate, "be examined", exc, _advice(ds)) from exc
+    if present:
         actual = _sha256_of(candidate, ds.decompressed)
         if actual == expected:
             return candidate
@@ -481,7 +485,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
     for extra in extra_dirs:
         other = Path(extra) / name
         looked.append(Path(extra))
-        if other.is_file():
+        if os.path.isfile(other):  # an optional place: unreachable counts as absent
             if _sha256_of(other, ds.decompressed) == expected:
                 return other
             warnings.warn(f"{other} does not have the expected SHA-256 of its "
@@ -504,8 +508,8 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
     return fetch(name, folder, _resolve_mirrors(ds, mirrors),
                  known_hash=None if ds.decompressed else f"sha256:{expected}",
                  check=check if ds.decompressed else None, max_bytes=_max_bytes(ds, name),
-                 replace=replace, progressbar=progressbar,
-                 advice=advice if chosen else advice + " " + _advice(ds))
+                 replace=replace, progressbar=progressbar, advice=advice,
+                 folder_advice=_advice(ds))
 
 
 def _load(ds, split, data_dir, download, mirrors, extra_dirs, progressbar):

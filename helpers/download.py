@@ -214,12 +214,12 @@ def _quiet_pooch():
 
 
 @contextlib.contextmanager
-def _scratch(folder: Path, name: str):
+def _scratch(folder: Path, name: str, advice: str):
     """A fresh hidden scratch folder ``.<name>.download-*`` in ``folder``, removed afterwards."""
     try:
         scratch = Path(tempfile.mkdtemp(prefix=_scratch_prefix(name), dir=folder))
     except OSError as exc:
-        raise folder_error(folder, "write into this folder", exc) from exc
+        raise folder_error(folder, "write into this folder", exc, advice) from exc
     try:
         yield scratch
     finally:
@@ -257,7 +257,8 @@ def _install_checked(got: Path, final: Path, replace: bool, known_hash, check) -
 
 
 def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int, check=None,
-          replace: bool = False, progressbar: bool = False, advice: str = "") -> Path:
+          replace: bool = False, progressbar: bool = False, advice: str = "",
+          folder_advice: str = "") -> Path:
     """Download ``name`` from the first mirror that serves a good copy into ``folder``.
 
     Inputs:
@@ -268,7 +269,8 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
     - max_bytes: the most bytes a good copy can have (:class:`LimitedDownloader`);
     - check: None, or ``check(path)`` raising ValueError if the downloaded file is wrong;
     - replace: replace an existing ``folder / name`` (only for the project's own cache);
-    - advice: a sentence added to the errors raised.
+    - advice, folder_advice: sentences added to the errors raised when every mirror failed,
+      and when the folder cannot be written.
 
     Returns the path ``folder / name``. Raises ValueError if some mirror served wrong bytes and
     none served good ones, ConnectionError if every mirror failed otherwise -- both list every
@@ -280,12 +282,12 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise folder_error(folder, "create this data folder", exc, advice) from exc
+        raise folder_error(folder, "create this data folder", exc, folder_advice) from exc
     remove_stale_scratch(folder, name)
     downloader = LimitedDownloader(max_bytes, progressbar)
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
-        with _scratch(folder, name) as scratch:
+        with _scratch(folder, name, folder_advice) as scratch:
             try:
                 got = _retrieve(url, name, scratch, known_hash, check, downloader)
             except (MirrorError, ValueError) as exc:  # ValueError: pooch's digest, or ``check``
@@ -293,13 +295,14 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
                 wrong_bytes = wrong_bytes or getattr(exc, "wrong_bytes", True)
                 continue
             except OSError as exc:  # writing the scratch file
-                raise folder_error(folder, f"write {name} into this folder", exc, advice) from exc
+                raise folder_error(folder, f"write {name} into this folder", exc,
+                                   folder_advice) from exc
             try:
                 _install_checked(got, folder / name, replace, known_hash, check)
             except DataFolderError:
                 raise
             except OSError as exc:
-                raise folder_error(folder / name, "be created", exc, advice) from exc
+                raise folder_error(folder / name, "be created", exc, folder_advice) from exc
             return folder / name
     listing = "\n  ".join(failures) if failures else "(no mirror given)"
     message = f"could not download {name} into {folder}; tried:\n  {listing}\n{advice}"

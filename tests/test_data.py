@@ -454,3 +454,13 @@ def test_an_unreadable_file_is_a_clear_error_and_stays(open_tmp, monkeypatch, do
         data.load_mnist("train", data_dir=folder, download=download, progressbar=False)
     assert str(target) in str(info.value) and "Permission denied" in str(info.value)
     assert sorted(os.listdir(folder)) == sorted(TRAIN_FILES)
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_a_data_dir_one_may_not_enter_is_a_clear_error(open_tmp, download):
+    folder = open_tmp / "locked"
+    folder.mkdir(mode=0o000)
+    folder.chmod(0o000)
+    with unprivileged(), pytest.raises(data.DataFolderError) as info:
+        data.load_mnist("test", data_dir=folder, download=download, progressbar=False)
+    assert str(folder) in str(info.value) and "Permission denied" in str(info.value)
