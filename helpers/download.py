@@ -294,6 +294,8 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
                 failures.append(f"{url}: {exc}")
                 wrong_bytes = wrong_bytes or getattr(exc, "wrong_bytes", True)
                 continue
+            except DataFolderError:
+                raise
             except OSError as exc:  # writing the scratch file
                 raise folder_error(folder, f"write {name} into this folder", exc,
                                    folder_advice) from exc
