@@ -10,6 +10,8 @@ from __future__ import annotations
 import gzip
 import http.server
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -274,3 +276,37 @@ def test_the_readme_states_the_limits_the_code_has():
     readme = (Path(download.__file__).resolve().parents[1] / "README.md").read_text()
     assert download.READ_TIMEOUT == 60 and "stays silent for 60 s" in readme
     assert download.DEADLINE == 10 * 60 and "more than 10 minutes for\n  one file" in readme
+
+
+def test_a_killed_download_leaves_a_scratch_folder_the_next_run_removes(tmp_path, serve,
+                                                                       monkeypatch):
+    """A real process, killed in the middle of a download (SIGKILL: no clean-up runs)."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    sent = []
+    slow = serve(handler=misbehaving(b"\x1f", length=len(gz[TRAIN_FILES[0]]), pause=0.1,
+                                     max_seconds=20, sent=sent))
+    folder = tmp_path / "data"
+    code = ("import sys; from helpers import data; "
+            "data.load_mnist('train', data_dir=sys.argv[1], mirrors=[sys.argv[2]], "
+            "progressbar=False)")
+    env = dict(os.environ, PYTHONPATH=str(Path(data.__file__).resolve().parents[1]))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(folder), slow], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        stop = time.monotonic() + 15
+        while not list(folder.glob(".*.download-*/*")) and time.monotonic() < stop:
+            time.sleep(0.05)
+        time.sleep(0.3)  # a few bytes written
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    leftovers = list(folder.glob(f".{TRAIN_FILES[0]}.download-*"))
+    assert len(leftovers) == 1 and any(leftovers[0].iterdir())
+    # Old enough to be certainly abandoned: here after 0.5 s, by default after 12 minutes.
+    monkeypatch.setattr(download, "DEADLINE", 0.3)
+    monkeypatch.setattr(download, "READ_TIMEOUT", 0.1)
+    time.sleep(0.6)
+    good = serve(tmp_path / "server")
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[good], progressbar=False)
+    assert np.array_equal(got, labels)
+    assert listing(folder) == sorted(TRAIN_FILES)
