@@ -310,3 +310,12 @@ def test_a_killed_download_leaves_a_scratch_folder_the_next_run_removes(tmp_path
     _, got = data.load_mnist("train", data_dir=folder, mirrors=[good], progressbar=False)
     assert np.array_equal(got, labels)
     assert listing(folder) == sorted(TRAIN_FILES)
+
+
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_the_fashion_byte_cap_admits_any_honest_gzip(monkeypatch, level):
+    """Fashion-MNIST is checked after decompression: every gzip of the right data must fit."""
+    raw = np.random.default_rng(level).integers(0, 256, size=3 << 20, dtype=np.uint8).tobytes()
+    monkeypatch.setattr(data, "FASHION_MNIST_SIZES_DECOMPRESSED", {TRAIN_FILES[0]: len(raw)})
+    assert len(gzip.compress(raw, compresslevel=level)) <= data._max_bytes(data._FASHION,
+                                                                          TRAIN_FILES[0])
