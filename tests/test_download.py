@@ -1,0 +1,321 @@
+"""Tests of helpers.download, the download path of helpers.data: mirrors, limits, safety.
+
+Nothing here reaches beyond 127.0.0.1: every mirror is a small HTTP server that a fixture starts
+on a free local port, some of them misbehaving on purpose (too slow, endless, lying about the
+size). Every test is bounded in time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datakit import (README_TEST_COUNTS, TEST_FILES, TRAIN_FILES, copy_test_set,  # noqa: F401
+                     fashion_digests, free_port, idx_bytes, isolated, listing, serve, sha256,
+                     shared, write_small_set)
+
+from helpers import data, download
+
+
+# ------------------------------------------------------------------------------------------
+# Downloads from a local server
+# ------------------------------------------------------------------------------------------
+
+
+def test_download_skips_dead_mirrors_verifies_and_caches(shared, tmp_path, serve, capsys):
+    good = serve(copy_test_set(shared, tmp_path / "server"))
+    closed = f"http://127.0.0.1:{free_port()}/"
+    folder = tmp_path / "data"
+    mirrors = [closed, good + "not-here/", good]  # refused connection, then a 404, then good
+    images, labels = data.load_mnist("test", data_dir=folder, mirrors=mirrors, progressbar=True)
+    assert np.bincount(labels, minlength=10).tolist() == README_TEST_COUNTS
+    assert listing(folder) == sorted(TEST_FILES)  # no temporary files left behind
+    for name in TEST_FILES:
+        assert sha256((folder / name).read_bytes()) == data.MNIST_SHA256[name]
+    assert "B" in capsys.readouterr().err  # pooch's tqdm bar counts bytes on stderr
+    # Cached: the next call works with no mirror at all.
+    again, _ = data.load_mnist("test", data_dir=folder, mirrors=[closed], download=True)
+    assert np.array_equal(again, images)
+
+
+def test_download_of_a_corrupted_copy_fails_and_leaves_nothing(shared, tmp_path, serve):
+    server_dir = copy_test_set(shared, tmp_path / "server")
+    damaged = bytearray((server_dir / TEST_FILES[0]).read_bytes())
+    damaged[-100] ^= 0x01
+    (server_dir / TEST_FILES[0]).write_bytes(bytes(damaged))
+    bad = serve(server_dir)
+    folder = tmp_path / "data"
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("test", data_dir=folder, mirrors=[bad], progressbar=False)
+    message = str(info.value)
+    assert TEST_FILES[0] in message and data.MNIST_SHA256[TEST_FILES[0]] in message
+    assert sha256(bytes(damaged)) in message
+    assert listing(folder) == []
+
+
+def test_download_moves_on_from_a_corrupting_mirror(shared, tmp_path, serve):
+    server_dir = copy_test_set(shared, tmp_path / "bad-server")
+    (server_dir / TEST_FILES[1]).write_bytes(b"not the labels")
+    bad = serve(server_dir)
+    good = serve(copy_test_set(shared, tmp_path / "good-server"))
+    folder = tmp_path / "data"
+    _, labels = data.load_mnist("test", data_dir=folder, mirrors=[bad, good], progressbar=False)
+    assert labels.shape == (10000,)
+    assert sha256((folder / TEST_FILES[1]).read_bytes()) == data.MNIST_SHA256[TEST_FILES[1]]
+
+
+def test_download_with_every_mirror_dead_is_a_connection_error(tmp_path, serve):
+    empty = serve(tmp_path / "nothing-served")  # directory does not exist: every path is a 404
+    closed = f"http://127.0.0.1:{free_port()}/"
+    folder = tmp_path / "data"
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[closed, empty], progressbar=False)
+    message = str(info.value)
+    assert closed + TRAIN_FILES[0] in message and empty + TRAIN_FILES[0] in message
+    assert str(folder) in message
+    assert listing(folder) == []
+
+
+def test_train_split_download_with_small_files_and_the_mirror_variable(tmp_path, serve,
+                                                                         monkeypatch):
+    images, labels, _, gz = write_small_set(tmp_path / "server")
+    digests = dict(data.MNIST_SHA256, **{name: sha256(raw) for name, raw in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SHA256", digests)
+    url = serve(tmp_path / "server")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("MNIST_MIRRORS", f"{dead}, {url}")
+    folder = tmp_path / "data"
+    got_images, got_labels = data.load_mnist("train", data_dir=folder, progressbar=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert got_labels.dtype == np.int64
+    assert listing(folder) == sorted(TRAIN_FILES)
+
+
+def test_default_cache_is_used_and_a_damaged_cached_copy_is_replaced(tmp_path, serve,
+                                                                      monkeypatch, isolated):
+    _, labels, _, gz = write_small_set(tmp_path / "server")
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    url = serve(tmp_path / "server")
+    cache = isolated / "mnist"
+    cache.mkdir(parents=True)
+    (cache / TRAIN_FILES[0]).write_bytes(b"half a download")
+    # Offline, the damaged copy is reported, not touched.
+    with pytest.raises(ValueError, match="left untouched"):
+        data.load_mnist("train", download=False)
+    assert (cache / TRAIN_FILES[0]).read_bytes() == b"half a download"
+    # Online, the project's own cache is repaired.
+    _, got = data.load_mnist("train", mirrors=[url], progressbar=False)
+    assert np.array_equal(got, labels)
+    assert listing(cache) == sorted(TRAIN_FILES)
+    assert (cache / TRAIN_FILES[0]).read_bytes() == gz[TRAIN_FILES[0]]
+
+
+def test_install_never_replaces_an_existing_file(tmp_path):
+    final = tmp_path / "file.gz"
+    final.write_bytes(b"user's own")
+    tmp = tmp_path / "download"
+    tmp.write_bytes(b"downloaded")
+    with pytest.raises(FileExistsError):
+        download.install(tmp, final, replace=False)
+    assert final.read_bytes() == b"user's own"
+
+
+def test_fashion_download_checks_decompressed_digests(tmp_path, serve, monkeypatch):
+    images, labels, raw, _ = write_small_set(tmp_path / "server", seed=9)
+    fashion_digests(monkeypatch, raw)
+    url = serve(tmp_path / "server")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    monkeypatch.setenv("FASHION_MNIST_MIRRORS", f"{dead} {url}")
+    folder = tmp_path / "data"
+    got_images, got_labels = data.load_fashion_mnist("train", data_dir=folder, progressbar=False)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+    assert listing(folder) == sorted(TRAIN_FILES)
+    # The server now serves different content under the same name: refused, nothing kept.
+    (tmp_path / "server" / TRAIN_FILES[1]).write_bytes(gzip.compress(idx_bytes(np.ones(7))))
+    other = tmp_path / "data2"
+    with pytest.raises(ValueError, match="decompressed IDX bytes"):
+        data.load_fashion_mnist("train", data_dir=other, mirrors=[url], progressbar=False)
+    assert listing(other) == [TRAIN_FILES[0]]
+
+
+# ------------------------------------------------------------------------------------------
+# Limits: misbehaving mirrors are stopped, and the message says which and why
+# ------------------------------------------------------------------------------------------
+
+
+def misbehaving(body: bytes, *, length: int | None, pause: float, max_seconds: float, sent: list):
+    """A handler that sends ``body`` again and again in ``len(body)``-byte writes, ``pause``
+    seconds apart, announcing ``length`` (None: no Content-Length), for at most ``max_seconds``
+    -- the bound that keeps a test short even if the client never stops. ``sent`` collects the
+    number of bytes each connection delivered before the client hung up."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/gzip")
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+            total, stop = 0, time.monotonic() + max_seconds
+            try:
+                while time.monotonic() < stop:
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                    total += len(body)
+                    time.sleep(pause)
+            except OSError:
+                pass
+            sent.append(total)
+
+    return Handler
+
+
+def small_mnist(tmp_path, monkeypatch):
+    """A small train set served from a good local mirror; its digests and sizes patched in."""
+    images, labels, _, gz = write_small_set(tmp_path / "server")
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SIZES", {name: len(raw) for name, raw in gz.items()},
+                        raising=False)  # raising=False: the reproduction also runs on old code
+    return labels, gz
+
+
+def test_a_trickling_mirror_meets_the_total_deadline(tmp_path, serve, monkeypatch):
+    """One byte every 0.2 s never trips the read timeout; the deadline (here 1 s) stops it."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    monkeypatch.setattr(download, "DEADLINE", 1.0)
+    size = len(gz[TRAIN_FILES[0]])
+    sent = []
+    slow = serve(handler=misbehaving(b"\x1f", length=size, pause=0.2, max_seconds=8, sent=sent))
+    good = serve(tmp_path / "server")
+    folder = tmp_path / "data"
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[slow], progressbar=False)
+    assert time.monotonic() - start < 4
+    assert f"{slow}{TRAIN_FILES[0]}: too slow" in str(info.value)
+    assert "deadline of 1 s" in str(info.value)
+    # The next mirror still gets its full chance.
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[slow, good], progressbar=False)
+    assert np.array_equal(got, labels) and listing(folder) == sorted(TRAIN_FILES)
+
+
+def test_an_endless_mirror_is_stopped_after_the_size_of_the_file(tmp_path, serve, monkeypatch):
+    """A mirror that never stops sending: stopped once it sent more bytes than the file has."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    sent = []
+    endless = serve(handler=misbehaving(bytes(1 << 16), length=None, pause=0, max_seconds=8,
+                                        sent=sent))
+    good = serve(tmp_path / "server")
+    folder = tmp_path / "data"
+    start = time.monotonic()
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("train", data_dir=folder, mirrors=[endless], progressbar=False)
+    assert time.monotonic() - start < 4
+    size = len(gz[TRAIN_FILES[0]])
+    assert f"{endless}{TRAIN_FILES[0]}: sent more than {size} bytes" in str(info.value)
+    assert listing(folder) == []
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[endless, good],
+                             progressbar=False)
+    assert np.array_equal(got, labels)
+    deadline = time.monotonic() + 10
+    while len(sent) < 3 and time.monotonic() < deadline:  # images, images, labels
+        time.sleep(0.05)
+    # The client hung up: the server could only fill the socket buffers, nowhere near 8 s of
+    # loopback traffic (gigabytes).
+    assert len(sent) == 3 and max(sent) < 64 << 20
+
+
+def test_a_mirror_announcing_too_many_bytes_is_refused_at_once(tmp_path, serve, monkeypatch):
+    small_mnist(tmp_path, monkeypatch)
+    sent = []
+    liar = serve(handler=misbehaving(b"x", length=10**10, pause=0.5, max_seconds=5, sent=sent))
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=r"announces 10000000000 bytes, but the file has at most"):
+        data.load_mnist("train", data_dir=tmp_path / "data", mirrors=[liar], progressbar=False)
+    assert time.monotonic() - start < 2
+
+
+# ------------------------------------------------------------------------------------------
+# Leftovers of a killed process
+# ------------------------------------------------------------------------------------------
+
+
+def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    images, labels, _, gz = write_small_set(folder)
+    monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
+    stale = folder / f".{TRAIN_FILES[0]}.download-k1ll3d"
+    stale.mkdir()
+    (stale / "tmpa8b9c0").write_bytes(b"half a download")
+    old = time.time() - 24 * 3600
+    for path in (stale / "tmpa8b9c0", stale):
+        os.utime(path, (old, old))
+    running = folder / f".{TRAIN_FILES[0]}.download-running"  # another process, right now
+    running.mkdir()
+    mine = folder / ".download-notes"  # the user's own: not ours to touch, however old
+    mine.mkdir()
+    os.utime(mine, (old, old))
+    _, got = data.load_mnist("train", data_dir=folder, download=False)
+    assert np.array_equal(got, labels)
+    assert not stale.exists() and running.is_dir() and mine.is_dir()
+
+
+def test_the_readme_states_the_limits_the_code_has():
+    readme = (Path(download.__file__).resolve().parents[1] / "README.md").read_text()
+    assert download.READ_TIMEOUT == 60 and "stays silent for 60 s" in readme
+    assert download.DEADLINE == 10 * 60 and "more than 10 minutes for\n  one file" in readme
+
+
+def test_a_killed_download_leaves_a_scratch_folder_the_next_run_removes(tmp_path, serve,
+                                                                       monkeypatch):
+    """A real process, killed in the middle of a download (SIGKILL: no clean-up runs)."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    sent = []
+    slow = serve(handler=misbehaving(b"\x1f", length=len(gz[TRAIN_FILES[0]]), pause=0.1,
+                                     max_seconds=20, sent=sent))
+    folder = tmp_path / "data"
+    code = ("import sys; from helpers import data; "
+            "data.load_mnist('train', data_dir=sys.argv[1], mirrors=[sys.argv[2]], "
+            "progressbar=False)")
+    env = dict(os.environ, PYTHONPATH=str(Path(data.__file__).resolve().parents[1]))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(folder), slow], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        stop = time.monotonic() + 15
+        while not list(folder.glob(".*.download-*/*")) and time.monotonic() < stop:
+            time.sleep(0.05)
+        time.sleep(0.3)  # a few bytes written
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    leftovers = list(folder.glob(f".{TRAIN_FILES[0]}.download-*"))
+    assert len(leftovers) == 1 and any(leftovers[0].iterdir())
+    # Old enough to be certainly abandoned: here after 0.5 s, by default after 12 minutes.
+    monkeypatch.setattr(download, "DEADLINE", 0.3)
+    monkeypatch.setattr(download, "READ_TIMEOUT", 0.1)
+    time.sleep(0.6)
+    good = serve(tmp_path / "server")
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[good], progressbar=False)
+    assert np.array_equal(got, labels)
+    assert listing(folder) == sorted(TRAIN_FILES)
+
+
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_the_fashion_byte_cap_admits_any_honest_gzip(monkeypatch, level):
+    """Fashion-MNIST is checked after decompression: every gzip of the right data must fit."""
+    raw = np.random.default_rng(level).integers(0, 256, size=3 << 20, dtype=np.uint8).tobytes()
+    monkeypatch.setattr(data, "FASHION_MNIST_SIZES_DECOMPRESSED", {TRAIN_FILES[0]: len(raw)})
+    assert len(gzip.compress(raw, compresslevel=level)) <= data._max_bytes(data._FASHION,
+                                                                          TRAIN_FILES[0])
