@@ -8,24 +8,11 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import refimpl as R  # noqa: E402
+from figtools import seed_cache  # noqa: E402
 
 from helpers import figures  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
-
-
-def seed_cache(rng):
-    """A forward cache with the seed network's shapes, filled with sigmoid-like values."""
-    return {
-        "x": rng.random((28, 28)),
-        "C1": R.sigmoid(rng.normal(size=(6, 24, 24))),
-        "S1": R.sigmoid(rng.normal(size=(6, 12, 12))),
-        "C2": R.sigmoid(rng.normal(size=(12, 8, 8))),
-        "S2": R.sigmoid(rng.normal(size=(12, 4, 4))),
-        "f": R.sigmoid(rng.normal(size=192)),
-        "y_hat": R.sigmoid(rng.normal(size=10)),
-    }
 
 
 def test_symmetric_limits_use_the_largest_magnitude():

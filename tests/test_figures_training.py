@@ -8,7 +8,7 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import refimpl as R  # noqa: E402
-from figtools import assert_symmetric, colorbar_axes, colorbar_labels, image_axes, texts_of  # noqa: E402
+from figtools import assert_symmetric, colorbar_axes, colorbar_labels, digit_trace, image_axes, texts_of  # noqa: E402
 
 from helpers import figures  # noqa: E402
 
@@ -30,15 +30,6 @@ def _train_history(rng, epochs=4, steps=10):
 def _one_image_cache(rng):
     return {"x": rng.random((28, 28)), "C1": R.sigmoid(rng.normal(size=(6, 24, 24))),
             "C2": R.sigmoid(rng.normal(size=(12, 8, 8)))}
-
-
-def _digit_trace(rng, checkpoints=3):
-    shrink = np.linspace(1.0, 0.1, checkpoints)  # errors fade as training goes on
-    y_hat = R.sigmoid(rng.normal(size=(checkpoints, 10)))
-    return {"loss": rng.random(checkpoints), "y_hat": y_hat, "predicted": y_hat.argmax(axis=1),
-            "k1": rng.normal(size=(checkpoints, 6, 5, 5)) / shrink[:, None, None, None],
-            "dC1_sigma": rng.normal(size=(checkpoints, 6, 24, 24)) * shrink[:, None, None, None],
-            "dC2_sigma": rng.normal(size=(checkpoints, 12, 8, 8)) * shrink[:, None, None, None]}
 
 
 def test_confusion_matrix_plot_counts_and_accuracy():
@@ -230,7 +221,7 @@ def test_show_feature_maps_rejects_bad_caches(rng):
 
 
 def test_show_training_snapshot_uses_one_scale_for_every_checkpoint(rng):
-    trace = _digit_trace(rng)
+    trace = digit_trace(rng)
     x = rng.random((28, 28))
     figs = [figures.show_training_snapshot(trace, e, x, label=2) for e in range(3)]
     for e, fig in enumerate(figs):
@@ -250,7 +241,7 @@ def test_show_training_snapshot_uses_one_scale_for_every_checkpoint(rng):
 @pytest.mark.parametrize("epoch", [3, -1, 1.0, True])
 def test_show_training_snapshot_rejects_a_bad_epoch(rng, epoch):
     with pytest.raises(ValueError, match="epoch"):
-        figures.show_training_snapshot(_digit_trace(rng), epoch, np.zeros((28, 28)))
+        figures.show_training_snapshot(digit_trace(rng), epoch, np.zeros((28, 28)))
 
 
 def test_show_training_snapshot_needs_a_trace():

@@ -9,7 +9,7 @@ import ipywidgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import refimpl as R  # noqa: E402
+from figtools import digit_trace  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import figures, widgets  # noqa: E402
@@ -224,15 +224,6 @@ def test_read_and_set_kernel_need_an_editor():
         widgets.set_kernel(np.eye(3), np.eye(3))
 
 
-def _digit_trace(rng, checkpoints=3):
-    shrink = np.linspace(1.0, 0.1, checkpoints)  # errors fade as training goes on
-    y_hat = R.sigmoid(rng.normal(size=(checkpoints, 10)))
-    return {"loss": rng.random(checkpoints), "y_hat": y_hat, "predicted": y_hat.argmax(axis=1),
-            "k1": rng.normal(size=(checkpoints, 6, 5, 5)) / shrink[:, None, None, None],
-            "dC1_sigma": rng.normal(size=(checkpoints, 6, 24, 24)) * shrink[:, None, None, None],
-            "dC2_sigma": rng.normal(size=(checkpoints, 12, 8, 8)) * shrink[:, None, None, None]}
-
-
 @pytest.mark.parametrize("spec, kind, value", [
     ((0, 9), ipywidgets.IntSlider, 0),
     ((1, 9, 2), ipywidgets.IntSlider, 1),
@@ -274,7 +265,7 @@ def test_checkpoint_slider_rejects_bad_arguments(n, value):
 
 
 def test_checkpoint_explorer_redraws_the_snapshot_when_the_slider_moves(rng):
-    trace = _digit_trace(rng)
+    trace = digit_trace(rng)
     x = rng.random((28, 28))
     explorer = widgets.checkpoint_explorer(trace, x, label=2, value=0)
     assert isinstance(explorer, ipywidgets.VBox)
