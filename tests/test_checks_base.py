@@ -80,5 +80,7 @@ def test_the_package_exports_every_check_of_its_modules():
     from helpers.checks import convolution, errata, fc, forward, networks, pooling, training
 
     for module in (base, convolution, errata, fc, forward, networks, pooling, training):
-        public = {name for name in vars(module) if name.startswith("check_")}
-        assert public <= set(module.__all__) <= set(checks.__all__), module.__name__
+        public = {name for name, obj in vars(module).items() if not name.startswith("_") and callable(obj)
+                  and getattr(obj, "__module__", None) == module.__name__}
+        assert public <= set(module.__all__) <= set(checks.__all__), (module.__name__, public - set(module.__all__))
+        assert all(getattr(checks, name) is getattr(module, name) for name in module.__all__)

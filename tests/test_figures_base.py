@@ -45,3 +45,16 @@ def test_figures_are_deterministic(rng):
         figures.show_network_flow(cache, label=3).savefig(buffer, format="png")
         pngs.append(buffer.getvalue())
     assert pngs[0] == pngs[1]
+
+
+def test_every_module_lists_its_public_functions_in_all_and_the_package_reexports_them():
+    import importlib
+    import inspect
+
+    for name in ("base", "maps", "convolution", "dense", "pooling", "networks", "training"):
+        module = importlib.import_module(f"helpers.figures.{name}")
+        defined = {n for n, obj in vars(module).items() if not n.startswith("_")
+                   and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__}
+        assert defined <= set(module.__all__), (name, defined - set(module.__all__))
+        assert set(module.__all__) <= set(figures.__all__), name
+        assert all(getattr(figures, n) is getattr(module, n) for n in module.__all__)
