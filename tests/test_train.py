@@ -452,7 +452,7 @@ def test_mistakes_kernels_and_feature_maps_figures(short_run, mnist5k):
 
 
 def test_snapshot_uses_one_scale_for_all_epochs_and_the_widget_redraws(short_run, mnist5k):
-    from helpers import plots, widgets
+    from helpers import figures, widgets
 
     _, _, checkpoints = short_run
     x, y = mnist5k[0][3], int(mnist5k[1][3])
