@@ -3,7 +3,7 @@
 The pattern every notebook follows:
 
 1. Write a **plain render function** ``render(**values) -> Figure`` (usually built from
-   :mod:`helpers.plots`). It knows nothing about widgets, so tests and the notebook's static
+   :mod:`helpers.figures`). It knows nothing about widgets, so tests and the notebook's static
    cell call it directly: ``render(digit=0, layer="C1")`` is the picture a static render shows.
 2. Wrap it: ``interactive_figure(render, digit=digit_slider(5000), layer=layer_dropdown())``.
    Each keyword names an argument of ``render`` and gives its control; the result is a widget
@@ -33,7 +33,7 @@ import numpy as np
 import traitlets
 from IPython import get_ipython
 
-from helpers._validate import as_float_array, check_ndim
+from helpers._validate import as_float_array, check_ndim, check_positive_int
 
 __all__ = [
     "InteractiveFigure",
@@ -173,8 +173,7 @@ def interactive_figure(render, *, controls_position: str = "top", **controls) ->
 
 def digit_slider(n: int, value: int = 0, description: str = "digit") -> widgets.IntSlider:
     """Slider over image indices ``0 .. n-1`` of a data set with ``n`` images."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer (number of images), got {n!r}")
+    n = check_positive_int(n, "n (the number of images)")
     if not 0 <= int(value) < n:
         raise ValueError(f"value must be in 0 .. {n - 1}, got {value}")
     return widgets.IntSlider(value=int(value), min=0, max=int(n) - 1, step=1,
@@ -235,9 +234,7 @@ class KernelEditor(widgets.VBox):
 
     def __init__(self, size: int = 3, presets=None, value=None, description: str = "kernel"):
         presets = kernel_presets(size) if presets is None else dict(presets)
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"size must be a positive integer, got {size!r}")
-        self.size = int(size)
+        self.size = check_positive_int(size, "size")
         self.presets = {name: self._check(k, f"presets[{name!r}]") for name, k in presets.items()}
         if _CUSTOM in self.presets:
             raise ValueError(f"a preset may not be called {_CUSTOM!r}")
@@ -427,8 +424,7 @@ def multi_size_kernel_editor(sizes=(3, 5), presets=None, preset=None, size=None,
 def checkpoint_slider(n_checkpoints: int, value=None, description: str = "epoch") -> widgets.IntSlider:
     """Slider over checkpoint indices ``0 .. n-1`` (0 = before training, e = after epoch e);
     starts at the last checkpoint unless ``value`` is given."""
-    if isinstance(n_checkpoints, bool) or not isinstance(n_checkpoints, numbers.Integral) or n_checkpoints < 1:
-        raise ValueError(f"n_checkpoints must be a positive integer, got {n_checkpoints!r}")
+    n_checkpoints = check_positive_int(n_checkpoints, "n_checkpoints")
     value = int(n_checkpoints) - 1 if value is None else value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < n_checkpoints:
         raise ValueError(f"value must be an int in 0 .. {n_checkpoints - 1}, got {value!r}")
@@ -438,12 +434,12 @@ def checkpoint_slider(n_checkpoints: int, value=None, description: str = "epoch"
 
 def checkpoint_explorer(trace, x, label=None, value=None) -> InteractiveFigure:
     """Widget: an epoch slider over the checkpoints in ``trace`` (from
-    :func:`helpers.train.digit_trace`) redrawing :func:`helpers.plots.show_training_snapshot`
+    :func:`helpers.train.digit_trace`) redrawing :func:`helpers.figures.show_training_snapshot`
     for the digit ``x`` (28, 28) of class ``label``. Its ``render(epoch=e)`` is the same
     figure without a widget (for static renders and tests)."""
     from functools import partial
 
-    from helpers.plots import show_training_snapshot
+    from helpers.figures import show_training_snapshot
 
     if not isinstance(trace, dict) or "loss" not in trace:
         raise TypeError("trace must be the dict returned by helpers.train.digit_trace")

@@ -6,13 +6,13 @@ Three pictures of the running example of notebooks 01, 02 and 05 (image 1500 of 
 the first "3"), each made by the functions a notebook calls:
 
 * ``digit_flow.png``: the digit flowing through the seed network after training
-  (``helpers.plots.show_network_flow`` on ``helpers.network.forward``; notebook 02 draws the
+  (``helpers.figures.show_network_flow`` on ``helpers.network.forward``; notebook 02 draws the
   same picture for the untrained network).
 * ``error_maps.png``: the error before the sigmoid on every map of C2 and C1, for the
   untrained network (``helpers.network.backward_with_errors``, Zhang eqs. 37 and 57; notebook
-  05), drawn with ``helpers.plots.show_maps``.
+  05), drawn with ``helpers.figures.show_maps``.
 * ``learned_kernels.png``: the six C1 kernels at initialisation (Zhang eqs. 1-2) and after
-  training, then the 72 C2 kernels after training (``helpers.plots.show_kernels``).
+  training, then the 72 C2 kernels after training (``helpers.figures.show_kernels``).
 
 Training is notebook 06's main run: ``helpers.train.train`` with ``helpers.train.DEFAULTS``
 (MNIST-5k, float32, seed 0; about 15 s on two cores). Everything is seeded and BLAS runs on
@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not installed
 
-from helpers import network, plots, train  # noqa: E402
+from helpers import figures, network, train  # noqa: E402
 from helpers.data import load_mnist_5k  # noqa: E402
 
 RUNNING = 1500  # the running example of notebooks 01, 02 and 05: the first "3" of MNIST-5k
@@ -71,7 +71,7 @@ def trained_params(epochs: int):
 
 def digit_flow(params, x, label, accuracy: float, epochs: int):
     cache = network.forward(params, x.astype(params["k1"].dtype))
-    return plots.show_network_flow(
+    return figures.show_network_flow(
         cache, label=label,
         title=(f"A handwritten {label} flowing through the seed network after {epochs} epochs "
                f"of SGD on MNIST-5k (held-out accuracy {100 * accuracy:.1f}%)"))
@@ -82,12 +82,12 @@ def error_maps(x, label):
     cache = network.forward(params, x)
     _, errors = network.backward_with_errors(params, cache, label)
     loss = network.loss(cache, label)
-    fig = plots.new_figure(13.0, 5.9)
+    fig = figures.new_figure(13.0, 5.9)
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.55, 2.6])
-    plots.show_maps(errors["dC2_sigma"], signed=True, ncols=12, prefix="q", panel_size=0.95,
+    figures.show_maps(errors["dC2_sigma"], signed=True, ncols=12, prefix="q", panel_size=0.95,
                     title=r"$\Delta C^2_{q,\sigma}$ on the 12 maps of C2 (8x8), Zhang eq. 37",
                     cbar_label="error", fig=top)
-    plots.show_maps(errors["dC1_sigma"], signed=True, ncols=6, prefix="p", panel_size=1.9,
+    figures.show_maps(errors["dC1_sigma"], signed=True, ncols=6, prefix="p", panel_size=1.9,
                     title=r"$\Delta C^1_{p,\sigma}$ on the 6 maps of C1 (24x24), Zhang eq. 57",
                     cbar_label="error", fig=bottom)
     fig.suptitle(f"Backpropagation: the error of one digit (label {label}, loss L = {loss:.3f}) "
@@ -98,14 +98,14 @@ def error_maps(x, label):
 
 
 def learned_kernels(start, params, epochs: int):
-    fig = plots.new_figure(13.0, 8.6)
+    fig = figures.new_figure(13.0, 8.6)
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 2.2])
     left, right = top.subfigures(1, 2)
-    plots.show_kernels(start["k1"], title="C1 kernels $k^1_p$ at initialisation (Zhang eqs. 1-2)",
+    figures.show_kernels(start["k1"], title="C1 kernels $k^1_p$ at initialisation (Zhang eqs. 1-2)",
                        fig=left, panel_size=1.1)
-    plots.show_kernels(params["k1"], title=f"C1 kernels after {epochs} epochs", fig=right,
+    figures.show_kernels(params["k1"], title=f"C1 kernels after {epochs} epochs", fig=right,
                        panel_size=1.1)
-    plots.show_kernels(params["k2"], title=f"C2 kernels $k^2_{{p,q}}$ after {epochs} epochs "
+    figures.show_kernels(params["k2"], title=f"C2 kernels $k^2_{{p,q}}$ after {epochs} epochs "
                        "(row p: S1 map read, column q: C2 map written)", fig=bottom,
                        panel_size=0.8)
     fig.suptitle("What training learns: 5x5 kernels, blue below zero, red above", fontsize=12)

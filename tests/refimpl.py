@@ -256,3 +256,8 @@ def network_loss_ref(params, x, Y, **variant):
     else:
         per_image = 0.5 * np.sum((y_hat - Y) ** 2, axis=1)
     return float(per_image.mean())
+
+
+def sigmoid(z):
+    """The logistic sigmoid, through tanh (an identity, not the helpers' formula)."""
+    return _sigmoid(z)

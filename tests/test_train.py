@@ -417,53 +417,53 @@ def _draw(fig):
 
 
 def test_training_figures_show_the_history(short_run, mnist5k):
-    from helpers import plots
+    from helpers import figures
 
     _, history, _ = short_run
-    fig = _draw(plots.show_training_history(history))
+    fig = _draw(figures.show_training_history(history))
     ax_loss, ax_acc = fig.axes
     held_out = [line for line in ax_acc.get_lines() if line.get_label() == "held-out"][0]
     assert_allclose(held_out.get_ydata(), 100 * np.array(history["val_acc"]))
     step_line = ax_loss.get_lines()[0]
     assert len(step_line.get_xdata()) == len(history["step_loss"]) and step_line.get_xdata()[-1] == 3.0
-    fig = _draw(plots.show_step_losses({"a": history, "b": history}, reference={"0.45": 0.45}, xmax=2))
+    fig = _draw(figures.show_step_losses({"a": history, "b": history}, reference={"0.45": 0.45}, xmax=2))
     assert len(fig.axes[0].get_lines()) == 3 and fig.axes[0].get_xlim() == (0, 2)
     with pytest.raises(ValueError, match="equal epochs"):
-        plots.show_step_losses({"bad": dict(history, step_loss=history["step_loss"][:-1])})
+        figures.show_step_losses({"bad": dict(history, step_loss=history["step_loss"][:-1])})
 
 
 def test_mistakes_kernels_and_feature_maps_figures(short_run, mnist5k):
-    from helpers import plots
+    from helpers import figures
 
     params, _, checkpoints = short_run
     _, _, xv, yv = mnist5k
-    fig = _draw(plots.show_mistakes(xv[:5], yv[:5], (yv[:5] + 1) % 10, np.linspace(0.9, 0.5, 5)))
+    fig = _draw(figures.show_mistakes(xv[:5], yv[:5], (yv[:5] + 1) % 10, np.linspace(0.9, 0.5, 5)))
     assert sum(1 for ax in fig.axes if ax.images) == 5
     assert fig.axes[0].get_title().startswith(f"true {yv[0]} -> {(yv[0] + 1) % 10}")
-    fig = _draw(plots.show_trained_kernels(params["k1"], params["k2"]))
+    fig = _draw(figures.show_trained_kernels(params["k1"], params["k2"]))
     mosaic = fig.axes[1].images[0].get_array()
     assert mosaic.shape == (6 * 6 - 1, 12 * 6 - 1)  # 6 x 12 kernels of 5x5 with one-pixel gaps
     assert_allclose(mosaic[6:11, 12:17], params["k2"][1, 2])  # row p=2, column q=3
     caches = {"before": network.forward(checkpoints[0], xv[0]), "after": network.forward(params, xv[0])}
-    fig = _draw(plots.show_feature_maps(caches, label=int(yv[0])))
+    fig = _draw(figures.show_feature_maps(caches, label=int(yv[0])))
     assert fig.axes[0].get_title() == "before" and fig.axes[3].get_title() == "after"
     with pytest.raises(ValueError, match="k2"):
-        plots.show_trained_kernels(params["k1"], params["k2"][:3])
+        figures.show_trained_kernels(params["k1"], params["k2"][:3])
 
 
 def test_snapshot_uses_one_scale_for_all_epochs_and_the_widget_redraws(short_run, mnist5k):
-    from helpers import plots, widgets
+    from helpers import figures, widgets
 
     _, _, checkpoints = short_run
     x, y = mnist5k[0][3], int(mnist5k[1][3])
     trace = T.digit_trace(checkpoints, x, y)
     limit = np.abs(trace["dC2_sigma"]).max()
     for epoch in (0, 3):
-        fig = _draw(plots.show_training_snapshot(trace, epoch, x, y))
+        fig = _draw(figures.show_training_snapshot(trace, epoch, x, y))
         limits = sorted(round(im.norm.vmax, 12) for ax in fig.axes for im in ax.images if im.norm.vmin < 0)
         assert round(limit, 12) in limits
     with pytest.raises(ValueError, match="epoch"):
-        plots.show_training_snapshot(trace, 4, x, y)
+        figures.show_training_snapshot(trace, 4, x, y)
     box = widgets.checkpoint_explorer(trace, x, y, value=0)
     assert box.controls["epoch"].max == 3 and box.controls["epoch"].value == 0
     first = box.figure

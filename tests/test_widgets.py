@@ -9,8 +9,10 @@ import ipywidgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from figtools import digit_trace  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import plots, widgets  # noqa: E402
+from helpers import figures, widgets  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +34,7 @@ class FakeRender:
             fig, ax = plt.subplots()
             ax.plot([0, 1])
             return fig
-        return plots.show_maps(np.full((1, 2, 2), float(len(self.calls))))
+        return figures.show_maps(np.full((1, 2, 2), float(len(self.calls))))
 
 
 # --- interactive_figure ----------------------------------------------------------------------
@@ -119,8 +121,10 @@ def test_digit_slider_covers_every_image():
     slider = widgets.digit_slider(5000, value=7)
     assert (slider.min, slider.max, slider.value) == (0, 4999, 7)
     assert slider.continuous_update is False
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"n \(the number of images\) must be >= 1"):
         widgets.digit_slider(0)
+    with pytest.raises(TypeError, match="must be an integer"):
+        widgets.digit_slider(5000.0)
     with pytest.raises(ValueError, match="0 .. 4"):
         widgets.digit_slider(5, value=5)
 
@@ -200,7 +204,7 @@ def test_kernel_editor_drives_an_interactive_figure_once_per_edit():
 
     def render(kernel, signed):
         seen.append(np.array(kernel))
-        return plots.show_kernels(kernel[None], signed=signed)
+        return figures.show_kernels(kernel[None], signed=signed)
 
     box = widgets.interactive_figure(render, kernel=editor, signed=True,
                                      controls_position="left")
@@ -218,3 +222,103 @@ def test_read_and_set_kernel_need_an_editor():
         widgets.read_kernel(ipywidgets.VBox())
     with pytest.raises(TypeError, match="kernel_editor"):
         widgets.set_kernel(np.eye(3), np.eye(3))
+
+
+@pytest.mark.parametrize("spec, kind, value", [
+    ((0, 9), ipywidgets.IntSlider, 0),
+    ((1, 9, 2), ipywidgets.IntSlider, 1),
+    ((0.0, 1.0), ipywidgets.FloatSlider, 0.0),
+    (["C1", "S1"], ipywidgets.Dropdown, "C1"),
+    (True, ipywidgets.Checkbox, True),
+    (np.bool_(False), ipywidgets.Checkbox, False),
+])
+def test_make_control_turns_shorthands_into_widgets(spec, kind, value):
+    control = widgets.make_control("digit", spec)
+    assert type(control) is kind
+    assert control.value == value and control.description == "digit"
+
+
+def test_make_control_passes_widgets_through():
+    slider = ipywidgets.IntSlider()
+    assert widgets.make_control("a", slider) is slider
+
+
+@pytest.mark.parametrize("spec, error", [((3, 3), ValueError), ((5, 1), ValueError), ([], TypeError),
+                                         ("abc", TypeError), ((0, 1, 2, 3), TypeError),
+                                         (ipywidgets.Button(), TypeError)])
+def test_make_control_rejects_bad_specs(spec, error):
+    with pytest.raises(error):
+        widgets.make_control("a", spec)
+
+
+def test_checkpoint_slider_covers_every_checkpoint():
+    slider = widgets.checkpoint_slider(11)
+    assert (slider.min, slider.max, slider.value, slider.step) == (0, 10, 10, 1)
+    assert slider.description == "epoch" and slider.continuous_update is False
+    assert widgets.checkpoint_slider(11, value=0).value == 0
+
+
+@pytest.mark.parametrize("n, value", [(0, None), (True, None), (2.0, None), (3, 3), (3, -1), (3, 1.0)])
+def test_checkpoint_slider_rejects_bad_arguments(n, value):
+    with pytest.raises((TypeError, ValueError)):
+        widgets.checkpoint_slider(n, value)
+
+
+def test_checkpoint_explorer_redraws_the_snapshot_when_the_slider_moves(rng):
+    trace = digit_trace(rng)
+    x = rng.random((28, 28))
+    explorer = widgets.checkpoint_explorer(trace, x, label=2, value=0)
+    assert isinstance(explorer, ipywidgets.VBox)
+    slider = explorer.controls["epoch"]
+    assert (slider.min, slider.max, slider.value) == (0, 2, 0)
+    first = explorer.figure
+    assert isinstance(first, Figure) and first.get_suptitle().startswith("before training")
+    slider.value = 2
+    assert explorer.figure is not first
+    assert explorer.figure.get_suptitle().startswith("after epoch 2")
+    static = explorer.render(epoch=1)
+    assert static.get_suptitle().startswith("after epoch 1")
+
+
+def test_checkpoint_explorer_needs_a_trace():
+    with pytest.raises(TypeError):
+        widgets.checkpoint_explorer({"k1": np.zeros((1, 6, 5, 5))}, np.zeros((28, 28)))
+
+
+def test_multi_size_kernel_editor_follows_size_and_edits():
+    presets = {3: {"a": np.ones((3, 3))}, 5: {"b": np.full((5, 5), 2.0)}}
+    editor = widgets.multi_size_kernel_editor(presets=presets)
+    seen = []
+    editor.observe(lambda change: seen.append(change["new"].shape), names="value")
+    np.testing.assert_array_equal(editor.value, np.ones((3, 3)))
+    assert editor.editors[5].layout.display == "none"
+    editor.size_buttons.value = 5
+    np.testing.assert_array_equal(editor.value, np.full((5, 5), 2.0))
+    assert editor.editors[3].layout.display == "none" and editor.editors[5].layout.display is None
+    editor.editors[5].cells[0].value = 7.0
+    assert editor.value[0, 0] == 7.0
+    editor.editors[3].cells[0].value = -1.0  # hidden editor: does not change the value
+    assert editor.value.shape == (5, 5) and editor.value[0, 0] == 7.0
+    assert seen[:2] == [(5, 5), (5, 5)]
+
+
+def test_multi_size_kernel_editor_drives_interactive_figure():
+    calls = []
+
+    def render(kernel):
+        calls.append(kernel.shape)
+        return figures.new_figure(1, 1)
+
+    editor = widgets.multi_size_kernel_editor()
+    widgets.interactive_figure(render, kernel=editor)
+    editor.size_buttons.value = 5
+    assert calls == [(3, 3), (5, 5)]
+
+
+def test_multi_size_kernel_editor_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="sizes"):
+        widgets.multi_size_kernel_editor(sizes=(3, 3))
+    with pytest.raises(ValueError, match="not in sizes"):
+        widgets.multi_size_kernel_editor(presets={7: {"x": np.zeros((7, 7))}})
+    with pytest.raises(ValueError, match="size must be one of"):
+        widgets.multi_size_kernel_editor(size=4)

@@ -1,7 +1,5 @@
-"""Tests for helpers.plots: right number of panels, symmetric signed colour limits, labels,
-the data actually drawn, clear errors, determinism and no pyplot leaks."""
-
-import io
+"""Tests for helpers.figures.maps: maps, kernels, digits, vectors, a forward pass and arrays side by side
+have the panels, titles and labelled colourbars they promise, and reject bad input."""
 
 import matplotlib
 
@@ -9,80 +7,25 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from figtools import all_texts, colorbar_axes, image_axes, seed_cache  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import plots  # noqa: E402
-
+from helpers import figures  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def seed_cache(rng):
-    """A forward cache with the seed network's shapes, filled with sigmoid-like values."""
-    return {
-        "x": rng.random((28, 28)),
-        "C1": _sigmoid(rng.normal(size=(6, 24, 24))),
-        "S1": _sigmoid(rng.normal(size=(6, 12, 12))),
-        "C2": _sigmoid(rng.normal(size=(12, 8, 8))),
-        "S2": _sigmoid(rng.normal(size=(12, 4, 4))),
-        "f": _sigmoid(rng.normal(size=192)),
-        "y_hat": _sigmoid(rng.normal(size=10)),
-    }
-
-
-def image_axes(fig):
-    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
-
-
-def colorbar_axes(fig):
-    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-
-
-def all_texts(fig):
-    """Every title, axis label, suptitle and text in the figure and its subfigures."""
-    found = []
-    for artist in fig.findobj(matplotlib.text.Text):
-        if artist.get_text():
-            found.append(artist.get_text())
+def _walk_axes(sub):
+    found = list(sub.axes)
+    for child in sub.subfigs:
+        found += _walk_axes(child)
     return found
-
-
-# --- colour limits ---------------------------------------------------------------------------
-
-
-def test_symmetric_limits_use_the_largest_magnitude():
-    assert plots.symmetric_limits(np.array([[-0.5, 2.0], [0.1, -3.0]])) == (-3.0, 3.0)
-    assert plots.symmetric_limits([np.array([0.5]), np.array([[-0.75, 0.0]])]) == (-0.75, 0.75)
-
-
-def test_symmetric_limits_of_zeros_are_tiny_not_zero():
-    vmin, vmax = plots.symmetric_limits(np.zeros((3, 3)))
-    assert vmin == -vmax and vmax == 1e-12
-
-
-def test_signed_norm_centres_zero():
-    norm = plots.signed_norm(np.array([-1.0, 4.0]))
-    assert norm.vmin == -norm.vmax == -4.0
-    assert norm(0.0) == pytest.approx(0.5)
-
-
-@pytest.mark.parametrize("bad", [np.array([1.0, np.nan]), np.array([np.inf])])
-def test_symmetric_limits_reject_non_finite(bad):
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        plots.symmetric_limits(bad)
-
-
-# --- show_maps -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("k", [1, 5, 6, 12, 13])
 def test_show_maps_draws_one_panel_per_map_and_one_colorbar(rng, k):
     maps = rng.random((k, 8, 8))
-    fig = plots.show_maps(maps, title="C2")
+    fig = figures.show_maps(maps, title="C2")
     assert isinstance(fig, Figure)
     assert len(image_axes(fig)) == k
     assert len(colorbar_axes(fig)) == 1
@@ -95,28 +38,28 @@ def test_show_maps_draws_one_panel_per_map_and_one_colorbar(rng, k):
 
 def test_show_maps_signed_limits_are_symmetric_and_shared(rng):
     maps = rng.normal(size=(12, 8, 8)) * 3.0 + 1.0  # mostly positive: limits must still be ±m
-    fig = plots.show_maps(maps, signed=True, cbar_label="dE/dC2")
+    fig = figures.show_maps(maps, signed=True, cbar_label="dE/dC2")
     m = np.abs(maps).max()
     for ax in image_axes(fig):
         vmin, vmax = ax.images[0].get_clim()
         assert vmin == -vmax == pytest.approx(-m)
-        assert ax.images[0].get_cmap().name == plots.SIGNED_CMAP
+        assert ax.images[0].get_cmap().name == figures.SIGNED_CMAP
     assert colorbar_axes(fig)[0].get_ylabel() == "dE/dC2"
 
 
 def test_show_maps_unsigned_uses_data_range_and_sequential_map(rng):
     maps = rng.random((6, 4, 4)) * 0.5 + 0.25
-    fig = plots.show_maps(maps, prefix="q", start=0)
+    fig = figures.show_maps(maps, prefix="q", start=0)
     clim = image_axes(fig)[0].images[0].get_clim()
     assert clim == (pytest.approx(maps.min()), pytest.approx(maps.max()))
-    assert image_axes(fig)[0].images[0].get_cmap().name == plots.ACTIVATION_CMAP
+    assert image_axes(fig)[0].images[0].get_cmap().name == figures.ACTIVATION_CMAP
     assert [ax.get_title() for ax in image_axes(fig)] == [f"q={i}" for i in range(6)]
     assert colorbar_axes(fig)[0].get_ylabel() == "activation"
 
 
 def test_show_maps_accepts_one_map_custom_labels_and_annotations():
     m = np.array([[1.0, -2.0], [0.5, 0.0]])
-    fig = plots.show_maps(m, labels=["dS2[0]"], signed=True, annotate=True, ticks=True)
+    fig = figures.show_maps(m, labels=["dS2[0]"], signed=True, annotate=True, ticks=True)
     (ax,) = image_axes(fig)
     assert ax.get_title() == "dS2[0]"
     assert ax.get_xlabel() == "column" and ax.get_ylabel() == "row"
@@ -125,19 +68,16 @@ def test_show_maps_accepts_one_map_custom_labels_and_annotations():
 
 def test_show_maps_errors_name_the_argument(rng):
     with pytest.raises(ValueError, match=r"maps must have shape \(K, H, W\)"):
-        plots.show_maps(rng.random((2, 3, 4, 4)))
+        figures.show_maps(rng.random((2, 3, 4, 4)))
     with pytest.raises(ValueError, match="labels must have 3 entries"):
-        plots.show_maps(rng.random((3, 4, 4)), labels=["a", "b"])
+        figures.show_maps(rng.random((3, 4, 4)), labels=["a", "b"])
     with pytest.raises(TypeError, match="maps must be a numeric"):
-        plots.show_maps(np.array([["a"]]))
-
-
-# --- kernels, digit, vectors -----------------------------------------------------------------
+        figures.show_maps(np.array([["a"]]))
 
 
 def test_show_kernels_3d_is_a_row_of_signed_panels(rng):
     k1 = rng.normal(size=(6, 5, 5))
-    fig = plots.show_kernels(k1, title="k1")
+    fig = figures.show_kernels(k1, title="k1")
     assert len(image_axes(fig)) == 6 and len(colorbar_axes(fig)) == 1
     vmin, vmax = image_axes(fig)[0].images[0].get_clim()
     assert vmin == -vmax == pytest.approx(-np.abs(k1).max())
@@ -146,7 +86,7 @@ def test_show_kernels_3d_is_a_row_of_signed_panels(rng):
 
 def test_show_kernels_4d_puts_p_in_rows_and_q_in_columns(rng):
     k2 = rng.normal(size=(6, 12, 5, 5))
-    fig = plots.show_kernels(k2)
+    fig = figures.show_kernels(k2)
     axes = image_axes(fig)
     assert len(axes) == 72 and len(fig.axes) == 73
     for p in range(6):
@@ -161,25 +101,25 @@ def test_show_kernels_4d_puts_p_in_rows_and_q_in_columns(rng):
 
 def test_show_digit_reshapes_flat_images_and_shows_the_label(rng):
     x = rng.random(784)
-    fig = plots.show_digit(x, label=7)
+    fig = figures.show_digit(x, label=7)
     (ax,) = image_axes(fig)
     np.testing.assert_array_equal(ax.images[0].get_array(), x.reshape(28, 28))
     assert "7" in ax.get_title()
     assert colorbar_axes(fig)[0].get_ylabel() == "pixel intensity"
     with pytest.raises(ValueError, match="x must have shape"):
-        plots.show_digit(rng.random(10))
+        figures.show_digit(rng.random(10))
 
 
 def test_show_digit_draws_into_a_given_axes(rng):
-    fig = plots.new_figure(3, 3)
+    fig = figures.new_figure(3, 3)
     ax = fig.add_subplot()
-    assert plots.show_digit(rng.random((28, 28)), ax=ax, colorbar=False) is fig
+    assert figures.show_digit(rng.random((28, 28)), ax=ax, colorbar=False) is fig
     assert len(fig.axes) == 1 and ax.images
 
 
 def test_show_vector_bars_labels_and_highlight():
     y_hat = np.linspace(0.0, 0.9, 10)
-    fig = plots.show_vector(y_hat, title="y_hat", xlabel="class", ylabel="output",
+    fig = figures.show_vector(y_hat, title="y_hat", xlabel="class", ylabel="output",
                             highlight=[3, 9])
     (ax,) = fig.axes
     heights = [bar.get_height() for bar in ax.patches]
@@ -191,22 +131,19 @@ def test_show_vector_bars_labels_and_highlight():
 
 
 def test_show_vector_groups_f_by_s2_map(rng):
-    fig = plots.show_vector(rng.random(192), group=16, xlabel="index of f")
+    fig = figures.show_vector(rng.random(192), group=16, xlabel="index of f")
     (ax,) = fig.axes
     assert len(ax.patches) == 192
     assert [t.get_text() for t in ax.texts] == [f"q={g + 1}" for g in range(12)]
     with pytest.raises(ValueError, match="group must divide"):
-        plots.show_vector(rng.random(192), group=10)
+        figures.show_vector(rng.random(192), group=10)
     with pytest.raises(ValueError, match=r"v must have shape \(n,\)"):
-        plots.show_vector(rng.random((2, 3)))
-
-
-# --- the network figure ----------------------------------------------------------------------
+        figures.show_vector(rng.random((2, 3)))
 
 
 def test_show_network_flow_has_every_layer(rng):
     cache = seed_cache(rng)
-    fig = plots.show_network_flow(cache, label=3)
+    fig = figures.show_network_flow(cache, label=3)
     # digit + (6 + 6 + 12 + 12) maps + 4 colourbars + f + y_hat
     all_axes = [ax for sub in fig.subfigs for ax in _walk_axes(sub)]
     assert len(all_axes) == 1 + 36 + 4 + 2
@@ -222,21 +159,14 @@ def test_show_network_flow_has_every_layer(rng):
     assert any(f"predicted {predicted}, true 3" in t for t in texts)
 
 
-def _walk_axes(sub):
-    found = list(sub.axes)
-    for child in sub.subfigs:
-        found += _walk_axes(child)
-    return found
-
-
 def test_show_network_flow_with_the_real_network(rng):
     network = pytest.importorskip("helpers.network")
     params = network.init_params(seed=0)
     cache = network.forward(params, rng.random((28, 28)))
-    fig = plots.show_network_flow(cache, label=1)
+    fig = figures.show_network_flow(cache, label=1)
     assert isinstance(fig, Figure)
     batch = network.forward(params, rng.random((3, 28, 28)))
-    fig_batch = plots.show_network_flow(batch, index=2)
+    fig_batch = figures.show_network_flow(batch, index=2)
     y_text = [t for t in all_texts(fig_batch) if t.startswith("y_hat")]
     assert y_text == [f"y_hat  (predicted {int(np.argmax(batch['y_hat'][2]))})"]
 
@@ -245,26 +175,13 @@ def test_show_network_flow_names_missing_keys(rng):
     cache = seed_cache(rng)
     del cache["S2"]
     with pytest.raises(KeyError, match="S2"):
-        plots.show_network_flow(cache)
-
-
-def test_figures_are_deterministic(rng):
-    cache = seed_cache(rng)
-    pngs = []
-    for _ in range(2):
-        buffer = io.BytesIO()
-        plots.show_network_flow(cache, label=3).savefig(buffer, format="png")
-        pngs.append(buffer.getvalue())
-    assert pngs[0] == pngs[1]
-
-
-# --- comparisons and training ----------------------------------------------------------------
+        figures.show_network_flow(cache)
 
 
 def test_side_by_side_shared_scale_and_difference_column(rng):
     loops = rng.normal(size=(3, 4, 4))
     fast = loops + 1e-3 * rng.normal(size=(3, 4, 4))
-    fig = plots.side_by_side([loops, fast], ["loops", "fast"], signed=True,
+    fig = figures.side_by_side([loops, fast], ["loops", "fast"], signed=True,
                              show_difference=True)
     images = image_axes(fig)
     assert len(images) == 9 and len(colorbar_axes(fig)) == 2
@@ -283,51 +200,12 @@ def test_side_by_side_shared_scale_and_difference_column(rng):
 def test_side_by_side_separate_scales_for_different_shapes(rng):
     dS2 = rng.normal(size=(2, 4, 4))
     dC2 = np.repeat(np.repeat(dS2, 2, axis=1), 2, axis=2) / 4.0
-    fig = plots.side_by_side([dS2, dC2], ["dS2", "dC2"], signed=True, share=False)
+    fig = figures.side_by_side([dS2, dC2], ["dS2", "dC2"], signed=True, share=False)
     assert len(image_axes(fig)) == 4 and len(colorbar_axes(fig)) == 2
     clims = [ax.images[0].get_clim() for ax in image_axes(fig)]
     assert clims[0] == pytest.approx((-np.abs(dS2).max(), np.abs(dS2).max()))
     assert clims[1] == pytest.approx((-np.abs(dC2).max(), np.abs(dC2).max()))
     with pytest.raises(ValueError, match="same number of maps"):
-        plots.side_by_side([dS2, dC2[:1]], ["a", "b"])
+        figures.side_by_side([dS2, dC2[:1]], ["a", "b"])
     with pytest.raises(ValueError, match="same shape"):
-        plots.side_by_side([dS2, dC2], ["a", "b"], show_difference=True)
-
-
-def test_confusion_matrix_plot_counts_and_accuracy():
-    cm = np.array([[5, 1, 0], [2, 3, 0], [0, 0, 9]])
-    fig = plots.confusion_matrix_plot(cm, class_names=["a", "b", "c"])
-    ax = image_axes(fig)[0]
-    assert [t.get_text() for t in ax.texts] == [str(v) for v in cm.ravel()]
-    assert ax.get_title() == f"confusion matrix (accuracy {100 * 17 / 20:.1f}%)"
-    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
-    assert colorbar_axes(fig)[0].get_ylabel() == "count"
-    normed = plots.confusion_matrix_plot(cm, normalize=True)
-    shown = image_axes(normed)[0].images[0].get_array()
-    np.testing.assert_allclose(shown.sum(axis=1), 1.0)
-    with pytest.raises(ValueError, match="square"):
-        plots.confusion_matrix_plot(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="non-negative"):
-        plots.confusion_matrix_plot(-np.eye(2))
-
-
-def test_curves_plot_groups_series_by_metric():
-    history = {"epoch": [1, 2, 3], "train_loss": [1.0, 0.5, 0.3], "test_loss": [1.1, 0.6, 0.4],
-               "train_acc": [0.5, 0.8, 0.9], "test_acc": [0.4, 0.7, 0.85]}
-    fig = plots.curves_plot(history, logy=True)
-    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "acc"]
-    loss_ax, acc_ax = fig.axes
-    assert loss_ax.get_yscale() == "log" and acc_ax.get_yscale() == "linear"
-    assert [line.get_label() for line in loss_ax.get_lines()] == ["train", "test"]
-    np.testing.assert_array_equal(acc_ax.get_lines()[1].get_ydata(), history["test_acc"])
-    np.testing.assert_array_equal(acc_ax.get_lines()[1].get_xdata(), history["epoch"])
-    assert loss_ax.get_xlabel() == "epoch"
-
-
-def test_curves_plot_rejects_bad_history():
-    with pytest.raises(TypeError, match="non-empty dict"):
-        plots.curves_plot({})
-    with pytest.raises(ValueError, match="is empty"):
-        plots.curves_plot({"loss": []})
-    with pytest.raises(ValueError, match="NaN"):
-        plots.curves_plot({"loss": [1.0, float("nan")]})
+        figures.side_by_side([dS2, dC2], ["a", "b"], show_difference=True)

@@ -1,10 +1,11 @@
-"""Tests for helpers.selfcheck: every exercise self-check of notebooks 04-09 accepts an independent
-correct solution, rejects a plausible wrong one, and reports (does not raise) when the student's
-function raises. The solutions below are written here with plain loops and slices; they do not
-call the helpers a check is built on.
+"""Tests for helpers.checks: ONE table of exercise checks. Every public check of the package has
+at least one independent correct solution here, which it must accept, and at least one plausible
+wrong one, which it must reject; a check without both fails
+test_every_public_check_has_a_correct_and_a_wrong_solution. Every check also reports (does not
+raise) a student's function that raises or returns None.
 
-The checks of notebooks 01-03 are tested the same way in test_nb01_02_helpers.py and
-test_fc_gradients.py; the last test here runs every check of the module on a raising function.
+The solutions are written here with plain loops and slices; they do not call the helpers a check
+is built on (helpers.checks.base has its own tests in test_checks_base.py).
 """
 
 import matplotlib
@@ -13,16 +14,14 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import refimpl as R  # noqa: E402
 
-from helpers import selfcheck  # noqa: E402
+from helpers import checks, pooling, softmax_net  # noqa: E402
+from helpers.convolution import conv_backward, convolve2d, correlate2d, rot180  # noqa: E402
+from helpers.pooling import avgpool_forward  # noqa: E402
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
-
-# --------------------------------------------------------------------------------------------
-# Building blocks written for these tests: true convolution by slices, pooling by loops
 # --------------------------------------------------------------------------------------------
 
 
@@ -266,12 +265,12 @@ def seed003_backward(params, x, y, scan="column"):
     """Seed 003's network, forward and backward, written out layer by layer."""
     K1, b1, K2, b2 = params["K1"], params["b1"], params["K2"], params["b2"]
     W1, b_1, W2, b_2 = params["W1"], params["b_1"], params["W2"], params["b_2"]
-    C1 = _sigmoid(np.array([_true_conv(x, K1[0, m]) + b1[m] for m in range(4)]))
+    C1 = R.sigmoid(np.array([_true_conv(x, K1[0, m]) + b1[m] for m in range(4)]))
     C1P = C1.reshape(4, 12, 2, 12, 2).mean(axis=(2, 4))
-    C2 = _sigmoid(np.array([sum(_true_conv(C1P[m], K2[m, n]) for m in range(4)) + b2[n] for n in range(6)]))
+    C2 = R.sigmoid(np.array([sum(_true_conv(C1P[m], K2[m, n]) for m in range(4)) + b2[n] for n in range(6)]))
     C2P = C2.reshape(6, 4, 2, 4, 2).mean(axis=(2, 4))
     flat = C2P.transpose(0, 2, 1).reshape(96)  # each map column by column
-    a1 = _sigmoid(W1 @ flat + b_1)
+    a1 = R.sigmoid(W1 @ flat + b_1)
     z2 = W2 @ a1 + b_2
     s = np.exp(z2 - z2.max())
     s /= s.sum()
@@ -287,11 +286,116 @@ def seed003_backward(params, x, y, scan="column"):
             "W1": np.outer(delta1, flat), "b_1": delta1, "W2": np.outer(delta2, a1), "b_2": delta2}
 
 
+
+
 # --------------------------------------------------------------------------------------------
-# The tests
+# Notebooks 01-03: convolution, forward pass, fully connected layer
+# --------------------------------------------------------------------------------------------
+
+
+def conv_loops(x, k):
+    kh, kw = k.shape
+    out = np.zeros((x.shape[0] - kh + 1, x.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(x[i:i + kh, j:j + kw] * k[::-1, ::-1])
+    return out
+
+
+def c2_forward(S1, k2, b2):
+    maps = [sum(convolve2d(S1[p], k2[p, q]) for p in range(S1.shape[0])) + b2[q] for q in range(k2.shape[1])]
+    return R.sigmoid(np.stack(maps))
+
+
+def conv_input_gradient(d, w, flip=True):
+    return correlate2d(np.pad(d, ((w.shape[0] - 1,) * 2, (w.shape[1] - 1,) * 2)), rot180(w) if flip else w)
+
+
+def fc_backward(W, f, y_hat, y):
+    dy_hat = (y_hat - y) * y_hat * (1 - y_hat)  # Zhang eq. 18
+    return np.outer(dy_hat, f), dy_hat, W.T @ dy_hat  # eqs. 19, 24, 30
+
+
+def fc_backward_batch(W, F, Y_hat, Y):
+    D = (Y_hat - Y) * Y_hat * (1 - Y_hat) / F.shape[0]
+    return D.T @ F, D.sum(axis=0), D @ W
+
+
+def softmax_ce_delta(z, y):
+    s = np.exp(z - z.max())
+    return s / s.sum() - y
+
+
+def fold_rows(M):
+    return M.reshape(M.shape[0], 12, 4, 4).transpose(0, 1, 3, 2)
+
+
+def _in_place(W, f, y_hat, y):
+    y_hat -= y  # changes the caller's array
+    dy_hat = y_hat * (y_hat + y) * (1 - y_hat - y)
+    return np.outer(dy_hat, f), dy_hat, W.T @ dy_hat
+
+
+def dense_head_backward(W1, b1, W2, b2, a0, y):
+    a1 = 1.0 / (1.0 + np.exp(-(W1 @ a0 + b1)))
+    delta = softmax_ce_delta(W2 @ a1 + b2, y)  # seed 003: s - y
+    delta1 = (W2.T @ delta) * a1 * (1 - a1)  # W_2^T delta times f'
+    return np.outer(delta1, a0), delta1, np.outer(delta, a1), delta
+
+
+def dense_head_no_sigma_prime(W1, b1, W2, b2, a0, y):
+    dW1, db1, dW2, db2 = dense_head_backward(W1, b1, W2, b2, a0, y)
+    a1 = 1.0 / (1.0 + np.exp(-(W1 @ a0 + b1)))
+    return dW1 / (a1 * (1 - a1))[:, None], db1 / (a1 * (1 - a1)), dW2, db2
+
+
+def seed002_bp2_every_maximum(d, a1):                          # seed 002's literal reading at ties
+    w = a1.reshape(12, 2, 12, 2)
+    return ((w == w.max(axis=(1, 3), keepdims=True)) * d[:, None, :, None]).reshape(24, 24) * a1 * (1 - a1)
+
+
+def seed002_shared_loops(d, a0):
+    return np.array([[np.sum(d * a0[l:l + 24, m:m + 24]) for m in range(5)] for l in range(5)]), d.sum()
+
+
+def seed003_conv2_by_convolve(P, d, flip=True):
+    return (np.array([[convolve2d(rot180(P[m]) if flip else P[m], d[n]) for n in range(len(d))]
+                      for m in range(len(P))]), d.sum(axis=(1, 2)))
+
+
+def seed003_backward_helpers(params, x, y):
+    return softmax_net.backward(params, softmax_net.forward(params, x), y)
+
+
+def seed003_backward_no_rotation(params, x, y):          # conv_backward's dK2 left in correlation form
+    c = softmax_net.forward(params, x)
+    grads = softmax_net.backward(params, c, y)
+    _, err = softmax_net.backward_with_errors(params, c, y)
+    layer = dict(c["layer_caches"][2], convention="correlation")
+    grads["K2"] = conv_backward(err["dC2_sigma"][None], layer)[1]
+    return grads
+
+
+# --------------------------------------------------------------------------------------------
+# The table
 # --------------------------------------------------------------------------------------------
 
 CORRECT = [
+    ("check_convolve2d", conv_loops),
+    ("check_output_size", lambda n, f, p, s: (n + 2 * p - f) // s + 1),
+    ("check_conv_input_gradient", conv_input_gradient),
+    ("check_conv_kernel_gradient", lambda a, d: correlate2d(a, d)),
+    ("check_zhang_index", lambda i, j, u, v: (i + 1 - u, j + 1 - v)),
+    ("check_flatten_F", lambda S2: np.concatenate([m.T.ravel() for m in S2])),
+    ("check_unflatten_F", lambda f: f.reshape(12, 4, 4).transpose(0, 2, 1)),
+    ("check_avgpool_zhang", lambda C: avgpool_forward(C)[0]),
+    ("check_c2_forward", c2_forward),
+    ("check_conv_layer_params", lambda c_in, c_out, f: c_in * c_out * f * f + c_out),
+    ("check_fc_backward", fc_backward),
+    ("check_fc_backward_batch", fc_backward_batch),
+    ("check_softmax_ce_delta", softmax_ce_delta),
+    ("check_fold_rows", fold_rows),
+    ("check_dense_head_backward", dense_head_backward),
     ("check_unflatten", unflatten),
     ("check_avgpool_backward", avgpool_backward),
     ("check_maxpool_backward", maxpool_backward),
@@ -317,6 +421,17 @@ CORRECT = [
     ("check_seed003_backward", seed003_backward),
 ]
 
+CORRECT += [
+    ("check_seed002_bp1", lambda a, y, cost: (a - y) * a * (1 - a) if cost == "quadratic" else a - y),
+    ("check_seed002_output_grads", lambda d, a2: (d[:, None, None] * a2[None], d.copy())),
+    ("check_seed002_bp2", lambda d, a1: pooling.maxpool_backward(d, pooling.maxpool_forward(a1, 2, 2)[1])
+     * a1 * (1 - a1)),
+    ("check_seed002_shared_grads", seed002_shared_loops),
+    ("check_seed003_param_count", lambda m1, m2, h: 26 * m1 + 25 * m1 * m2 + m2 + 16 * m2 * h + h + 10 * h + 10),
+    ("check_seed003_upsample_error", lambda dP, C: np.kron(dP, np.ones((1, 2, 2))) / 4 * C * (1 - C)),
+    ("check_seed003_conv2_grads", seed003_conv2_by_convolve),
+    ("check_seed003_backward", seed003_backward_helpers),
+]
 
 def _mutating(solution, position):
     """``solution`` that also scribbles over its argument number ``position``."""
@@ -353,7 +468,37 @@ def _maxpool_from_zero(dS, C):
     return out
 
 
+
 WRONG = [
+    ("check_convolve2d", lambda x, k: correlate2d(x, k)),
+    # rounds instead of flooring
+    ("check_output_size", lambda n, f, p, s: round((n + 2 * p - f) / s) + 1),
+    ("check_conv_input_gradient", lambda d, w: conv_input_gradient(d, w, flip=False)),
+    ("check_conv_kernel_gradient", lambda a, d: convolve2d(a, d)),
+    ("check_zhang_index", lambda i, j, u, v: (i - 1 - u, j - 1 - v)),
+    ("check_flatten_F", lambda S2: S2.ravel()),
+    ("check_unflatten_F", lambda f: f.reshape(12, 4, 4)),
+    ("check_avgpool_zhang", lambda C: C[:, ::2, ::2]),
+    ("check_c2_forward", lambda S1, k2, b2: c2_forward(S1, k2[:, :, ::-1, ::-1], b2)),  # correlation
+    ("check_conv_layer_params", lambda c_in, c_out, f: c_out * f * f + c_out),  # forgets the input maps
+    ("check_fc_backward", lambda W, f, yh, y: (np.outer(yh - y, f), yh - y, W.T @ (yh - y))),
+    # df with W instead of W^T: wrong shape
+    ("check_fc_backward", lambda W, f, yh, y: fc_backward(W, f, yh, y)[:2] + (W @ f,)),
+    # returns two arrays instead of three
+    ("check_fc_backward", lambda W, f, yh, y: fc_backward(W, f, yh, y)[:2]),
+    # modifies its input
+    ("check_fc_backward", _in_place),
+    # sum instead of mean over the batch
+    ("check_fc_backward_batch",
+     lambda W, F, Yh, Y: tuple(a * F.shape[0] for a in fc_backward_batch(W, F, Yh, Y))),
+    # softmax without the max shift overflows on huge logits
+    ("check_softmax_ce_delta", lambda z, y: np.exp(z) / np.exp(z).sum() - y),
+    # sign error
+    ("check_softmax_ce_delta", lambda z, y: -softmax_ce_delta(z, y)),
+    # row scan instead of Zhang's column scan
+    ("check_fold_rows", lambda M: M.reshape(M.shape[0], 12, 4, 4)),
+    # sigma' divided out of the hidden layer's gradients
+    ("check_dense_head_backward", dense_head_no_sigma_prime),
     # row scan (numpy's reshape): every map comes out transposed
     ("check_unflatten", lambda df: np.asarray(df).reshape(12, 4, 4)),
     # the 1/4 of average pooling forgotten
@@ -427,13 +572,27 @@ WRONG = [
     ("check_seed003_backward", lambda params, x, y: seed003_backward(params, x, y, scan="row")),
 ]
 
+WRONG += [
+    ("check_seed002_bp1", lambda a, y, cost: (a - y) * a * (1 - a)),
+    ("check_seed002_output_grads", lambda d, a2: (d[:, None, None] * a2.T[None], d.copy())),
+    ("check_seed002_bp2", seed002_bp2_every_maximum),
+    ("check_seed002_shared_grads", lambda d, a0: (rot180(seed002_shared_loops(d, a0)[0]), d.sum())),
+    ("check_seed003_param_count", lambda m1, m2, h: 26 * m1 + 25 * m2 + m2 + 16 * m2 * h + h + 10 * h + 10),
+    ("check_seed003_upsample_error", lambda dP, C: np.kron(dP, np.ones((1, 2, 2))) / 4),
+    ("check_seed003_conv2_grads", lambda P, d: seed003_conv2_by_convolve(P, d, flip=False)),
+    ("check_seed003_backward", seed003_backward_no_rotation),
+    ("check_seed003_backward", lambda p, x, y: [1, 2]),
+]
+
+ALL_CHECKS = sorted(name for name in checks.__all__ if name.startswith("check_"))
+
 
 def _run(check_name, fn, capsys):
-    result = getattr(selfcheck, check_name)(fn)
+    result = getattr(checks, check_name)(fn)
     return result, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("check_name, solution", CORRECT, ids=[name for name, _ in CORRECT])
+@pytest.mark.parametrize("check_name, solution", CORRECT, ids=[f"{name}-{i}" for i, (name, _) in enumerate(CORRECT)])
 def test_check_accepts_an_independent_correct_solution(check_name, solution, capsys):
     result, out = _run(check_name, solution, capsys)
     assert result is True, out
@@ -446,7 +605,8 @@ def test_check_accepts_an_independent_correct_solution(check_name, solution, cap
 
 @pytest.mark.parametrize("check_name, wrong", WRONG, ids=[f"{name}-{i}" for i, (name, _) in enumerate(WRONG)])
 def test_check_rejects_a_plausible_mistake(check_name, wrong, capsys):
-    result, out = _run(check_name, wrong, capsys)
+    with np.errstate(all="ignore"):
+        result, out = _run(check_name, wrong, capsys)
     assert result is False, out
     assert "FAIL" in out
     last = out.strip().splitlines()[-1]
@@ -454,11 +614,15 @@ def test_check_rejects_a_plausible_mistake(check_name, wrong, capsys):
     assert passed < total
 
 
-def test_every_check_here_has_a_correct_and_a_wrong_solution():
-    assert {name for name, _ in CORRECT} == {name for name, _ in WRONG}
+def test_every_public_check_has_a_correct_and_a_wrong_solution():
+    assert ALL_CHECKS, "helpers.checks exports no check"
+    assert {name for name, _ in CORRECT} == set(ALL_CHECKS)
+    assert {name for name, _ in WRONG} == set(ALL_CHECKS)
 
 
-ALL_CHECKS = sorted(name for name in dir(selfcheck) if name.startswith("check_"))
+def test_a_result_that_is_not_a_dict_is_named(capsys):
+    assert checks.check_seed003_backward(lambda p, x, y: [1, 2]) is False
+    assert "expected a dict" in capsys.readouterr().out
 
 
 def _raises(*args, **kwargs):
@@ -484,48 +648,7 @@ def test_a_solution_returning_none_fails_quietly(capsys):
 
 @pytest.mark.parametrize("check_name", ALL_CHECKS)
 def test_every_check_is_documented(check_name):
-    doc = getattr(selfcheck, check_name).__doc__
+    doc = getattr(checks, check_name).__doc__
     assert doc and "Exercise" in doc
 
 
-# --------------------------------------------------------------------------------------------
-# run_cases itself
-# --------------------------------------------------------------------------------------------
-
-
-def test_run_cases_compares_arrays_numbers_and_other_values(capsys):
-    cases = [
-        ("array within atol", lambda: np.ones(3) + 1e-10, np.ones(3)),
-        ("list against array", lambda: [1.0, 2.0], np.array([1.0, 2.0])),
-        ("float", lambda: 0.5, 0.5),
-        ("string", lambda: "correlation", "correlation"),
-        ("int", lambda: 7, 7),
-    ]
-    assert selfcheck.run_cases("all good", cases) is True
-    out = capsys.readouterr().out
-    assert out.splitlines()[0] == "all good"
-    assert out.strip().splitlines()[-1] == "5 of 5 cases pass"
-
-
-@pytest.mark.parametrize("compute, expected, why", [
-    (lambda: np.ones(3) + 1e-3, np.ones(3), "max |difference| = 1.00e-03"),
-    (lambda: np.ones((3, 1)), np.ones(3), "shape (3, 1), expected (3,)"),
-    (lambda: "abc", np.ones(3), "expected an array of shape (3,), got str"),
-    (lambda: "x", 1.0, "expected a number, got str"),
-    (lambda: 0.75, 0.5, "|difference| = 2.50e-01"),
-    (lambda: "convolution", "correlation", "got 'convolution', expected 'correlation'"),
-    (lambda: 1 / 0, 1.0, "raised ZeroDivisionError"),
-])
-def test_run_cases_explains_each_failure(compute, expected, why, capsys):
-    assert selfcheck.run_cases("one case", [("the case", compute, expected)]) is False
-    out = capsys.readouterr().out
-    assert "FAIL  the case" in out and why in out
-    assert out.strip().splitlines()[-1] == "0 of 1 cases pass"
-
-
-def test_run_cases_runs_every_case_after_a_failure(capsys):
-    cases = [("first", lambda: 1 / 0, 1.0), ("second", lambda: 1.0, 1.0), ("third", lambda: 2.0, 1.0)]
-    assert selfcheck.run_cases("three", cases) is False
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[0] for line in lines[1:4]] == ["FAIL", "pass", "FAIL"]
-    assert lines[-1] == "1 of 3 cases pass"

@@ -1,0 +1,134 @@
+"""What every exercise check shares: running cases, comparing results, small independent math.
+
+A student writes a function; ``check_<thing>(their_function)`` runs it on a few cases against an
+independent computation and prints one line per case, ``pass`` or what went wrong. Each check
+returns ``True`` when every case passes, so a notebook can also ``assert`` it. All checks share
+:func:`run_cases`; a check only has to say what its cases are.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+
+
+__all__ = ["run_cases", "compare", "agree", "sigmoid64", "log_softmax64", "pick", "gradient_cases",
+           "leaves_inputs_alone", "pick_key"]
+
+
+def run_cases(title: str, cases: Iterable[tuple[str, Callable[[], object], object]], atol: float = 1e-8) -> bool:
+    """Run ``(name, compute, expected)`` cases and print one line each.
+
+    ``compute()`` calls the student's function; its result is compared with ``expected``
+    (arrays by shape and ``max |difference| <= atol``, anything else by ``==``). An exception
+    counts as a failure and its type and message are printed instead of a traceback.
+    """
+    print(title)
+    passed = total = 0
+    for name, compute, expected in cases:
+        total += 1
+        try:
+            got = compute()
+        except Exception as exc:  # the student's code may raise anything
+            print(f"  FAIL  {name}: raised {type(exc).__name__}: {exc}")
+            continue
+        ok, why = compare(got, expected, atol)
+        passed += ok
+        print(f"  {'pass' if ok else 'FAIL'}  {name}" + ("" if ok else f": {why}"))
+    print(f"{passed} of {total} cases pass")
+    return passed == total
+
+
+def compare(got, expected, atol):
+    if isinstance(expected, (np.ndarray, list, tuple)) and not isinstance(expected, str):
+        exp = np.asarray(expected)
+        try:
+            arr = np.asarray(got, dtype=np.float64) if exp.dtype.kind in "fiub" else np.asarray(got)
+        except (TypeError, ValueError):
+            return False, f"expected an array of shape {exp.shape}, got {type(got).__name__}"
+        if arr.shape != exp.shape:
+            return False, f"shape {arr.shape}, expected {exp.shape}"
+        if exp.dtype.kind in "fiub":
+            err = float(np.max(np.abs(arr - exp))) if exp.size else 0.0
+            return (err <= atol), f"max |difference| = {err:.2e}"
+        return bool(np.array_equal(arr, exp)), "values differ"
+    if isinstance(expected, float):
+        try:
+            err = abs(float(got) - expected)
+        except (TypeError, ValueError):
+            return False, f"expected a number, got {type(got).__name__}"
+        return err <= atol, f"|difference| = {err:.2e}"
+    return got == expected, f"got {got!r}, expected {expected!r}"
+
+
+def agree(name, loops, fast, *, name_width: int = 12, shape_width: int = 14) -> None:
+    """Print the one-line proof that a loops version and a fast version compute the same array.
+
+    Inputs: ``loops`` and ``fast``, arrays of the same shape; ``name`` labels the line (padded to
+    ``name_width`` characters, the shape to ``shape_width``). Prints ``name shape max |loops -
+    fast| < 1e-12: True`` (or ``False``). Returns nothing, so that a notebook cell ending with
+    the call shows only the printed line.
+    """
+    ok = bool(np.abs(loops - fast).max() < 1e-12)
+    print(f"{name:{name_width}s} {str(np.shape(loops)):{shape_width}s} max |loops - fast| < 1e-12: {ok}")
+
+
+def sigmoid64(z):
+    """The logistic sigmoid ``1 / (1 + exp(-z))`` in float64, written here so that checks do not
+    depend on :mod:`helpers.activations`, the code they check."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def log_softmax64(z):
+    """``log softmax(z)`` of a vector (K,), shifted by ``max z`` so that large logits do not overflow."""
+    shifted = z - z.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+def pick(result, k, names):
+    """Entry ``k`` of a student's ``(dW, db, df)`` result, with a clear error if it is not a triple."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        raise TypeError(f"the function must return a tuple {tuple(names)}, got {type(result).__name__}"
+                        + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    return result[k]
+
+
+def gradient_cases(fn, label, args, expected, names):
+    """One case per returned array; the inputs are copied for every call."""
+    cases = []
+    for k, name in enumerate(names):
+        def compute(k=k):
+            return pick(fn(*[np.array(a, copy=True) for a in args]), k, names)
+        cases.append((f"{label}: {name}", compute, expected[k]))
+    return cases
+
+
+def _copy_input(value):
+    """A deep enough copy of one argument: dicts of arrays and arrays are copied, numbers kept."""
+    if isinstance(value, dict):
+        return {k: np.array(v, copy=True) for k, v in value.items()}
+    return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+
+
+def leaves_inputs_alone(fn, args):
+    """Call ``fn`` on copies of ``args`` (dicts of arrays, arrays, numbers); True if the copies
+    are unchanged afterwards."""
+    copies = [_copy_input(a) for a in args]
+    fn(*copies)
+    for copy, original in zip(copies, args):
+        if isinstance(original, dict):
+            if set(copy) != set(original) or not all(np.array_equal(copy[k], original[k]) for k in original):
+                return False
+        elif isinstance(original, np.ndarray) and not np.array_equal(copy, original):
+            return False
+    return True
+
+
+def pick_key(result, key):
+    """Entry ``key`` of a student's dict result, with a clear error if it is not a dict or lacks it."""
+    if not isinstance(result, dict):
+        raise TypeError(f"expected a dict of arrays, got {type(result).__name__}")
+    if key not in result:
+        raise KeyError(f"the result has no key {key!r}")
+    return result[key]

@@ -1,0 +1,239 @@
+"""Building blocks shared by every figure of the book: colour maps, colour limits, grids.
+
+Conventions used by every figure function in :mod:`helpers.figures`:
+
+* Each function **returns** a :class:`matplotlib.figure.Figure` and never calls ``plt.show()``.
+  Figures are created with ``Figure(...)`` directly, not through pyplot, so they are not kept in
+  pyplot's global list (no leaks, nothing to close) and a notebook shows them exactly once: end
+  the cell with the call (``show_maps(cache["C1"])``) or pass the result to ``display``.
+* **Signed** data (errors ``dC2``, gradients ``dk2``, differences) use a diverging colormap
+  (``RdBu_r``) whose limits are symmetric, ``vmin = -vmax``, so white always means zero.
+  **Unsigned** data (images, sigmoid activations) use a sequential colormap.
+* Panels are labelled with the seeds' **1-based** indices (``p=1`` is ``maps[0]``), because the
+  equations the figures illustrate use them; pass ``start=0`` to label with numpy indices.
+* Every colourbar and every axis that carries numbers is labelled.
+* Output is deterministic: fixed sizes, no randomness, no timestamps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+# Importing pyplot lets IPython's inline backend register its PNG formatter for Figure objects;
+# without it a figure returned from here would show only as text in a notebook. The pyplot
+# state machine itself is not used.
+import matplotlib.pyplot as plt  # noqa: F401
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure, SubFigure
+
+from helpers._validate import as_float_array, check_ndim
+
+SIGNED_CMAP = "RdBu_r"
+"""Diverging colormap for errors, gradients and differences (blue < 0 < red, white = 0)."""
+ACTIVATION_CMAP = "viridis"
+"""Sequential colormap for feature maps (activations)."""
+IMAGE_CMAP = "gray_r"
+"""Sequential colormap for input digits (ink is dark, paper is white)."""
+
+TINY = 1e-12
+
+__all__ = [
+    "SIGNED_CMAP", "ACTIVATION_CMAP", "IMAGE_CMAP", "TINY",
+    "symmetric_limits", "signed_norm", "new_figure", "norm_for", "text_colour", "annotate_cells",
+    "default_ncols", "image_grid", "stack_maps", "check_labels", "target_figure", "root_figure",
+    "block_mosaic", "mosaic_panel",
+]
+
+
+def symmetric_limits(arr) -> tuple[float, float]:
+    """Return ``(-m, m)`` with ``m = max |arr|`` (or ``1e-12`` if ``arr`` is all zeros).
+
+    ``arr`` may be any numeric array or a list of arrays of different shapes (all are scanned).
+    Use the result as ``vmin, vmax`` so that zero sits in the middle of a diverging colormap.
+    """
+    parts = _as_parts(arr, "arr")
+    m = max((float(np.max(np.abs(p))) for p in parts if p.size), default=0.0)
+    m = max(m, TINY)
+    return -m, m
+
+
+def signed_norm(arr) -> Normalize:
+    """Return a ``Normalize(vmin=-m, vmax=m)`` centred on zero for signed data ``arr``."""
+    vmin, vmax = symmetric_limits(arr)
+    return Normalize(vmin=vmin, vmax=vmax)
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """Return an empty constrained-layout :class:`Figure` of ``width`` x ``height`` inches.
+
+    The figure is not registered with pyplot: it is shown once when a notebook cell ends with it
+    and is freed like any Python object.
+    """
+    return Figure(figsize=(float(width), float(height)), layout="constrained", dpi=100)
+
+
+def _as_parts(arr, name: str) -> list[np.ndarray]:
+    """Turn an array, or a list of arrays of different shapes, into a list of float arrays."""
+    if isinstance(arr, (list, tuple)) and arr and all(np.ndim(a) >= 1 for a in arr):
+        shapes = {np.shape(a) for a in arr}
+        if len(shapes) > 1:
+            return [as_float_array(a, f"{name}[{i}]", allow_int=True) for i, a in enumerate(arr)]
+    return [as_float_array(arr, name, allow_int=True)]
+
+
+def norm_for(parts: list[np.ndarray], signed: bool, vmin=None, vmax=None) -> Normalize:
+    """Colour limits for data ``parts``: symmetric if ``signed``, else data range or given."""
+    if signed:
+        if vmin is not None and vmax is None:
+            vmax = -float(vmin)
+        m = float(vmax) if vmax is not None else symmetric_limits(parts)[1]
+        if m <= 0:
+            raise ValueError(f"vmax for signed data must be > 0, got {vmax}")
+        return Normalize(vmin=-m, vmax=m)
+    lo = float(vmin) if vmin is not None else min(float(p.min()) for p in parts if p.size)
+    hi = float(vmax) if vmax is not None else max(float(p.max()) for p in parts if p.size)
+    if hi <= lo:  # a constant map: widen so that the colourbar still has a range
+        lo, hi = lo - 0.5, hi + 0.5
+    return Normalize(vmin=lo, vmax=hi)
+
+
+def text_colour(cmap, norm: Normalize, value: float) -> str:
+    """Black or white, whichever reads better on the colour that ``value`` is drawn with."""
+    r, g, b, _ = matplotlib.colormaps[cmap](float(np.clip(norm(value), 0.0, 1.0)))
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+
+def annotate_cells(ax, m: np.ndarray, cmap, norm: Normalize, fmt: str, fontsize: float) -> None:
+    """Write each value of the 2-D array ``m`` in its cell."""
+    for (i, j), value in np.ndenumerate(m):
+        ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=fontsize,
+                color=text_colour(cmap, norm, value))
+
+
+def default_ncols(k: int) -> int:
+    """Grid width for ``k`` panels: one row up to 6, two rows up to 12, then about square."""
+    if k <= 6:
+        return k
+    if k <= 12:
+        return math.ceil(k / 2)
+    return math.ceil(math.sqrt(k))
+
+
+def image_grid(fig, maps, nrows, ncols, *, cmap, norm, panel_titles=None, row_labels=None,
+                col_labels=None, cbar_label=None, annotate=False, fmt=".2f", ticks=False,
+                title=None, cbar_location="right"):
+    """Draw 2-D ``maps`` into an ``nrows`` x ``ncols`` grid of ``fig`` with one colourbar.
+
+    Empty grid cells are removed, so ``fig`` ends up with ``len(maps)`` image axes plus one
+    colourbar axes. Returns the list of image axes.
+    """
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    used = []
+    image = None
+    for idx, ax in enumerate(axes.flat):
+        if idx >= len(maps):
+            fig.delaxes(ax)
+            continue
+        m = maps[idx]
+        image = ax.imshow(m, cmap=cmap, norm=norm, interpolation="nearest")
+        r, c = divmod(idx, ncols)
+        if panel_titles is not None:
+            ax.set_title(panel_titles[idx], fontsize=9)
+        if col_labels is not None and r == 0:
+            ax.set_title(col_labels[c], fontsize=9)
+        if ticks:
+            ax.set_xticks(range(m.shape[1]))
+            ax.set_yticks(range(m.shape[0]))
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("column", fontsize=8)
+            ax.set_ylabel("row", fontsize=8)
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if row_labels is not None and c == 0:
+            ax.set_ylabel(row_labels[r], fontsize=9, rotation=0, ha="right", va="center")
+        if annotate:
+            annotate_cells(ax, m, cmap, norm, fmt, fontsize=max(5.0, 9.0 - 0.6 * max(m.shape)))
+        used.append(ax)
+    cbar = fig.colorbar(image, ax=used, location=cbar_location, shrink=0.9, aspect=25)
+    cbar.set_label(cbar_label if cbar_label else "value")
+    cbar.ax.tick_params(labelsize=8)
+    if title:
+        fig.suptitle(title)
+    return used
+
+
+def stack_maps(maps, name: str) -> np.ndarray:
+    """Return ``maps`` as a float array (K, H, W); a single (H, W) map becomes K = 1."""
+    arr = as_float_array(maps, name, allow_int=True)
+    check_ndim(arr, name, (2, 3), "(K, H, W) or (H, W)")
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.shape[0] == 0 or arr.shape[1] == 0 or arr.shape[2] == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {arr.shape}")
+    return arr
+
+
+def check_labels(labels, count: int, name: str) -> list[str]:
+    labels = [str(s) for s in labels]
+    if len(labels) != count:
+        raise ValueError(f"{name} must have {count} entries, got {len(labels)}")
+    return labels
+
+
+def target_figure(fig, width, height):
+    """Use the given Figure/SubFigure or make a new one."""
+    if fig is None:
+        return new_figure(width, height)
+    if not isinstance(fig, (Figure, SubFigure)):
+        raise TypeError(f"fig must be a matplotlib Figure or SubFigure, got {type(fig).__name__}")
+    return fig
+
+
+def root_figure(fig) -> Figure:
+    """The top-level Figure of a Figure or SubFigure."""
+    while isinstance(fig, SubFigure):
+        try:
+            fig = fig.get_figure(root=True)  # matplotlib >= 3.10
+        except TypeError:
+            fig = fig.figure  # older: a SubFigure's .figure is the top-level Figure
+    return fig
+
+
+def block_mosaic(blocks, ncols, gap=1):
+    """Tile equal 2-D ``blocks`` (K, h, w) into one array, row-major, separated by NaN gaps."""
+    k, h, w = blocks.shape
+    nrows = math.ceil(k / ncols)
+    mosaic = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan)
+    for idx, block in enumerate(blocks):
+        r, c = divmod(idx, ncols)
+        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = block
+    return mosaic
+
+
+def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=1, labels=True):
+    """Maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled ``p=1..`` above each.
+
+    ``signed``: diverging colours on ``-limit..limit``; otherwise :data:`ACTIVATION_CMAP` on
+    ``0..limit``. One image instead of K axes draws many times faster. Returns the image.
+    """
+    k, h, w = blocks.shape
+    base = SIGNED_CMAP if signed else ACTIVATION_CMAP
+    cmap = matplotlib.colormaps[base].with_extremes(bad="0.85" if signed else "white")
+    norm = Normalize(vmin=-limit if signed else 0.0, vmax=limit)
+    image = ax.imshow(block_mosaic(blocks, ncols), cmap=cmap, norm=norm, interpolation="nearest")
+    if labels:
+        for idx in range(k):
+            r, c = divmod(idx, ncols)
+            ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + start}", ha="center",
+                    va="bottom", fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9, pad=12 if labels else 4)
+    return image
+

@@ -1,0 +1,101 @@
+"""The gradient of the fully connected layer (notebook 03, Zhang eqs. 18-19)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers._validate import as_float_array, check_ndim
+from helpers.figures.base import SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
+from helpers.figures.maps import show_digit, show_vector
+
+__all__ = ["show_fc_gradient"]
+
+
+def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, title=None,
+                     fmt=".3f") -> Figure:
+    """Zhang eq. 19, ``Delta W = Delta y_hat f^T``, with each row folded back into S2's shape.
+
+    ``dW_maps`` (10, 12, 4, 4) is ``Delta W`` (10, 192) with row ``i`` folded by F^{-1}
+    (Zhang eq. 11) into the twelve 4x4 maps it multiplies: ``dW_maps[i, q]`` holds the
+    gradients of the weights that connect map ``q`` of S2 to output ``i``. ``dy_hat`` (10,) is
+    Zhang's ``Delta y_hat`` (eq. 18), drawn as bars; ``x`` (28, 28) and ``label`` show the digit.
+
+    With ``output_class=None`` the right part is a 10 x 12 mosaic (rows: output classes 0..9,
+    columns: maps q=1..12) on one colour scale centred on zero; with ``output_class=i`` it shows
+    the twelve maps of row ``i`` only, larger and with their values written in (format ``fmt``).
+    The maps are tiled into one image (white gaps between them), which draws fast. Returns the
+    figure.
+    """
+    maps = as_float_array(dW_maps, "dW_maps", allow_int=True)
+    check_ndim(maps, "dW_maps", 4, "(n_classes, n_maps, h, w), e.g. (10, 12, 4, 4)")
+    n_classes, n_maps, h, w = maps.shape
+    if min(maps.shape) == 0:
+        raise ValueError(f"dW_maps must be non-empty, got shape {maps.shape}")
+    delta = as_float_array(dy_hat, "dy_hat", allow_int=True)
+    if delta.shape != (n_classes,):
+        raise ValueError(f"dy_hat must have shape ({n_classes},) to match dW_maps, got {delta.shape}")
+    if output_class is not None:
+        if isinstance(output_class, bool) or not isinstance(output_class, (int, np.integer)) \
+                or not 0 <= int(output_class) < n_classes:
+            raise ValueError(f"output_class must be None or an int in 0..{n_classes - 1}, got {output_class!r}")
+        output_class = int(output_class)
+
+    single = output_class is not None
+    fig = new_figure(12.5, 6.0)
+    left, right = fig.subfigures(1, 2, width_ratios=[1.0, 3.2])
+    if x is not None:
+        top, bottom = left.subfigures(2, 1, height_ratios=[1.0, 1.0])
+        show_digit(x, label=label, ax=top.add_subplot(), colorbar=False)
+    else:
+        bottom = left
+    marks = [int(m) for m in (label, output_class) if m is not None]
+    ax = bottom.add_subplot()
+    show_vector(delta, title=r"$\Delta\hat{y}$ (Zhang eq. 18)", xlabel="output class i",
+                ylabel=r"$\Delta\hat{y}(i)$", highlight=marks or None, ax=ax)
+    if label is not None:
+        ax.get_xticklabels()[int(label)].set_fontweight("bold")
+
+    blocks = maps[output_class] if single else maps.reshape(n_classes * n_maps, h, w)
+    ncols = (4 if n_maps == 12 else default_ncols(n_maps)) if single else n_maps
+    nrows = math.ceil(blocks.shape[0] / ncols)
+    mosaic = block_mosaic(blocks, ncols)
+    norm = norm_for([blocks], True)
+    cmap = matplotlib.colormaps[SIGNED_CMAP].with_extremes(bad="white")
+    ax = right.add_subplot()
+    image = ax.imshow(mosaic, cmap=cmap, norm=norm, interpolation="nearest")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    centres_x = [c * (w + 1) + (w - 1) / 2 for c in range(ncols)]
+    centres_y = [r * (h + 1) + (h - 1) / 2 for r in range(nrows)]
+    if single:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for q in range(blocks.shape[0]):
+            r, c = divmod(q, ncols)
+            ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q + 1}", ha="center", va="bottom", fontsize=9)
+            for (u, v), value in np.ndenumerate(blocks[q]):
+                ax.text(c * (w + 1) + v, r * (h + 1) + u, format(value, fmt), ha="center",
+                        va="center", fontsize=7, color=text_colour(SIGNED_CMAP, norm, value))
+        ax.set_title(f"row i={output_class} of " + r"$\Delta W$ folded by $F^{-1}$: "
+                     + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}"
+                     + f" times the {n_maps} maps of S2", fontsize=11, pad=18)
+    else:
+        ax.set_xticks(centres_x, [f"q={q + 1}" for q in range(n_maps)], fontsize=8)
+        ax.xaxis.tick_top()
+        ax.set_yticks(centres_y, [f"i={i}" for i in range(n_classes)], fontsize=9)
+        ax.tick_params(length=0)
+        ax.set_xlabel(f"map q of S2 ({h}x{w} each)", fontsize=9)
+        ax.set_ylabel("output class i (row of " + r"$\Delta W$)", fontsize=9)
+        ax.set_title(r"$\Delta W$: each row folded by $F^{-1}$ into the " + f"{n_maps} maps of S2 it multiplies",
+                     fontsize=11)
+    cbar = right.colorbar(image, ax=ax, shrink=0.85, aspect=25)
+    cbar.set_label(r"$\Delta W(i, j)$")
+    cbar.ax.tick_params(labelsize=8)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
+

@@ -1,0 +1,411 @@
+"""Training: loss and accuracy curves, confusion matrices, mistakes, kernels and feature maps
+as they are learned (notebooks 06-08, Zhang eqs. 65-70)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from helpers._validate import as_float_array, check_ndim
+from helpers.figures.base import (IMAGE_CMAP, TINY, annotate_cells, check_labels, mosaic_panel,
+                                  new_figure, root_figure, stack_maps)
+from helpers.figures.maps import show_digit, show_vector
+
+__all__ = ["confusion_matrix_plot", "curves_plot", "show_runs", "show_training_history", "show_step_losses",
+           "show_mistakes", "show_trained_kernels", "show_feature_maps", "show_training_snapshot"]
+
+
+def confusion_matrix_plot(cm, class_names=None, *, normalize=False, title=None, cmap="Blues",
+                          ax=None) -> Figure:
+    """Confusion matrix ``cm`` (n, n): row = true class, column = predicted class.
+
+    Counts (or, with ``normalize``, the fraction of each true class) are written in the cells;
+    the default title gives the accuracy ``trace / total``. Returns the figure.
+    """
+    arr = as_float_array(cm, "cm", allow_int=True)
+    check_ndim(arr, "cm", 2, "(n, n)")
+    n = arr.shape[0]
+    if n == 0 or arr.shape[1] != n:
+        raise ValueError(f"cm must be square (n, n), got shape {arr.shape}")
+    if (arr < 0).any():
+        raise ValueError("cm must hold non-negative counts")
+    total = float(arr.sum())
+    names = (check_labels(class_names, n, "class_names") if class_names is not None
+             else [str(i) for i in range(n)])
+    shown = arr
+    if normalize:
+        rows = arr.sum(axis=1, keepdims=True)
+        shown = np.divide(arr, rows, out=np.zeros_like(arr), where=rows > 0)
+    if ax is None:
+        fig = new_figure(0.45 * n + 2.6, 0.45 * n + 1.6)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    norm = Normalize(vmin=0.0, vmax=max(float(shown.max()), TINY))
+    image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
+    fmt = ".2f" if normalize else (".0f" if np.all(arr == np.round(arr)) else ".1f")
+    annotate_cells(ax, shown, cmap, norm, fmt, fontsize=8 if n <= 10 else 6)
+    ax.set_xticks(np.arange(n), names)
+    ax.set_yticks(np.arange(n), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title is None:
+        accuracy = float(np.trace(arr)) / total if total else 0.0
+        title = f"confusion matrix (accuracy {100 * accuracy:.1f}%)"
+    ax.set_title(title, fontsize=10)
+    cbar = fig.colorbar(image, ax=ax, shrink=0.85)
+    cbar.set_label("fraction of true class" if normalize else "count")
+    return root_figure(fig)
+
+
+_SPLITS = ("train", "val", "valid", "validation", "test")
+_X_KEYS = ("epoch", "epochs", "step", "steps", "iteration", "iterations")
+
+
+def _metric_family(key: str) -> tuple[str, str]:
+    """Split "train_loss" into ("loss", "train"); a key without a split name is its own family."""
+    for split in _SPLITS:
+        if key.startswith(split + "_"):
+            return key[len(split) + 1:], split
+        if key.endswith("_" + split):
+            return key[: -len(split) - 1], split
+    return key, key
+
+
+def curves_plot(history, *, title=None, xlabel=None, logy=False) -> Figure:
+    """Training curves from ``history``, a dict of name -> list of numbers.
+
+    Series are grouped by metric: ``train_loss`` and ``test_loss`` share a "loss" panel,
+    ``train_acc`` and ``test_acc`` an "acc" panel, one panel per metric, side by side. A key
+    named ``epoch``/``step``/``iteration`` gives the x values (otherwise 1, 2, ...).
+    ``logy`` puts panels whose name contains "loss" on a log scale. Returns the figure.
+    """
+    if not isinstance(history, Mapping) or not history:
+        raise TypeError("history must be a non-empty dict of name -> list of numbers")
+    x_key = next((k for k in history if str(k).lower() in _X_KEYS), None)
+    x_values = None
+    if x_key is not None:
+        x_values = as_float_array(history[x_key], x_key, allow_int=True)
+        check_ndim(x_values, x_key, 1, "(n,)")
+    families: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for key, values in history.items():
+        if key == x_key:
+            continue
+        arr = as_float_array(values, f"history[{key!r}]", allow_int=True)
+        check_ndim(arr, f"history[{key!r}]", 1, "(n,)")
+        if arr.size == 0:
+            raise ValueError(f"history[{key!r}] is empty")
+        family, split = _metric_family(str(key))
+        families.setdefault(family, []).append((split, arr))
+    if not families:
+        raise ValueError("history holds no series besides its x values")
+    fig = new_figure(4.2 * len(families), 3.2)
+    axes = fig.subplots(1, len(families), squeeze=False)[0]
+    for ax, (family, series) in zip(axes, families.items()):
+        for split, arr in series:
+            use_given = x_values is not None and x_values.size == arr.size
+            xs = x_values if use_given else np.arange(1, arr.size + 1)
+            ax.plot(xs, arr, marker="o" if arr.size <= 30 else None, markersize=3, label=split)
+        if logy and "loss" in family.lower():
+            ax.set_yscale("log")
+        if all(float(v).is_integer() for v in ax.get_lines()[0].get_xdata()):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(xlabel or (x_key if x_key is not None else "epoch"))
+        ax.set_ylabel(family)
+        ax.set_title(family, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_runs(runs, *, smooth: int = 40, title=None) -> Figure:
+    """Training runs side by side: the cost of every mini-batch (a moving average over ``smooth``
+    steps) and the held-out accuracy after every epoch.
+
+    ``runs`` maps a name to a history dict with ``step_loss`` (one value per step), ``epoch`` and
+    ``val_acc`` (fractions, index 0 = before training), as returned by :func:`helpers.train.sgd_loop`
+    and :func:`helpers.train.train`.
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError("runs must be a non-empty dict: name -> history")
+    smooth = int(smooth)
+    if smooth < 1:
+        raise ValueError(f"smooth must be >= 1, got {smooth}")
+    fig = new_figure(11.0, 3.6)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for r, (name, history) in enumerate(runs.items()):
+        missing = [k for k in ("step_loss", "epoch", "val_acc") if k not in history]
+        if missing:
+            raise KeyError(f"runs[{name!r}] is missing {missing}")
+        steps = as_float_array(history["step_loss"], f"runs[{name!r}]['step_loss']")
+        window = min(smooth, steps.size)
+        avg = np.convolve(steps, np.ones(window) / window, mode="valid")
+        ax_loss.plot(np.arange(window, steps.size + 1), avg, color=f"C{r}", label=name)
+        acc = 100 * as_float_array(history["val_acc"], f"runs[{name!r}]['val_acc']", allow_int=True)
+        ax_acc.plot(history["epoch"], acc, "o-", color=f"C{r}", label=f"{name}: {acc[-1]:.1f}%")
+    ax_loss.set_xlabel("mini-batch step")
+    ax_loss.set_ylabel(f"cost (mean of {smooth} steps)")
+    ax_loss.set_title("training cost per mini-batch", fontsize=10)
+    ax_acc.set_xlabel("epoch (0 = before training)")
+    ax_acc.set_ylabel("held-out accuracy (%)")
+    ax_acc.set_title("held-out accuracy", fontsize=10)
+    ax_acc.set_ylim(0, 100)
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in (ax_loss, ax_acc):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def _step_axis(history, name="history"):
+    """Mini-batch losses of ``history`` and their x positions in epochs (step i ends at (i+1)/S)."""
+    if not isinstance(history, Mapping):
+        raise TypeError(f"{name} must be the history dict returned by helpers.train.train")
+    for key in ("epoch", "step_loss"):
+        if key not in history:
+            raise KeyError(f"{name} has no {key!r}; pass the history returned by helpers.train.train")
+    losses = as_float_array(history["step_loss"], f"{name}['step_loss']")
+    check_ndim(losses, f"{name}['step_loss']", 1, "(steps,)")
+    epochs = len(history["epoch"]) - 1
+    if epochs < 1 or losses.size == 0 or losses.size % epochs:
+        raise ValueError(f"{name}: {losses.size} mini-batch losses do not split into {epochs} equal epochs")
+    per_epoch = losses.size // epochs
+    return np.arange(1, losses.size + 1) / per_epoch, losses, per_epoch
+
+
+def _running_mean(values, window: int):
+    """Mean of the last ``window`` values at every position (fewer at the start)."""
+    window = max(1, int(window))
+    csum = np.cumsum(np.concatenate([[0.0], values]))
+    idx = np.arange(1, values.size + 1)
+    lo = np.maximum(idx - window, 0)
+    return (csum[idx] - csum[lo]) / (idx - lo)
+
+
+def show_training_history(history, *, title=None, held_out="held-out", smooth=0.05) -> Figure:
+    """Two panels for a run of :func:`helpers.train.train`: loss (left) and accuracy (right).
+
+    Left: the loss of every mini-batch as a thin line (a running mean over ``smooth`` of an
+    epoch, 0 for raw values), x in epochs, and the per-epoch training loss (mean over the
+    epoch's batches) and ``held_out`` loss as markers. Right: training and held-out accuracy
+    in percent per epoch (epoch 0 = before training). Returns the figure.
+    """
+    xs, losses, per_epoch = _step_axis(history)
+    shown = _running_mean(losses, round(smooth * per_epoch)) if smooth else losses
+    epochs = np.asarray(history["epoch"], dtype=float)
+    fig = new_figure(10.5, 3.6)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    ax_loss.plot(xs, shown, color="0.65", linewidth=0.8,
+                 label="mini-batch loss" + (f" (mean of {smooth:g} epoch)" if smooth else ""))
+    ax_loss.plot(epochs[1:], history["train_loss"][1:], "o-", markersize=3, label="training (epoch mean)")
+    ax_loss.plot(epochs, history["val_loss"], "s-", markersize=3, label=held_out)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss L (mean over images)")
+    ax_loss.set_title("loss", fontsize=10)
+    ax_acc.plot(epochs[1:], 100 * np.asarray(history["train_acc"][1:], float), "o-", markersize=3,
+                label="training (during the epoch)")
+    ax_acc.plot(epochs, 100 * np.asarray(history["val_acc"], float), "s-", markersize=3, label=held_out)
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy (%)")
+    ax_acc.set_title("accuracy", fontsize=10)
+    final = 100 * float(history["val_acc"][-1])
+    ax_acc.annotate(f"{final:.1f}%", (epochs[-1], final), textcoords="offset points", xytext=(-10, -14),
+                    ha="right", fontsize=8)
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_step_losses(histories, *, title=None, smooth=0.05, reference=None, xmax=None) -> Figure:
+    """Mini-batch loss against epochs for several runs, ``histories = {label: history}``.
+
+    Each curve is a running mean over ``smooth`` of an epoch of that run (so runs with
+    different batch sizes are smoothed over the same number of images). ``reference`` is an
+    optional ``{text: value}`` of horizontal dashed lines (e.g. the plateau level).
+    ``xmax`` limits the x axis (in epochs). Returns the figure.
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError("histories must be a non-empty dict {label: history}")
+    fig = new_figure(7.5, 3.6)
+    ax = fig.add_subplot()
+    for label, history in histories.items():
+        xs, losses, per_epoch = _step_axis(history, f"histories[{label!r}]")
+        ax.plot(xs, _running_mean(losses, round(smooth * per_epoch)) if smooth else losses,
+                linewidth=1.2, label=str(label))
+    for text, value in (reference or {}).items():
+        ax.axhline(float(value), color="0.3", linestyle="--", linewidth=0.8)
+        ax.text(ax.get_xlim()[1] if xmax is None else xmax, float(value), f" {text}", va="bottom",
+                ha="right", fontsize=8, color="0.3")
+    if xmax is not None:
+        ax.set_xlim(0, xmax)
+    ax.set_xlabel("epoch (images seen / training-set size)")
+    ax.set_ylabel("mini-batch loss" + (f" (mean of {smooth:g} epoch)" if smooth else ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def show_mistakes(images, y_true, y_pred, confidence, *, ncols=6, title=None,
+                  class_names=None) -> Figure:
+    """A grid of misread digits: ``images`` (K, 28, 28) with true and predicted classes (K,)
+    and the winning output ``confidence`` (K,), written above each digit as
+    ``true 4 -> 9 (0.97)``. Returns the figure."""
+    arr = stack_maps(images, "images")
+    k = arr.shape[0]
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    conf = as_float_array(confidence, "confidence")
+    for name, v in (("y_true", y_true), ("y_pred", y_pred), ("confidence", conf)):
+        if v.shape != (k,):
+            raise ValueError(f"{name} must have shape ({k},) to match images, got {v.shape}")
+    names = (check_labels(class_names, 10, "class_names") if class_names is not None
+             else [str(i) for i in range(10)])
+    ncols = max(1, min(int(ncols), k))
+    nrows = math.ceil(k / ncols)
+    fig = new_figure(1.55 * ncols + 0.3, 1.75 * nrows + (0.5 if title else 0.15))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for idx, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if idx >= k:
+            ax.set_axis_off()
+            continue
+        ax.imshow(arr[idx], cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_title(f"true {names[int(y_true[idx])]} -> {names[int(y_pred[idx])]}\n"
+                     f"output {conf[idx]:.2f}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_trained_kernels(k1, k2, *, title=None) -> Figure:
+    """The kernels of the seed network: ``k1`` (6, 5, 5) left, ``k2`` (6, 12, 5, 5) right as a
+    6 x 12 mosaic (row p = input map of S1, column q = output map of C2). Each has its own
+    colour scale centred on zero and a labelled colourbar. Returns the figure."""
+    k1 = as_float_array(k1, "k1", allow_int=True)
+    k2 = as_float_array(k2, "k2", allow_int=True)
+    if k1.ndim != 3:
+        raise ValueError(f"k1 must have shape (P, h, w), e.g. (6, 5, 5), got {k1.shape}")
+    if k2.ndim != 4 or k2.shape[0] != k1.shape[0]:
+        raise ValueError(f"k2 must have shape ({k1.shape[0]}, Q, h, w), e.g. (6, 12, 5, 5), got {k2.shape}")
+    p_count, q_count, h, w = k2.shape
+    fig = new_figure(13.0, 4.2)
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.0, 3.6])
+    image = mosaic_panel(ax1, k1, 2, max(float(np.abs(k1).max()), TINY), "p", "C1 kernels k1[p]")
+    cbar = fig.colorbar(image, ax=ax1, shrink=0.8)
+    cbar.set_label("weight", fontsize=8)
+    image = mosaic_panel(ax2, k2.reshape(p_count * q_count, h, w), q_count,
+                          max(float(np.abs(k2).max()), TINY), "", "C2 kernels k2[p, q]", labels=False)
+    ax2.set_xticks([c * (w + 1) + (w - 1) / 2 for c in range(q_count)], [f"q={q + 1}" for q in range(q_count)],
+                   fontsize=8)
+    ax2.xaxis.tick_top()
+    ax2.set_yticks([r * (h + 1) + (h - 1) / 2 for r in range(p_count)], [f"p={p + 1}" for p in range(p_count)],
+                   fontsize=8)
+    ax2.tick_params(length=0)
+    ax2.set_xlabel("output map q of C2", fontsize=9)
+    ax2.set_ylabel("input map p of S1", fontsize=9)
+    cbar = fig.colorbar(image, ax=ax2, shrink=0.8)
+    cbar.set_label("weight", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_feature_maps(caches, label=None, *, title=None) -> Figure:
+    """Feature maps of one digit under several parameter sets, one row each.
+
+    ``caches`` is ``{row title: forward cache of ONE image}`` (``helpers.network.forward``),
+    e.g. ``{"before training": ..., "after training": ...}``. Each row shows the digit, the six
+    maps of C1 (24x24) and the twelve maps of C2 (8x8), all on the activation scale 0..1
+    (sigmoid outputs). Returns the figure.
+    """
+    if not isinstance(caches, Mapping) or not caches:
+        raise TypeError("caches must be a non-empty dict {row title: cache of one image}")
+    rows = len(caches)
+    fig = new_figure(13.0, 2.9 * rows + 0.5)
+    axes = fig.subplots(rows, 3, squeeze=False, width_ratios=[0.55, 2.0, 1.45])
+    image = None
+    for r, (name, cache) in enumerate(caches.items()):
+        if not isinstance(cache, Mapping) or any(k not in cache for k in ("x", "C1", "C2")):
+            raise TypeError(f"caches[{name!r}] must be the forward cache of one image")
+        C1, C2 = stack_maps(cache["C1"], "C1"), stack_maps(cache["C2"], "C2")
+        x = np.asarray(cache["x"], dtype=float)
+        if x.ndim != 2:
+            raise ValueError(f"caches[{name!r}] must be the cache of one image, x has shape {x.shape}")
+        show_digit(x, label=label, ax=axes[r, 0], colorbar=False, title=str(name))
+        top = max(1.0, float(C1.max()), float(C2.max()))
+        image = mosaic_panel(axes[r, 1], C1, 3, top, "p", f"C1: {C1.shape[0]} maps {C1.shape[1]}x{C1.shape[2]}",
+                              signed=False)
+        mosaic_panel(axes[r, 2], C2, 4, top, "q", f"C2: {C2.shape[0]} maps {C2.shape[1]}x{C2.shape[2]}",
+                      signed=False)
+    cbar = fig.colorbar(image, ax=list(axes[:, 1:].flat), shrink=0.8, aspect=30)
+    cbar.set_label("activation (sigmoid output)")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_training_snapshot(trace, epoch, x, label=None, *, title=None) -> Figure:
+    """One checkpoint of :func:`helpers.train.digit_trace`: what the network does with one digit.
+
+    Panels: the digit ``x`` (28, 28); the outputs ``y_hat`` (true class and answer marked); the
+    six C1 kernels ``k1``; the error maps of this digit before the sigmoid, ``dC1_sigma``
+    (6, 24, 24, Zhang eq. 57) and ``dC2_sigma`` (12, 8, 8, eq. 37). Each of the last three uses
+    one colour scale for **all** checkpoints of ``trace`` (centred on zero), so scrubbing
+    through epochs shows the kernels grow and the errors fade. ``epoch`` indexes the trace
+    (0 = before training). Returns the figure.
+    """
+    if not isinstance(trace, Mapping):
+        raise TypeError("trace must be the dict returned by helpers.train.digit_trace")
+    count = len(trace["loss"])
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch < count:
+        raise ValueError(f"epoch must be an int in 0..{count - 1}, got {epoch!r}")
+    epoch = int(epoch)
+    y_hat = np.asarray(trace["y_hat"][epoch], dtype=float)
+    predicted = int(np.argmax(y_hat))
+
+    def limit(key):
+        return max(float(np.max(np.abs(trace[key]))), TINY)
+
+    fig = new_figure(13.0, 5.6)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.15])
+    ax_x, ax_y, ax_k = top.subplots(1, 3, width_ratios=[0.8, 1.3, 2.6])
+    show_digit(x, label=label, ax=ax_x, colorbar=False)
+    marks = [predicted] if label is None else [predicted, int(label)]
+    show_vector(y_hat, title=f"y_hat: answer {predicted}", xlabel="class", ylabel="output",
+                highlight=marks, ax=ax_y)
+    ax_y.set_ylim(0, 1)
+    k1 = np.asarray(trace["k1"][epoch], dtype=float)
+    image = mosaic_panel(ax_k, k1, 6, limit("k1"), "p",
+                          f"C1 kernels k1 (max |k1| = {np.abs(k1).max():.2f})")
+    cbar = top.colorbar(image, ax=ax_k, shrink=0.8, aspect=12)
+    cbar.set_label("weight", fontsize=8)
+    cbar.ax.tick_params(labelsize=7)
+    ax_e1, ax_e2 = bottom.subplots(1, 2, width_ratios=[1.0, 1.0])
+    for ax, key, ncols, prefix, name, eq in ((ax_e1, "dC1_sigma", 3, "p", r"$\Delta C^1_{p,\sigma}$", 57),
+                                              (ax_e2, "dC2_sigma", 4, "q", r"$\Delta C^2_{q,\sigma}$", 37)):
+        maps = np.asarray(trace[key][epoch], dtype=float)
+        image = mosaic_panel(ax, maps, ncols, limit(key), prefix,
+                              f"error {name} of this digit (eq. {eq}), max |.| = {np.abs(maps).max():.1e}")
+        cbar = bottom.colorbar(image, ax=ax, shrink=0.85, aspect=18)
+        cbar.set_label("error (same scale for every epoch)", fontsize=8)
+        cbar.ax.tick_params(labelsize=7)
+    loss = float(trace["loss"][epoch])
+    fig.suptitle(title or f"after epoch {epoch}: loss of this digit {loss:.4f}" if epoch else
+                 title or f"before training: loss of this digit {loss:.4f}", fontsize=12)
+    return fig
+

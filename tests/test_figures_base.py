@@ -1,0 +1,60 @@
+"""Tests for helpers.figures.base: symmetric colour limits, and figures that come out the same every time."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from figtools import seed_cache  # noqa: E402
+
+from helpers import figures  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
+
+
+def test_symmetric_limits_use_the_largest_magnitude():
+    assert figures.symmetric_limits(np.array([[-0.5, 2.0], [0.1, -3.0]])) == (-3.0, 3.0)
+    assert figures.symmetric_limits([np.array([0.5]), np.array([[-0.75, 0.0]])]) == (-0.75, 0.75)
+
+
+def test_symmetric_limits_of_zeros_are_tiny_not_zero():
+    vmin, vmax = figures.symmetric_limits(np.zeros((3, 3)))
+    assert vmin == -vmax and vmax == 1e-12
+
+
+def test_signed_norm_centres_zero():
+    norm = figures.signed_norm(np.array([-1.0, 4.0]))
+    assert norm.vmin == -norm.vmax == -4.0
+    assert norm(0.0) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("bad", [np.array([1.0, np.nan]), np.array([np.inf])])
+def test_symmetric_limits_reject_non_finite(bad):
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        figures.symmetric_limits(bad)
+
+
+def test_figures_are_deterministic(rng):
+    cache = seed_cache(rng)
+    pngs = []
+    for _ in range(2):
+        buffer = io.BytesIO()
+        figures.show_network_flow(cache, label=3).savefig(buffer, format="png")
+        pngs.append(buffer.getvalue())
+    assert pngs[0] == pngs[1]
+
+
+def test_every_module_lists_its_public_functions_in_all_and_the_package_reexports_them():
+    import importlib
+    import inspect
+
+    for name in ("base", "maps", "convolution", "dense", "pooling", "networks", "training"):
+        module = importlib.import_module(f"helpers.figures.{name}")
+        defined = {n for n, obj in vars(module).items() if not n.startswith("_")
+                   and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__}
+        assert defined <= set(module.__all__), (name, defined - set(module.__all__))
+        assert set(module.__all__) <= set(figures.__all__), name
+        assert all(getattr(figures, n) is getattr(module, n) for n in module.__all__)

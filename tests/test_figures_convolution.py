@@ -1,0 +1,169 @@
+"""Tests for helpers.figures.convolution: a worked convolution, kernel placement, initial weights and a kernel
+gradient term by term (its terms add up to the gradient of a loop convolution)."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from figtools import assert_symmetric, colorbar_axes, colorbar_labels, image_axes, texts_of  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from helpers import figures  # noqa: E402
+from helpers.convolution import convolve2d, correlate2d, rot180  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
+
+
+def _true_conv(x, k):
+    kh, kw = k.shape
+    ho, wo = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    return np.array([[sum(x[i + kh - 1 - a, j + kw - 1 - b] * k[a, b] for a in range(kh) for b in range(kw))
+                      for j in range(wo)] for i in range(ho)])
+
+
+def _correlate(x, k):
+    kh, kw = k.shape
+    return np.array([[np.sum(x[i:i + kh, j:j + kw] * k) for j in range(x.shape[1] - kw + 1)]
+                     for i in range(x.shape[0] - kh + 1)])
+
+
+@pytest.mark.parametrize("convention, forward", [("convolution", _true_conv), ("correlation", _correlate)])
+def test_kernel_gradient_terms_add_up_to_the_kernel_gradient(rng, convention, forward):
+    x = rng.normal(size=(6, 7))
+    err = rng.normal(size=(4, 4))  # kernel 3 x 4
+    patches, products, dk = figures.kernel_gradient_terms(x, err, convention)
+    assert patches.shape == products.shape == (3, 4, 4, 4) and dk.shape == (3, 4)
+    # the loss sum(err * forward(x, k)) is linear in k: its gradient entry (a, b) is its value
+    # for the kernel that is 1 at (a, b)
+    for a in range(3):
+        for b in range(4):
+            probe = np.zeros((3, 4))
+            probe[a, b] = 1.0
+            np.testing.assert_allclose(patches[a, b], forward(x, probe), atol=1e-12)
+            assert dk[a, b] == pytest.approx(np.sum(err * forward(x, probe)))
+    np.testing.assert_allclose(products, patches * err, atol=1e-12)
+
+
+@pytest.mark.parametrize("args, error", [
+    ((np.zeros((4, 4)), np.zeros((5, 5))), ValueError),              # error larger than input
+    ((np.zeros((4, 4)), np.zeros((2, 2)), "flip"), ValueError),      # unknown convention
+    ((np.zeros((2, 4, 4)), np.zeros((2, 2))), ValueError),           # input must be 2-D
+    ((np.zeros((4, 4)), np.zeros(2)), ValueError),                   # error must be 2-D
+    ((np.zeros((4, 4)), [["a", "b"], ["c", "d"]]), TypeError),
+])
+def test_kernel_gradient_terms_rejects_bad_input(args, error):
+    with pytest.raises(error):
+        figures.kernel_gradient_terms(*args)
+
+
+@pytest.mark.parametrize("show", ["patches", "products"])
+def test_show_kernel_gradient_terms_panels_and_scales(rng, show):
+    x = rng.random((7, 7))
+    err = rng.normal(size=(5, 5))  # 3 x 3 kernel
+    _, products, dk = figures.kernel_gradient_terms(x, err)
+    fig = figures.show_kernel_gradient_terms(x, err, show=show, input_label="S1", title="eq. 40")
+    assert isinstance(fig, Figure)
+    axes = image_axes(fig)
+    assert len(axes) == 4 and len(colorbar_axes(fig)) == 4
+    labels = colorbar_labels(fig)
+    assert labels[0] == "S1" and labels[1] == "error" and labels[3] == "gradient"
+    assert labels[2] == ("patch x error" if show == "products" else "input value")
+    ax_in, ax_err, ax_mosaic, ax_dk = axes
+    np.testing.assert_array_equal(ax_in.images[0].get_array(), x)
+    assert_symmetric(ax_err.images[0], np.abs(err).max())
+    np.testing.assert_allclose(ax_dk.images[0].get_array(), dk)
+    assert_symmetric(ax_dk.images[0], np.abs(dk).max())
+    if show == "products":
+        assert_symmetric(ax_mosaic.images[0], np.abs(products).max())
+        assert ax_mosaic.images[0].get_cmap().name.startswith(figures.SIGNED_CMAP)
+    # each tap's panel is labelled with Zhang's centred (u, v) and the sum it contributes
+    labels_written = texts_of(ax_mosaic)
+    assert len(labels_written) == 9
+    assert f"(-1,-1): {dk[0, 0]:.2e}" in labels_written and f"(1,0): {dk[2, 1]:.2e}" in labels_written
+    assert [t.get_text() for t in ax_dk.get_xticklabels()] == ["-1", "0", "1"]
+    assert fig.get_suptitle() == "eq. 40"
+
+
+def test_show_kernel_gradient_terms_rejects_an_unknown_view(rng):
+    with pytest.raises(ValueError, match="show"):
+        figures.show_kernel_gradient_terms(rng.random((5, 5)), rng.random((3, 3)), show="sums")
+    with pytest.raises(ValueError, match="convention"):
+        figures.show_kernel_gradient_terms(rng.random((5, 5)), rng.random((3, 3)), convention="flip")
+
+
+def test_show_kernel_mosaic_places_kernel_pq_at_row_p_column_q(rng):
+    k = rng.normal(size=(2, 3, 4, 5))
+    fig = figures.show_kernel_mosaic(k, title="dk2", cbar_label="gradient")
+    assert isinstance(fig, Figure)
+    (ax,) = image_axes(fig)
+    assert colorbar_labels(fig) == ["gradient"]
+    mosaic = np.ma.filled(ax.images[0].get_array(), np.nan)
+    assert mosaic.shape == (2 * 4 + 1, 3 * 5 + 2)
+    for p in range(2):
+        for q in range(3):
+            np.testing.assert_array_equal(mosaic[p * 5:p * 5 + 4, q * 6:q * 6 + 5], k[p, q])
+    assert np.isnan(mosaic[4]).all() and np.isnan(mosaic[:, 5]).all()  # gaps between kernels
+    assert_symmetric(ax.images[0], np.abs(k).max())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["q=1", "q=2", "q=3"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["p=1", "p=2"]
+    assert fig.get_suptitle() == "dk2"
+
+
+def test_show_kernel_mosaic_unsigned_and_zero_based(rng):
+    k = rng.random((1, 2, 3, 3)) + 1.0
+    fig = figures.show_kernel_mosaic(k, signed=False, start=0, row_prefix="m", col_prefix="n")
+    (ax,) = image_axes(fig)
+    assert ax.images[0].get_clim() == (pytest.approx(k.min()), pytest.approx(k.max()))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["n=0", "n=1"]
+
+
+@pytest.mark.parametrize("k", [np.zeros((6, 5, 5)), np.zeros((0, 2, 5, 5)), np.full((1, 1, 2, 2), np.nan)])
+def test_show_kernel_mosaic_rejects_bad_kernels(k):
+    with pytest.raises(ValueError):
+        figures.show_kernel_mosaic(k)
+
+
+def test_show_conv_example_panels_and_flip():
+    x = np.random.default_rng(0).random((10, 10))
+    k = np.arange(9.0).reshape(3, 3)
+    fig = figures.show_conv_example(x, k, convolve2d(x, k), "convolution", label=3)
+    assert isinstance(fig, Figure)
+    images = [ax for ax in fig.axes if ax.images]
+    assert len(images) == 4  # input, kernel, slid kernel, feature map
+    np.testing.assert_array_equal(images[1].images[0].get_array(), k)
+    np.testing.assert_array_equal(images[2].images[0].get_array(), rot180(k))
+    fig2 = figures.show_conv_example(x, k, correlate2d(x, k), "cross-correlation")
+    np.testing.assert_array_equal([ax for ax in fig2.axes if ax.images][2].images[0].get_array(), k)
+    with pytest.raises(ValueError, match="operation"):
+        figures.show_conv_example(x, k, correlate2d(x, k), "conv")
+    with pytest.raises(ValueError, match="k must have shape"):
+        figures.show_conv_example(x, k[0], correlate2d(x, k))
+
+
+def test_show_kernel_placement_validates():
+    place = np.stack(np.meshgrid(np.arange(3), np.arange(3), indexing="ij"), axis=-1)
+    fig = figures.show_kernel_placement({"corr": place, "conv": place[::-1, ::-1]}, n=5, out_index=(0, 0))
+    assert len([ax for ax in fig.axes if ax.images]) == 2
+    with pytest.raises(ValueError, match="outside"):
+        figures.show_kernel_placement({"corr": place + 4}, n=5)
+    with pytest.raises(ValueError, match=r"\(f, f, 2\)"):
+        figures.show_kernel_placement({"corr": place[..., 0]}, n=5)
+    with pytest.raises(TypeError):
+        figures.show_kernel_placement({}, n=5)
+
+
+def test_show_init_histograms_density_matches_uniform():
+    rng = np.random.default_rng(1)
+    params = {"W": rng.uniform(-0.2, 0.2, 4000)}
+    fig = figures.show_init_histograms(params, {"W": 0.2})
+    ax = fig.axes[0]
+    heights = np.array([patch.get_height() for patch in ax.patches])
+    # two empty bins on each side of +-a; inside, a flat density near 1 / (2a) = 2.5
+    assert np.all(heights[:2] == 0) and np.all(heights[-2:] == 0)
+    assert abs(heights[2:-2].mean() - 2.5) < 0.05
+    with pytest.raises(KeyError):
+        figures.show_init_histograms(params, {"k1": 0.1})
+    with pytest.raises(ValueError, match="> 0"):
+        figures.show_init_histograms(params, {"W": 0.0})

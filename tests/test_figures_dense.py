@@ -1,0 +1,52 @@
+"""Tests for helpers.figures.dense: the gradient of the fully connected layer, folded back into S2's shape."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import figures, network  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conftest.py
+
+
+def fold_rows(M):
+    return M.reshape(M.shape[0], 12, 4, 4).transpose(0, 1, 3, 2)
+
+
+def test_show_fc_gradient_all_classes_and_one_class():
+    rng = np.random.default_rng(0)
+    params = network.init_params(0)
+    cache = network.forward(params, rng.random((28, 28)))
+    grads, errors = network.backward_with_errors(params, cache, 3)
+    maps = fold_rows(grads["W"])
+    fig = figures.show_fc_gradient(maps, errors["dy_hat"], cache["x"], 3)
+    images = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+    assert len(images) == 2  # the digit and one mosaic of the 10 x 12 maps
+    mosaic = images[1].images[0]
+    data = np.ma.getdata(mosaic.get_array())
+    assert data.shape == (10 * 5 - 1, 12 * 5 - 1)
+    assert np.array_equal(data[5 * 2:5 * 2 + 4, 5 * 7:5 * 7 + 4], maps[2, 7])  # class 2, map q=8
+    assert np.isnan(data[4]).all() and np.isnan(data[:, 4]).all()  # white gaps between maps
+    vmin, vmax = mosaic.get_clim()
+    assert vmin == -vmax == -np.abs(maps).max()
+    assert [t.get_text() for t in images[1].get_yticklabels()] == [f"i={i}" for i in range(10)]
+    fig = figures.show_fc_gradient(maps, errors["dy_hat"], output_class=3)
+    panel = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"][0]
+    data = np.ma.getdata(panel.images[0].get_array())
+    assert data.shape == (3 * 5 - 1, 4 * 5 - 1)  # 12 maps in 3 rows of 4
+    assert np.array_equal(data[5:9, 0:4], maps[3, 4])  # map q=5 of row 3
+    assert len(panel.texts) == 12 * 16 + 12  # every value plus the 12 map titles
+    assert panel.images[0].get_clim()[1] == np.abs(maps[3]).max()
+
+
+def test_show_fc_gradient_errors_name_the_argument():
+    maps = np.zeros((10, 12, 4, 4))
+    with pytest.raises(ValueError, match="dy_hat"):
+        figures.show_fc_gradient(maps, np.zeros(9))
+    with pytest.raises(ValueError, match="dW_maps"):
+        figures.show_fc_gradient(np.zeros((10, 192)), np.zeros(10))
+    with pytest.raises(ValueError, match="output_class"):
+        figures.show_fc_gradient(maps, np.zeros(10), output_class=10)
