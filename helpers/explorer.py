@@ -158,14 +158,16 @@ def _step_image(result: dict, step: str):
     raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
 
 
-def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true_class=None):
+def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true_class=None,
+           patch=None, note: str = ""):
     """Draw one step of the pass for a :func:`explore` result.
 
     Left: the image as fed to the network and the ten outputs (the predicted class filled, the
     target of the loss outlined). Right: the step's array, signed values on a diverging colour
     scale centred on zero (``scale`` "linear", or "symlog" to keep small errors visible), with a
-    labelled colour bar; vectors and biases as bars. Returns the matplotlib Figure, 9.2 inches
-    wide (fits a 930-pixel notebook column; no text under 9.5 points).
+    labelled colour bar; vectors and biases as bars. ``patch = (row, col, size)`` outlines an
+    erased patch on the digit; ``note`` is added to the title. Returns the matplotlib Figure,
+    9.2 inches wide (fits a 930-pixel notebook column; no text under 9.5 points).
     """
     if scale not in ("linear", "symlog"):
         raise ValueError(f"scale must be 'linear' or 'symlog', got {scale!r}")
@@ -176,6 +178,10 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
     ax_x = fig.add_subplot(grid[0, 0])
     ax_x.imshow(result["x"], cmap="gray_r", vmin=0, vmax=1)
     ax_x.set_xticks([]), ax_x.set_yticks([])
+    if patch is not None and patch[2] > 0:
+        row, col, size = patch
+        ax_x.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="tab:orange",
+                                     linewidth=1.5))
     ax_x.set_title("digit" if true_class is None else f"digit (true class {true_class})", fontsize=FONT)
     ax_y = fig.add_subplot(grid[1, 0])
     colours = ["tab:blue" if c == result["predicted"] else "0.75" for c in range(10)]
@@ -207,7 +213,7 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
         ax_b.yaxis.get_offset_text().set_fontsize(FONT)
         if len(values) > 12:
             ax_b.set_xlabel("index j (f is the column scan of S2)", fontsize=FONT)
-    fig.suptitle(f"L = {result['loss']:.3g}", fontsize=FONT + 1)
+    fig.suptitle(f"L = {result['loss']:.3g}" + (f"   ({note})" if note else ""), fontsize=FONT + 1)
     return fig
 
 
@@ -225,7 +231,8 @@ class Explorer:
     Inputs:
     - states: dict name -> parameters, e.g. ``{"untrained": p0, "one epoch": p1, "trained": p2}``.
     - images: array (N, 28, 28) of digits in [0, 1]; labels: array (N,) of their classes.
-    - pad: an optional :class:`helpers.drawpad.DrawingPad`; with it, the digit can be drawn.
+    - pad: an optional :class:`helpers.drawpad.DrawingPad` (displayed by the notebook in a cell of
+      its own); with it, the digit can be drawn, and each finished stroke updates the explorer.
     - digit, example, state, step, label: the starting values (``label=None``: the true class).
 
     Attributes: ``widget`` (the ipywidgets box to display), ``controls`` (dict of widgets),
@@ -237,7 +244,7 @@ class Explorer:
                  state=None, step: str = "dC1_sigma", label=None):
         import ipywidgets as w
 
-        from .widgets import InteractiveFigure, KernelEditor
+        from .widgets import InteractiveFigure, KernelEditor, kernel_presets
 
         if not states:
             raise ValueError("states must name at least one set of parameters")
@@ -286,7 +293,7 @@ class Explorer:
                                  value=-1, description="first-layer kernel", style=style,
                                  layout=w.Layout(width="260px")),
         }
-        self.editor = KernelEditor(size=5, presets={}, description="k1 (5x5)")
+        self.editor = KernelEditor(size=5, presets=kernel_presets(5), description="load a preset")
         self.editor.layout.display = "none"
         c["k1"] = self.editor
         self.controls = c
@@ -297,20 +304,25 @@ class Explorer:
         c["kernel"].observe(self._on_kernel, names="value")
         c["state"].observe(self._on_kernel, names="value")
         c["source"].observe(self._on_source, names="value")
+        c["step"].observe(self._on_step, names="value")
+        self._on_step({"new": step})
         self.figure_box = InteractiveFigure(self._render, dict(c))
         self.figure = self.figure_box.figure
         if pad is not None:
             pad.on_change(self._on_drawing)
+        # every control stays visible (no tabs): a class sees at once what it can change
         row = lambda *ws: w.HBox(list(ws), layout=w.Layout(flex_flow="row wrap"))  # noqa: E731
-        tabs = w.Tab([w.VBox([row(c["source"]), row(c["digit"], c["example"]), row(c["label"], c["state"]),
-                              row(c["step"], c["scale"])]),
-                      w.VBox([row(c["degrees"], c["rows"], c["cols"]), row(c["thickness"], c["noise"]),
-                              row(c["erase_size"], c["erase_row"], c["erase_col"])]),
-                      w.VBox([c["kernel"], self.editor])])
-        for k, name in enumerate(["digit, label, step", "perturb the digit", "edit a kernel"]):
-            tabs.set_title(k, name)
-        parts = [tabs, self.summary_html, self.figure_box.output]
-        self.widget = w.VBox(parts if pad is None else [pad.widget] + parts)
+        head = lambda text: w.HTML(f"<b style='font-size:15px'>{text}</b>")  # noqa: E731
+        self.widget = w.VBox([
+            head("The digit, the label in the loss, the network, the step"),
+            row(c["source"]), row(c["digit"], c["example"]), row(c["label"], c["state"]),
+            row(c["step"], c["scale"]),
+            head("Perturb the digit"),
+            row(c["degrees"], c["rows"], c["cols"]), row(c["thickness"], c["noise"]),
+            row(c["erase_size"], c["erase_row"], c["erase_col"]),
+            head("Edit a first-layer kernel (watch C1, the output and the loss)"),
+            row(c["kernel"], self.editor),
+            self.summary_html, self.figure_box.output])
         self._update_summary()
 
     # -- what the controls mean --------------------------------------------------------------
@@ -350,7 +362,10 @@ class Explorer:
             target = int(np.argmax(network.forward(p, x)["y_hat"]))
         self.result = explore(p, x, target)
         self._update_summary()
-        fig = render(self.result, values["step"], values["scale"], true_class=self.true_class())
+        kernel = values["kernel"]
+        fig = render(self.result, values["step"], values["scale"], true_class=self.true_class(),
+                     patch=(values["erase_row"], values["erase_col"], values["erase_size"]),
+                     note=f"k1 of map p={kernel + 1} edited" if kernel >= 0 else "")
         self.figure = fig
         return fig
 
@@ -378,7 +393,10 @@ class Explorer:
         p = self.controls["kernel"].value
         self.editor.layout.display = "none" if p < 0 else None
         if p >= 0:
-            self.editor.value = self.states[self.controls["state"].value]["k1"][p].copy()
+            self.editor.set(self.states[self.controls["state"].value]["k1"][p])
+
+    def _on_step(self, change) -> None:
+        self.controls["scale"].disabled = STEPS[change["new"]][2] == "forward"  # maps in [0, 1]
 
     def _on_source(self, change) -> None:
         drawn = change["new"] == "my drawing"

@@ -89,6 +89,11 @@ def test_widget_controls_change_the_result(states, digits):
     e.editor.value = edited
     assert not np.allclose(e.result["C1"][2], before)
     assert "largest |error|" in e.summary_html.value
+    assert "k1 of map p=3 edited" in e.figure._suptitle.get_text()
+    c["step"].value = "C1"
+    assert c["scale"].disabled  # forward maps are in [0, 1]: no signed scale to choose
+    c["step"].value = "dk1"
+    assert not c["scale"].disabled
     # a stroke on the pad switches to the drawing and disables the data-set controls
     pad.down(140, 40)
     pad.move(140, 240)
