@@ -29,7 +29,7 @@ from matplotlib.colors import Normalize, SymLogNorm
 from . import network
 from .drawing import perturb
 
-__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "Explorer"]
+__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer"]
 
 #: step key -> (title, equation in Zhang's note, what is shown)
 STEPS = {
@@ -223,6 +223,24 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
 def _examples_by_class(labels) -> dict:
     labels = np.asarray(labels)
     return {c: np.flatnonzero(labels == c) for c in range(10)}
+
+
+def least_sure(params, images, labels) -> dict:
+    """The digit the network finds hardest: the lowest output for its true class.
+
+    Inputs: ``params``; ``images`` (N, 28, 28) in [0, 1]; ``labels`` (N,) classes 0..9.
+    Returns a dict: ``index`` into ``images``, its ``digit`` (class) and ``example`` (its rank
+    among the images of that class, as the explorer's controls count), ``y_hat_true`` and the
+    ``predicted`` class. A good first frame for a class: a digit that is misread or nearly so.
+    """
+    labels = np.asarray(labels)
+    y_hat = network.forward(params, np.asarray(images))["y_hat"]
+    scores = y_hat[np.arange(len(labels)), labels]
+    index = int(np.argmin(scores))
+    digit = int(labels[index])
+    return {"index": index, "digit": digit,
+            "example": int(np.flatnonzero(_examples_by_class(labels)[digit] == index)[0]),
+            "y_hat_true": float(scores[index]), "predicted": int(np.argmax(y_hat[index]))}
 
 
 class Explorer:

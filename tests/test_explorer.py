@@ -100,3 +100,14 @@ def test_widget_controls_change_the_result(states, digits):
     pad.up()
     assert c["source"].value == "my drawing" and c["digit"].disabled
     np.testing.assert_array_equal(e.result["x"], perturb(pad.value, erase_size=4, erase_at=(8, 8)))
+
+
+def test_least_sure_finds_the_lowest_true_class_output(states, digits):
+    x, y = digits
+    p = states["untrained"]
+    found = explorer.least_sure(p, x, y)
+    y_hat = network.forward(p, x)["y_hat"]
+    scores = y_hat[np.arange(len(y)), y]
+    assert found["index"] == int(np.argmin(scores)) and found["digit"] == y[found["index"]]
+    assert np.flatnonzero(y == found["digit"])[found["example"]] == found["index"]
+    assert found["y_hat_true"] == pytest.approx(scores.min())
