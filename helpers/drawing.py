@@ -1,0 +1,191 @@
+"""Digits a class can draw and disturb: MNIST's preprocessing and simple perturbations.
+
+MNIST's digits were not fed to networks as drawn: each was scaled, keeping its aspect ratio, to
+fit a 20x20 box (with anti-aliasing, so edges become grey), and then placed in a 28x28 field so
+that its centre of mass sits at the centre of the field (LeCun, Cortes and Burges, "The MNIST
+database"). :func:`mnist_preprocess` does the same to a drawing of any size, so that a digit
+drawn with the mouse looks to the network like the digits it was trained on.
+
+The perturbations (:func:`shift`, :func:`rotate`, :func:`thicken`, :func:`erase`,
+:func:`add_noise`, and :func:`perturb`, which chains them) act on one 28x28 image with values
+in [0, 1] and return a new float64 image in [0, 1]; they never change their input.
+
+Index convention: row ``i`` grows downwards, column ``j`` to the right (numpy's), 0-based. The
+geometric centre of a 28x28 field is the point (13.5, 13.5); MNIST's digits have their centre of
+mass at about pixel (14, 14), and :func:`mnist_preprocess` follows MNIST.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._validate import as_float_array
+
+__all__ = ["mnist_preprocess", "shift", "rotate", "thicken", "erase", "add_noise", "perturb"]
+
+SIDE = 28  # the field of an MNIST digit
+BOX = 20  # the box the digit is scaled into
+CENTRE = 14.0  # where MNIST's centres of mass sit (0-based; the mean over MNIST-5k is (14.0, 14.1))
+
+
+def _check_image(x, name: str = "x", shape=None) -> np.ndarray:
+    x = as_float_array(x, name, allow_int=True)
+    if x.ndim != 2 or (shape is not None and x.shape != shape):
+        want = shape if shape is not None else "(H, W)"
+        raise ValueError(f"{name} must be one image of shape {want}, got shape {x.shape}")
+    return x.astype(np.float64)
+
+
+def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """``(n_out, n_in)`` matrix averaging the input cells each output cell covers (area resampling)."""
+    edges_in = np.arange(n_in + 1, dtype=np.float64)
+    edges_out = np.linspace(0.0, n_in, n_out + 1)
+    lo = np.maximum(edges_out[:-1, None], edges_in[None, :-1])
+    hi = np.minimum(edges_out[1:, None], edges_in[None, 1:])
+    overlap = np.clip(hi - lo, 0.0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def mnist_preprocess(drawing, threshold: float = 0.05) -> np.ndarray:
+    """MNIST's preprocessing of one drawn digit.
+
+    Inputs:
+    - drawing: array of shape (H, W), ink in [0, 1] (uint8 0..255 is scaled by 1/255); any size,
+      for example a 280x280 canvas.
+    - threshold: pixels below ``threshold * max`` count as background when the digit's box is found.
+
+    Returns an array of shape (28, 28), float64 in [0, 1]: the inked box scaled (aspect ratio
+    kept, area averaging) so that its longer side is 20 pixels, then placed so that its centre
+    of mass is within half a pixel of pixel (14, 14), where MNIST's digits have theirs. An
+    empty drawing gives zeros.
+    """
+    img = np.asarray(drawing)
+    scale = 255.0 if img.dtype == np.uint8 else 1.0
+    img = _check_image(img, "drawing") / scale
+    img = np.clip(img, 0.0, 1.0)
+    out = np.zeros((SIDE, SIDE))
+    peak = img.max() if img.size else 0.0
+    if peak <= 0:
+        return out
+    rows = np.flatnonzero((img >= threshold * peak).any(axis=1))
+    cols = np.flatnonzero((img >= threshold * peak).any(axis=0))
+    box = img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = box.shape
+    factor = BOX / max(h, w)
+    nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
+    small = _area_matrix(h, nh) @ box @ _area_matrix(w, nw).T
+    small = small / small.max()
+    mass = small.sum()
+    ci = (small.sum(axis=1) @ np.arange(nh)) / mass
+    cj = (small.sum(axis=0) @ np.arange(nw)) / mass
+    top = int(np.clip(round(CENTRE - ci), 0, SIDE - nh))
+    left = int(np.clip(round(CENTRE - cj), 0, SIDE - nw))
+    out[top:top + nh, left:left + nw] = small
+    return out
+
+
+def shift(x, rows: int = 0, cols: int = 0) -> np.ndarray:
+    """Move the image ``rows`` pixels down and ``cols`` pixels right (zeros come in)."""
+    x = _check_image(x)
+    for name, v in (("rows", rows), ("cols", cols)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {v!r}")
+    out = np.zeros_like(x)
+    h, w = x.shape
+    if abs(rows) >= h or abs(cols) >= w:
+        return out
+    out[max(rows, 0):h + min(rows, 0), max(cols, 0):w + min(cols, 0)] = \
+        x[max(-rows, 0):h + min(-rows, 0), max(-cols, 0):w + min(-cols, 0)]
+    return out
+
+
+def rotate(x, degrees: float) -> np.ndarray:
+    """Rotate the image counter-clockwise by ``degrees`` about its centre (bilinear, zeros outside)."""
+    x = _check_image(x)
+    if not isinstance(degrees, numbers.Real) or not np.isfinite(degrees):
+        raise ValueError(f"degrees must be a finite number, got {degrees!r}")
+    h, w = x.shape
+    t = np.deg2rad(float(degrees))
+    ci, cj = (h - 1) / 2, (w - 1) / 2
+    i, j = np.mgrid[0:h, 0:w].astype(np.float64)
+    # inverse map: the output pixel (i, j) reads the input at the point rotated back
+    di, dj = i - ci, j - cj
+    si = ci + np.cos(t) * di + np.sin(t) * dj
+    sj = cj - np.sin(t) * di + np.cos(t) * dj
+    i0, j0 = np.floor(si).astype(int), np.floor(sj).astype(int)
+    fi, fj = si - i0, sj - j0
+    padded = np.pad(x, 1)
+    out = np.zeros_like(x)
+    for a, wa in ((0, 1 - fi), (1, fi)):
+        for b, wb in ((0, 1 - fj), (1, fj)):
+            ii = np.clip(i0 + a + 1, 0, h + 1)  # +1: the zero border of ``padded``
+            jj = np.clip(j0 + b + 1, 0, w + 1)
+            out += wa * wb * padded[ii, jj]
+    return np.clip(out, 0.0, 1.0)
+
+
+def thicken(x, steps: int = 1) -> np.ndarray:
+    """Make the strokes thicker (``steps > 0``, grey dilation) or thinner (``steps < 0``, erosion).
+
+    Each step replaces a pixel by the maximum (or minimum) of itself and its four neighbours.
+    """
+    x = _check_image(x)
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"steps must be an integer, got {steps!r}")
+    pick = np.maximum if steps > 0 else np.minimum
+    fill = 0.0 if steps > 0 else 1.0
+    out = x.copy()
+    for _ in range(abs(int(steps))):
+        p = np.pad(out, 1, constant_values=fill)
+        out = pick.reduce([p[1:-1, 1:-1], p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
+    return out
+
+
+def erase(x, row: int, col: int, size: int) -> np.ndarray:
+    """Set the ``size`` x ``size`` patch whose top-left pixel is ``(row, col)`` to zero (clipped at the edges)."""
+    x = _check_image(x)
+    for name, v in (("row", row), ("col", col), ("size", size)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {v!r}")
+    if size < 0:
+        raise ValueError(f"size must be >= 0, got {size}")
+    out = x.copy()
+    out[max(row, 0):max(row + size, 0), max(col, 0):max(col + size, 0)] = 0.0
+    return out
+
+
+def add_noise(x, std: float, seed: int = 0) -> np.ndarray:
+    """Add Gaussian noise of standard deviation ``std`` (seeded) and clip to [0, 1]."""
+    x = _check_image(x)
+    if not isinstance(std, numbers.Real) or not np.isfinite(std) or std < 0:
+        raise ValueError(f"std must be a finite number >= 0, got {std!r}")
+    if std == 0:
+        return x.copy()
+    noise = np.random.default_rng(seed).normal(0.0, float(std), size=x.shape)
+    return np.clip(x + noise, 0.0, 1.0)
+
+
+def perturb(x, *, rows: int = 0, cols: int = 0, degrees: float = 0.0, thickness: int = 0,
+            erase_size: int = 0, erase_at=(10, 10), noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """All perturbations in one call, in a fixed order: rotate, shift, thicken, erase, noise.
+
+    Inputs: ``x`` one image (28, 28) in [0, 1]; ``degrees`` counter-clockwise; ``rows``/``cols``
+    the shift down/right in pixels; ``thickness`` the steps of :func:`thicken`; an
+    ``erase_size`` x ``erase_size`` patch at ``erase_at = (row, col)`` set to zero; Gaussian
+    ``noise`` of that standard deviation (``seed``). Returns a new (28, 28) float64 image.
+    With every setting at its default the result equals ``x``.
+    """
+    out = _check_image(x, shape=(SIDE, SIDE))
+    if degrees:
+        out = rotate(out, degrees)
+    if rows or cols:
+        out = shift(out, rows, cols)
+    if thickness:
+        out = thicken(out, thickness)
+    if erase_size:
+        out = erase(out, erase_at[0], erase_at[1], erase_size)
+    if noise:
+        out = add_noise(out, noise, seed)
+    return out

@@ -1,0 +1,428 @@
+"""The backpropagation explorer: one digit, any target, any network state, one step at a time.
+
+A class asks questions the static figures cannot answer: what if the label were 5? what does
+the error look like once the network has learned? what does it make of my own handwriting?
+This module answers them for Zhang's network, in two layers (as everywhere in the book):
+
+* plain functions that compute and draw, usable without a kernel: :func:`explore` runs the
+  forward and backward pass of one image against a chosen target class and collects every
+  intermediate array; :func:`summary` gives the numbers a teacher points at; :func:`render`
+  draws one step of the pass;
+* the widget :class:`Explorer`, which wires those functions to controls (digit by class and
+  example, or a drawing; the label in the loss; the network state; the step; the colour scale;
+  perturbations; an editable first-layer kernel).
+
+The steps follow the order of the backward pass, each with its equation in Zhang's note:
+output error -> dW, df -> dS2 -> dC2 -> dC2_sigma -> dk2, db2 -> dS1 -> dC1 -> dC1_sigma ->
+dk1, db1; the forward maps C1, S1, C2, S2 come first, for the forward half of the story.
+For one image every array is the gradient of L = 1/2 sum (y_hat - y)^2 (Zhang eq. 13).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import Normalize, SymLogNorm
+
+from . import network
+from .drawing import perturb
+
+__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer"]
+
+#: step key -> (title, equation in Zhang's note, what is shown)
+STEPS = {
+    "C1": ("C1: first feature maps", "eqs. 4-5", "forward"),
+    "S1": ("S1: pooled first maps", "eq. 6", "forward"),
+    "C2": ("C2: second feature maps", "eqs. 7-8", "forward"),
+    "S2": ("S2: pooled second maps", "eq. 9", "forward"),
+    "dy_hat": ("output error Δŷ", "eq. 17", "backward"),
+    "dW": ("ΔW = Δŷ fᵀ", "eq. 19", "backward"),
+    "df": ("Δf = Wᵀ Δŷ", "eq. 30", "backward"),
+    "dS2": ("ΔS2 = F⁻¹(Δf)", "eq. 31", "backward"),
+    "dC2": ("ΔC2: upsampled error", "eq. 32", "backward"),
+    "dC2_sigma": ("ΔC2_σ: times σ'", "eq. 37", "backward"),
+    "dk2": ("Δk2 and Δb2", "eqs. 40, 45", "backward"),
+    "dS1": ("ΔS1: full convolution", "eq. 51", "backward"),
+    "dC1": ("ΔC1: upsampled error", "eq. 52", "backward"),
+    "dC1_sigma": ("ΔC1_σ: times σ'", "eq. 57", "backward"),
+    "dk1": ("Δk1 and Δb1", "eqs. 59, 64", "backward"),
+}
+#: the layers whose largest absolute error :func:`summary` reports
+ERROR_LAYERS = ("dy_hat", "df", "dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma")
+
+FIG_WIDTH = 9.2  # inches: 920 px at the inline backend's 100 dpi, inside a 930 px notebook
+FONT = 9.5  # points: 13 px at 100 dpi, comfortably above 11 px
+
+
+def _check_class(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= 9:
+        raise ValueError(f"{name} must be a class 0..9, got {value!r}")
+    return int(value)
+
+
+def explore(params, x, target: int) -> dict:
+    """Forward and backward pass of one image against the target class ``target``.
+
+    Inputs:
+    - params: Zhang's parameters (see :func:`helpers.network.init_params`).
+    - x: one image of shape (28, 28), floats in [0, 1].
+    - target: the class 0..9 whose one-hot vector is y in the loss (any class, not only the true one).
+
+    Returns a dict with the forward cache's maps (``x, C1, S1, C2, S2, f, y_hat``), the errors
+    (``dy_hat, df, dS2, dC2, dC2_sigma, dS1, dC1, dC1_sigma``), the gradients (``dk1, db1,
+    dk2, db2, dW, db``), ``loss`` (Zhang eq. 13), ``target`` and ``predicted`` (argmax y_hat).
+    """
+    target = _check_class(target, "target")
+    x = np.asarray(x)
+    if x.shape != (28, 28):
+        raise ValueError(f"x must be one image of shape (28, 28), got shape {x.shape}")
+    cache = network.forward(params, x)
+    y = np.zeros(10)
+    y[target] = 1.0
+    grads, errors = network.backward_with_errors(params, cache, y)
+    out = {k: cache[k] for k in ("x", "C1", "S1", "C2", "S2", "f", "y_hat")}
+    out.update(errors)
+    out.update({"d" + k: v for k, v in grads.items()})
+    out["loss"] = float(network.loss(cache, y))
+    out["target"] = target
+    out["predicted"] = int(np.argmax(cache["y_hat"]))
+    return out
+
+
+def summary(result: dict) -> dict:
+    """The numbers beside the picture: loss, prediction and its output, largest |error| per layer."""
+    p = result["predicted"]
+    return {
+        "loss": result["loss"],
+        "target": result["target"],
+        "predicted": p,
+        "y_hat_predicted": float(result["y_hat"][p]),
+        "y_hat_target": float(result["y_hat"][result["target"]]),
+        "max_abs": {k: float(np.abs(result[k]).max()) for k in ERROR_LAYERS},
+    }
+
+
+def format_summary(result: dict, digits: int = 3) -> str:
+    """:func:`summary` as a few lines of text (scientific notation, ``digits`` significant digits)."""
+    s = summary(result)
+    fmt = f".{digits - 1}e"
+    lines = [f"loss L = {s['loss']:{fmt}}   target class {s['target']}: y_hat = {s['y_hat_target']:.3f}",
+             f"predicted class {s['predicted']}: y_hat = {s['y_hat_predicted']:.3f}",
+             "largest |error|: " + ", ".join(f"{k} {v:{fmt}}" for k, v in s["max_abs"].items())]
+    return "\n".join(lines)
+
+
+def _mosaic(maps: np.ndarray, ncols: int) -> np.ndarray:
+    """Tile ``(n, h, w)`` maps row by row into one image with a NaN gap of one pixel."""
+    n, h, w = maps.shape
+    nrows = -(-n // ncols)
+    out = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), np.nan)
+    for k, m in enumerate(maps):
+        r, c = divmod(k, ncols)
+        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = m
+    return out
+
+
+def _norm(values: np.ndarray, signed: bool, scale: str):
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    top = top if top > 0 else 1.0
+    if not signed:
+        return Normalize(0.0, max(top, 1e-12))
+    if scale == "symlog":
+        return SymLogNorm(linthresh=top * 1e-3, linscale=0.5, vmin=-top, vmax=top, base=10)
+    return Normalize(-top, top)
+
+
+def _step_image(result: dict, step: str):
+    """``(image, signed, how to read the tiles, extra bars or None)`` for one step."""
+    if step in ("C1", "S1", "C2", "S2"):
+        maps = result[step]
+        return _mosaic(maps, 3 if len(maps) == 6 else 6), False, f"{len(maps)} maps, left to right, row by row", None
+    if step == "dy_hat":
+        return None, True, "", ("Δŷ(i)", result["dy_hat"])
+    if step == "dW":
+        return result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)", ("Δb(i) = Δŷ(i)", result["db"])
+    if step == "df":
+        return None, True, "", ("Δf(j)", result["df"])
+    if step in ("dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma"):
+        maps = result[step]
+        return _mosaic(maps, 3 if len(maps) == 6 else 6), True, f"{len(maps)} maps, left to right, row by row", None
+    if step == "dk2":
+        k = result["dk2"]  # (6, 12, 5, 5): rows p = 1..6, columns q = 1..12
+        return _mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12", ("Δb2(q)", result["db2"])
+    if step == "dk1":
+        return _mosaic(result["dk1"], 6), True, "kernels p = 1..6", ("Δb1(p)", result["db1"])
+    raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
+
+
+def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true_class=None,
+           patch=None, note: str = ""):
+    """Draw one step of the pass for a :func:`explore` result.
+
+    Left: the image as fed to the network and the ten outputs (the predicted class filled, the
+    target of the loss outlined). Right: the step's array, signed values on a diverging colour
+    scale centred on zero (``scale`` "linear", or "symlog" to keep small errors visible), with a
+    labelled colour bar; vectors and biases as bars. ``patch = (row, col, size)`` outlines an
+    erased patch on the digit; ``note`` is added to the title. Returns the matplotlib Figure,
+    9.2 inches wide (fits a 930-pixel notebook column; no text under 9.5 points).
+    """
+    if scale not in ("linear", "symlog"):
+        raise ValueError(f"scale must be 'linear' or 'symlog', got {scale!r}")
+    image, signed, how, bars = _step_image(result, step)
+    title, eq, _ = STEPS[step]
+    fig = plt.figure(figsize=(FIG_WIDTH, 4.3), layout="constrained")
+    grid = fig.add_gridspec(2, 3, width_ratios=[1.0, 2.2, 0.9] if bars and image is not None else [1.0, 3.1, 0.01])
+    ax_x = fig.add_subplot(grid[0, 0])
+    ax_x.imshow(result["x"], cmap="gray_r", vmin=0, vmax=1)
+    ax_x.set_xticks([]), ax_x.set_yticks([])
+    if patch is not None and patch[2] > 0:
+        row, col, size = patch
+        ax_x.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="tab:orange",
+                                     linewidth=1.5))
+    ax_x.set_title("digit" if true_class is None else f"digit (true class {true_class})", fontsize=FONT)
+    ax_y = fig.add_subplot(grid[1, 0])
+    colours = ["tab:blue" if c == result["predicted"] else "0.75" for c in range(10)]
+    ax_y.bar(range(10), result["y_hat"], color=colours)
+    ax_y.bar([result["target"]], [1.0], fill=False, edgecolor="tab:red", linewidth=1.5)
+    ax_y.set_ylim(0, 1.05), ax_y.set_xticks(range(10))
+    ax_y.set_title(f"ŷ: predicted {result['predicted']} (blue)\nloss target {result['target']} (red)", fontsize=FONT)
+    ax_y.tick_params(labelsize=FONT)
+    label = f"{title} ({eq})"
+    if image is not None:
+        ax = fig.add_subplot(grid[:, 1])
+        norm = _norm(image, signed, scale)
+        im = ax.imshow(image, cmap="RdBu_r" if signed else "viridis", norm=norm,
+                       interpolation="nearest", aspect="auto" if step == "dW" else "equal")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(f"{label}\n{how}", fontsize=FONT)
+        cb = fig.colorbar(im, ax=ax, shrink=0.85)
+        cb.set_label(("signed value, " + ("symmetric log scale" if scale == "symlog" else "linear scale"))
+                     if signed else "activation", fontsize=FONT)
+        cb.ax.tick_params(labelsize=FONT)
+    if bars is not None:
+        name, values = bars
+        ax_b = fig.add_subplot(grid[:, 2] if image is not None else grid[:, 1])
+        ax_b.bar(np.arange(len(values)), values, color=np.where(values >= 0, "tab:red", "tab:blue"))
+        ax_b.axhline(0, color="black", linewidth=0.8)
+        ax_b.set_title(name if image is not None else f"{label}: {name}", fontsize=FONT)
+        ax_b.tick_params(labelsize=FONT)
+        ax_b.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        ax_b.yaxis.get_offset_text().set_fontsize(FONT)
+        if len(values) > 12:
+            ax_b.set_xlabel("index j (f is the column scan of S2)", fontsize=FONT)
+    fig.suptitle(f"L = {result['loss']:.3g}" + (f"   ({note})" if note else ""), fontsize=FONT + 1)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The widget
+# --------------------------------------------------------------------------------------------
+def _examples_by_class(labels) -> dict:
+    labels = np.asarray(labels)
+    return {c: np.flatnonzero(labels == c) for c in range(10)}
+
+
+def least_sure(params, images, labels) -> dict:
+    """The digit the network finds hardest: the lowest output for its true class.
+
+    Inputs: ``params``; ``images`` (N, 28, 28) in [0, 1]; ``labels`` (N,) classes 0..9.
+    Returns a dict: ``index`` into ``images``, its ``digit`` (class) and ``example`` (its rank
+    among the images of that class, as the explorer's controls count), ``y_hat_true`` and the
+    ``predicted`` class. A good first frame for a class: a digit that is misread or nearly so.
+    """
+    labels = np.asarray(labels)
+    y_hat = network.forward(params, np.asarray(images))["y_hat"]
+    scores = y_hat[np.arange(len(labels)), labels]
+    index = int(np.argmin(scores))
+    digit = int(labels[index])
+    return {"index": index, "digit": digit,
+            "example": int(np.flatnonzero(_examples_by_class(labels)[digit] == index)[0]),
+            "y_hat_true": float(scores[index]), "predicted": int(np.argmax(y_hat[index]))}
+
+
+class Explorer:
+    """The explorer widget: controls on top, the figure and its numbers below.
+
+    Inputs:
+    - states: dict name -> parameters, e.g. ``{"untrained": p0, "one epoch": p1, "trained": p2}``.
+    - images: array (N, 28, 28) of digits in [0, 1]; labels: array (N,) of their classes.
+    - pad: an optional :class:`helpers.drawpad.DrawingPad` (displayed by the notebook in a cell of
+      its own); with it, the digit can be drawn, and each finished stroke updates the explorer.
+    - digit, example, state, step, label: the starting values (``label=None``: the true class).
+
+    Attributes: ``widget`` (the ipywidgets box to display), ``controls`` (dict of widgets),
+    ``result`` (the last :func:`explore` result), ``figure`` (the last figure). ``image()`` is
+    the digit as fed to the network after the perturbations.
+    """
+
+    def __init__(self, states: dict, images, labels, *, pad=None, digit: int = 3, example: int = 0,
+                 state=None, step: str = "dC1_sigma", label=None):
+        import ipywidgets as w
+
+        from .widgets import InteractiveFigure, KernelEditor, kernel_presets
+
+        if not states:
+            raise ValueError("states must name at least one set of parameters")
+        self.states = {name: {k: np.array(v, dtype=np.float64) for k, v in p.items()} for name, p in states.items()}
+        for p in self.states.values():
+            network.check_params(p)
+        self.images, self.labels = np.asarray(images, dtype=np.float64), np.asarray(labels)
+        self.by_class = _examples_by_class(self.labels)
+        self.pad = pad
+        state = state if state is not None else list(self.states)[-1]
+        style = {"description_width": "initial"}
+        c = {
+            "source": w.ToggleButtons(options=["data set", "my drawing"], value="data set",
+                                      description="digit from", style=style, disabled=pad is None,
+                                      tooltips=["a digit of the data set", "the digit drawn on the pad"]),
+            "digit": w.Dropdown(options=list(range(10)), value=_check_class(digit, "digit"),
+                                description="digit: class", style=style, layout=w.Layout(width="160px")),
+            "example": w.IntSlider(value=example, min=0, max=len(self.by_class[digit]) - 1,
+                                   description="example of that class", style=style, continuous_update=False),
+            "label": w.Dropdown(options=[("true class", -1)] + [(str(k), k) for k in range(10)],
+                                value=-1 if label is None else _check_class(label, "label"),
+                                description="label in the loss", style=style, layout=w.Layout(width="230px")),
+            "state": w.ToggleButtons(options=list(self.states), value=state, description="network",
+                                     style=style),
+            "step": w.Dropdown(options=[(f"{t} ({e})", k) for k, (t, e, _) in STEPS.items()], value=step,
+                               description="step of the pass", style=style, layout=w.Layout(width="360px")),
+            "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", description="colour scale",
+                                     style=style, tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
+            "degrees": w.IntSlider(value=0, min=-45, max=45, step=5, description="rotate (degrees)", style=style,
+                                   continuous_update=False),
+            "rows": w.IntSlider(value=0, min=-6, max=6, description="shift down (px)", style=style,
+                                continuous_update=False),
+            "cols": w.IntSlider(value=0, min=-6, max=6, description="shift right (px)", style=style,
+                                continuous_update=False),
+            "thickness": w.IntSlider(value=0, min=-1, max=2, description="thicken / thin", style=style,
+                                     continuous_update=False),
+            "erase_size": w.IntSlider(value=0, min=0, max=12, description="erase patch (px)", style=style,
+                                      continuous_update=False),
+            "erase_row": w.IntSlider(value=8, min=0, max=27, description="patch row", style=style,
+                                     continuous_update=False, disabled=True),
+            "erase_col": w.IntSlider(value=8, min=0, max=27, description="patch column", style=style,
+                                     continuous_update=False, disabled=True),
+            "noise": w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="noise (std)",
+                                   style=style, continuous_update=False),
+            "kernel": w.Dropdown(options=[("as trained", -1)] + [(f"edit k1 of map p={p + 1}", p) for p in range(6)],
+                                 value=-1, description="first-layer kernel", style=style,
+                                 layout=w.Layout(width="260px")),
+        }
+        self.editor = KernelEditor(size=5, presets=kernel_presets(5), description="load a preset")
+        self.editor.layout.display = "none"
+        c["k1"] = self.editor
+        self.controls = c
+        self.summary_html = w.HTML()
+        # these keep the controls consistent; registered first, so they run before the redraw
+        c["digit"].observe(self._on_digit, names="value")
+        c["erase_size"].observe(self._on_erase, names="value")
+        c["kernel"].observe(self._on_kernel, names="value")
+        c["state"].observe(self._on_kernel, names="value")
+        c["source"].observe(self._on_source, names="value")
+        c["step"].observe(self._on_step, names="value")
+        self._on_step({"new": step})
+        self.figure_box = InteractiveFigure(self._render, dict(c))
+        self.figure = self.figure_box.figure
+        if pad is not None:
+            pad.on_change(self._on_drawing)
+        # every control stays visible (no tabs): a class sees at once what it can change
+        row = lambda *ws: w.HBox(list(ws), layout=w.Layout(flex_flow="row wrap"))  # noqa: E731
+        head = lambda text: w.HTML(f"<b style='font-size:15px'>{text}</b>")  # noqa: E731
+        self.widget = w.VBox([
+            head("The digit, the label in the loss, the network, the step"),
+            row(c["source"]), row(c["digit"], c["example"]), row(c["label"], c["state"]),
+            row(c["step"], c["scale"]),
+            head("Perturb the digit"),
+            row(c["degrees"], c["rows"], c["cols"]), row(c["thickness"], c["noise"]),
+            row(c["erase_size"], c["erase_row"], c["erase_col"]),
+            head("Edit a first-layer kernel (watch C1, the output and the loss)"),
+            row(c["kernel"], self.editor),
+            self.summary_html, self.figure_box.output])
+        self._update_summary()
+
+    # -- what the controls mean --------------------------------------------------------------
+    def image(self) -> np.ndarray:
+        """The digit as fed to the network: the chosen one (or the drawing), perturbed."""
+        v = {k: ctrl.value for k, ctrl in self.controls.items()}
+        if v["source"] == "my drawing" and self.pad is not None:
+            x = self.pad.value
+        else:
+            x = self.images[self.by_class[v["digit"]][v["example"]]]
+        return perturb(x, rows=v["rows"], cols=v["cols"], degrees=v["degrees"], thickness=v["thickness"],
+                       erase_size=v["erase_size"], erase_at=(v["erase_row"], v["erase_col"]),
+                       noise=v["noise"], seed=0)
+
+    def true_class(self):
+        c = self.controls
+        return None if c["source"].value == "my drawing" else c["digit"].value
+
+    def params(self) -> dict:
+        """The chosen state's parameters, with the edited first-layer kernel if one is edited."""
+        p = dict(self.states[self.controls["state"].value])
+        kernel = self.controls["kernel"].value
+        if kernel >= 0:
+            k1 = p["k1"].copy()
+            k1[kernel] = self.editor.value
+            p["k1"] = k1
+        return p
+
+    def _render(self, **values):
+        target = values["label"]
+        if target == -1:
+            true = self.true_class()
+            target = true if true is not None else None
+        x = self.image()
+        p = self.params()
+        if target is None:  # a drawing has no true class: use the prediction as the label
+            target = int(np.argmax(network.forward(p, x)["y_hat"]))
+        self.result = explore(p, x, target)
+        self._update_summary()
+        kernel = values["kernel"]
+        fig = render(self.result, values["step"], values["scale"], true_class=self.true_class(),
+                     patch=(values["erase_row"], values["erase_col"], values["erase_size"]),
+                     note=f"k1 of map p={kernel + 1} edited" if kernel >= 0 else "")
+        self.figure = fig
+        return fig
+
+    def _update_summary(self) -> None:
+        if getattr(self, "result", None) is None:
+            return
+        s = summary(self.result)
+        cells = "".join(f"<td style='padding:0 8px'>{k}<br><b>{v:.2e}</b></td>" for k, v in s["max_abs"].items())
+        self.summary_html.value = (
+            f"<div style='font-size:15px'>loss <b>{s['loss']:.4f}</b> &nbsp; predicted <b>{s['predicted']}</b> "
+            f"(ŷ = {s['y_hat_predicted']:.3f}) &nbsp; label in the loss <b>{s['target']}</b> "
+            f"(ŷ = {s['y_hat_target']:.3f})<br>largest |error| per layer:"
+            f"<table><tr>{cells}</tr></table></div>")
+
+    # -- keeping the controls consistent -----------------------------------------------------
+    def _on_digit(self, change) -> None:
+        ex = self.controls["example"]
+        ex.max = len(self.by_class[change["new"]]) - 1
+
+    def _on_erase(self, change) -> None:
+        for k in ("erase_row", "erase_col"):
+            self.controls[k].disabled = change["new"] == 0
+
+    def _on_kernel(self, change) -> None:
+        p = self.controls["kernel"].value
+        self.editor.layout.display = "none" if p < 0 else None
+        if p >= 0:
+            self.editor.set(self.states[self.controls["state"].value]["k1"][p])
+
+    def _on_step(self, change) -> None:
+        self.controls["scale"].disabled = STEPS[change["new"]][2] == "forward"  # maps in [0, 1]
+
+    def _on_source(self, change) -> None:
+        drawn = change["new"] == "my drawing"
+        self.controls["digit"].disabled = drawn
+        self.controls["example"].disabled = drawn
+
+    def _on_drawing(self, image) -> None:
+        if self.controls["source"].value != "my drawing":
+            self.controls["source"].value = "my drawing"  # redraws through the control
+        else:
+            self.figure_box.redraw(raise_errors=False)

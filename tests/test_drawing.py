@@ -1,0 +1,87 @@
+"""helpers.drawing: MNIST's preprocessing of drawn digits and the perturbations."""
+
+import numpy as np
+import pytest
+
+from helpers import data
+from helpers.drawing import add_noise, erase, mnist_preprocess, perturb, rotate, shift, thicken
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = data.load_mnist_5k()
+    return x[:40].astype(np.float64) / 255.0, y[:40]
+
+
+def _centre_of_mass(img):
+    i, j = np.mgrid[0:img.shape[0], 0:img.shape[1]]
+    return (img * i).sum() / img.sum(), (img * j).sum() / img.sum()
+
+
+def test_preprocess_puts_a_drawing_in_a_20px_box_centred_by_mass():
+    canvas = np.zeros((280, 280))
+    canvas[30:250, 100:160] = 1.0  # a tall bar, drawn off-centre to the left
+    out = mnist_preprocess(canvas)
+    assert out.shape == (28, 28) and out.dtype == np.float64
+    rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
+    assert rows[-1] - rows[0] + 1 == 20  # the longer side is scaled to 20
+    assert cols[-1] - cols[0] + 1 == round(60 * 20 / 220)  # aspect ratio kept
+    ci, cj = _centre_of_mass(out)
+    assert abs(ci - 14) <= 0.5 and abs(cj - 14) <= 0.5
+    assert 0.0 <= out.min() and out.max() == pytest.approx(1.0)
+
+
+def test_preprocess_of_an_upscaled_mnist_digit_gives_back_a_digit_like_it(digits):
+    x, _ = digits
+    corr = []
+    for img in x:
+        big = np.kron(img, np.ones((10, 10)))  # as if drawn on a 280x280 pad
+        out = mnist_preprocess((big * 255).astype(np.uint8))
+        corr.append(np.corrcoef(out.ravel(), img.ravel())[0, 1])
+    # MNIST digits are already preprocessed, so most come back almost unchanged
+    assert np.median(corr) > 0.95 and min(corr) > 0.6
+
+
+def test_preprocess_of_an_empty_drawing_is_blank_and_bad_input_is_refused():
+    assert not mnist_preprocess(np.zeros((50, 50))).any()
+    with pytest.raises(ValueError, match="NaN"):
+        mnist_preprocess(np.full((5, 5), np.nan))
+    with pytest.raises(ValueError, match="one image"):
+        mnist_preprocess(np.zeros((2, 5, 5)))
+
+
+def test_shift_moves_pixels_and_fills_zeros():
+    x = np.zeros((28, 28))
+    x[10, 12] = 1.0
+    y = shift(x, 3, -2)
+    assert y[13, 10] == 1.0 and y.sum() == 1.0
+    assert not shift(x, 28, 0).any()
+    with pytest.raises(TypeError):
+        shift(x, 1.5, 0)
+
+
+def test_rotate_by_90_degrees_is_exact_and_by_0_is_identity(digits):
+    x = digits[0][0]
+    np.testing.assert_allclose(rotate(x, 0), x, atol=1e-12)
+    np.testing.assert_allclose(rotate(x, 90), np.rot90(x), atol=1e-9)  # counter-clockwise
+    assert rotate(x, 15).sum() == pytest.approx(x.sum(), rel=0.05)  # ink is kept, roughly
+
+
+def test_thicken_and_thin_change_the_ink_monotonically(digits):
+    x = digits[0][1]
+    assert thicken(x, 1).sum() > x.sum() > thicken(x, -1).sum()
+    assert (thicken(x, 1) >= x).all() and (thicken(x, -1) <= x).all()
+
+
+def test_erase_noise_and_perturb(digits):
+    x = digits[0][2]
+    e = erase(x, 10, 10, 5)
+    assert not e[10:15, 10:15].any() and (e[:10] == x[:10]).all()
+    n1, n2 = add_noise(x, 0.2, seed=1), add_noise(x, 0.2, seed=1)
+    np.testing.assert_array_equal(n1, n2)
+    assert n1.min() >= 0 and n1.max() <= 1 and not np.array_equal(n1, x)
+    np.testing.assert_array_equal(perturb(x), x)
+    p = perturb(x, rows=1, degrees=10, thickness=1, erase_size=3, noise=0.1)
+    assert p.shape == (28, 28) and not np.array_equal(p, x)
+    with pytest.raises(ValueError, match=r"\(28, 28\)"):
+        perturb(np.zeros((5, 5)))

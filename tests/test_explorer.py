@@ -1,0 +1,113 @@
+"""helpers.explorer: the numbers and pictures of the backpropagation explorer, and its widget."""
+
+import numpy as np
+import pytest
+
+from helpers import explorer, network
+from helpers.drawing import perturb
+from helpers.drawpad import DrawingPad
+
+
+@pytest.fixture(scope="module")
+def states():
+    p0 = network.init_params(0)
+    p1 = network.init_params(1)
+    return {"untrained": p0, "other": p1}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(30, 28, 28)) * (rng.uniform(size=(30, 28, 28)) > 0.7)
+    return x, np.arange(30) % 10
+
+
+def test_explore_matches_the_network_for_any_target(states, digits):
+    x = digits[0][0]
+    p = states["untrained"]
+    for target in (0, 7):
+        r = explorer.explore(p, x, target)
+        y = np.eye(10)[target]
+        cache = network.forward(p, x)
+        grads = network.backward(p, cache, y)
+        for k, v in grads.items():
+            np.testing.assert_allclose(r["d" + k], v, rtol=1e-12, atol=1e-15)
+        assert r["loss"] == pytest.approx(0.5 * ((cache["y_hat"] - y) ** 2).sum())
+        assert r["predicted"] == int(np.argmax(cache["y_hat"])) and r["target"] == target
+    s = explorer.summary(r)
+    assert set(s["max_abs"]) == set(explorer.ERROR_LAYERS)
+    assert s["max_abs"]["dC1_sigma"] == pytest.approx(np.abs(r["dC1_sigma"]).max())
+    text = explorer.format_summary(r)
+    assert "loss L =" in text and "predicted class" in text
+    with pytest.raises(ValueError, match="class 0..9"):
+        explorer.explore(p, x, 10)
+    with pytest.raises(ValueError, match=r"\(28, 28\)"):
+        explorer.explore(p, x[None], 1)
+
+
+@pytest.mark.parametrize("step", list(explorer.STEPS))
+@pytest.mark.parametrize("scale", ["linear", "symlog"])
+def test_render_every_step_fits_the_notebook(states, digits, step, scale, figure_font_px):
+    r = explorer.explore(states["untrained"], digits[0][1], 3)
+    fig = explorer.render(r, step, scale, true_class=1)
+    width_px, smallest = figure_font_px(fig)
+    assert width_px <= 930
+    assert smallest >= 11
+    maps = [im for ax in fig.axes for im in ax.get_images() if im.get_cmap().name == "RdBu_r"]
+    for im in maps:  # signed maps: diverging colours centred on zero, with a labelled colour bar
+        assert im.norm.vmin == pytest.approx(-im.norm.vmax)
+        assert im.colorbar is not None and "signed value" in im.colorbar.ax.get_ylabel()
+    if explorer.STEPS[step][2] == "backward" and step not in ("dy_hat", "df"):
+        assert maps
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
+def test_widget_controls_change_the_result(states, digits):
+    x, y = digits
+    pad = DrawingPad()
+    e = explorer.Explorer(states, x, y, pad=pad, digit=3, state="untrained", step="dC2")
+    c = e.controls
+    first = e.result
+    assert first["target"] == 3 and np.array_equal(first["x"], x[3])
+    c["label"].value = 5
+    assert e.result["target"] == 5 and e.result["loss"] != first["loss"]
+    c["state"].value = "other"
+    assert e.result["loss"] != first["loss"]
+    c["digit"].value = 4
+    assert np.array_equal(e.result["x"], x[4]) and c["example"].max == 2
+    c["example"].value = 2
+    assert np.array_equal(e.result["x"], x[24])
+    assert c["erase_row"].disabled
+    c["erase_size"].value = 4
+    assert not c["erase_row"].disabled and not e.result["x"][8:12, 8:12].any()
+    c["kernel"].value = 2
+    np.testing.assert_array_equal(e.editor.value, states["other"]["k1"][2])
+    before = e.result["C1"][2].copy()
+    edited = np.zeros((5, 5))
+    edited[2, 2] = 1.0
+    e.editor.value = edited
+    assert not np.allclose(e.result["C1"][2], before)
+    assert "largest |error|" in e.summary_html.value
+    assert "k1 of map p=3 edited" in e.figure._suptitle.get_text()
+    c["step"].value = "C1"
+    assert c["scale"].disabled  # forward maps are in [0, 1]: no signed scale to choose
+    c["step"].value = "dk1"
+    assert not c["scale"].disabled
+    # a stroke on the pad switches to the drawing and disables the data-set controls
+    pad.down(140, 40)
+    pad.move(140, 240)
+    pad.up()
+    assert c["source"].value == "my drawing" and c["digit"].disabled
+    np.testing.assert_array_equal(e.result["x"], perturb(pad.value, erase_size=4, erase_at=(8, 8)))
+
+
+def test_least_sure_finds_the_lowest_true_class_output(states, digits):
+    x, y = digits
+    p = states["untrained"]
+    found = explorer.least_sure(p, x, y)
+    y_hat = network.forward(p, x)["y_hat"]
+    scores = y_hat[np.arange(len(y)), y]
+    assert found["index"] == int(np.argmin(scores)) and found["digit"] == y[found["index"]]
+    assert np.flatnonzero(y == found["digit"])[found["example"]] == found["index"]
+    assert found["y_hat_true"] == pytest.approx(scores.min())
