@@ -114,3 +114,60 @@ def test_sgd_step_on_any_dict_errors():
         optim.sgd_step(p, {"w": np.array([np.nan, 0.0])}, 0.1)
     with pytest.raises(TypeError, match="dict"):
         optim.sgd_step([0.0], {"w": np.zeros(2)}, 0.1)
+
+
+# --------------------------------------------------------------------------------------------
+# sgd(w, dw, config), CS231n style
+# --------------------------------------------------------------------------------------------
+def test_sgd_one_array_with_a_config():
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    next_w, config = optim.sgd(w, np.ones((2, 2)), {"learning_rate": 0.5})
+    assert_array_equal(next_w, w - 0.5)
+    assert config == {"learning_rate": 0.5} and next_w is not w
+    next_w, config = optim.sgd(w, np.ones((2, 2)))
+    assert config["learning_rate"] == 1e-2  # CS231n's default
+    w32 = np.ones(3, np.float32)
+    assert optim.sgd(w32, np.ones(3), {"learning_rate": 0.25})[0].dtype == np.float32
+    with pytest.raises(ValueError, match="shape"):
+        optim.sgd(w, np.ones(4), {"learning_rate": 0.1})
+    with pytest.raises(TypeError, match="config"):
+        optim.sgd(w, np.ones((2, 2)), 0.1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        optim.sgd(w, np.ones((2, 2)), {"learning_rate": -1.0})
+
+
+def test_sgd_step_is_sgd_on_every_tensor():
+    params, grads = hand_params(np.float32), {k: np.full(s, 0.25) for k, s in network.PARAM_SHAPES.items()}
+    new = optim.sgd_step(params, grads, 0.3)
+    for key in KEYS:
+        assert_array_equal(new[key], optim.sgd(params[key], grads[key], {"learning_rate": 0.3})[0])
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14, fault 7: the learning rate is checked against the training dtype
+# --------------------------------------------------------------------------------------------
+def test_a_rate_that_overflows_float32_is_refused_and_named():
+    params = network.init_params(0, np.float32)
+    grads = {key: np.zeros(shape, np.float32) for key, shape in network.PARAM_SHAPES.items()}
+    with np.errstate(all="raise"), pytest.raises(ValueError, match=r"lr = 1e\+39 overflows float32") as info:
+        optim.sgd_step(params, grads, 1e39)
+    assert "k1" not in str(info.value)
+    assert optim.check_lr(1e39, np.float64) == 1e39  # fine in float64
+    with pytest.raises(ValueError, match="rounds to 0 in float32"):
+        optim.check_lr(1e-50, np.float32)
+    with pytest.raises(ValueError, match="overflows float32"):
+        optim.sgd(np.ones(2, np.float32), np.ones(2), {"learning_rate": 1e39})
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14, fault 6: the schedule is computed when asked, not listed up front
+# --------------------------------------------------------------------------------------------
+def test_lr_schedule_is_lazy_and_matches_learning_rates():
+    rate = optim.lr_schedule(2.0, 0.5)
+    assert [rate(e) for e in (1, 2, 3, 4)] == optim.learning_rates(2.0, 4, 0.5) == [2.0, 1.0, 0.5, 0.25]
+    assert optim.lr_schedule(2.5)(10 ** 9) == 2.5  # any epoch, nothing built
+    assert optim.lr_schedule(1.0, 0.9)(10 ** 9) == 0.0  # underflows: the loop refuses it before training
+    with pytest.raises(ValueError, match="lr_decay"):
+        optim.lr_schedule(1.0, 1.5)
+    with pytest.raises(TypeError, match="lr"):
+        optim.lr_schedule("1")

@@ -8,6 +8,8 @@ against ``solver.train`` on the seed network."""
 from __future__ import annotations
 
 import math
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -405,3 +407,106 @@ def test_notebook06_selfchecks_pass_right_and_fail_wrong_solutions(capsys):
     assert selfcheck.check_momentum_step(momentum)
     assert not selfcheck.check_momentum_step(lambda p, g, v, lr, mu: momentum(p, g, v, lr, 0.0))
     assert "FAIL" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14, faults 6 and 7: lazy schedules, rates checked against the dtype before training
+# --------------------------------------------------------------------------------------------
+class _Stop(Exception):
+    pass
+
+
+def _stop_after_first_epoch(epoch, params, history):
+    raise _Stop(epoch)
+
+
+def test_a_billion_epochs_cost_no_memory_up_front(mnist5k):
+    """Today a list of 1e9 rates is built before the first step (MemoryError after ~20 s)."""
+    x, y, xv, yv = mnist5k
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(_Stop, match="^1$"):
+            solver.sgd_loop(loss_and_grads, {"w": np.zeros(3), "c": np.array(0.0)}, *least_squares_problem()[:2],
+                            epochs=10 ** 9, batch_size=8, lr=0.1, callback=_stop_after_first_epoch)
+        with pytest.raises(_Stop, match="^1$"):
+            solver.train(network.init_params(0), x[:10], y[:10], xv[:10], yv[:10], epochs=10 ** 9, batch_size=5,
+                         lr=1.0, progress=False, callback=_stop_after_first_epoch)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - t0 < 10 and peak < 50_000_000
+
+
+def test_rates_are_checked_against_the_training_dtype_before_training(mnist5k):
+    x, y, xv, yv = mnist5k
+    checkpoints, calls = [], []
+    with np.errstate(all="raise"), pytest.raises(ValueError, match=r"lr = 1e\+39 overflows float32") as info:
+        solver.train(network.init_params(0, np.float32), x[:10], y[:10], xv, yv, epochs=1, batch_size=5,
+                     lr=1e39, progress=False, checkpoints=checkpoints)
+    assert checkpoints == [] and "k1" not in str(info.value)  # refused before the first step
+    with pytest.raises(ValueError, match="overflows float32"):
+        solver.sgd_loop(lambda p, xb, yb: calls.append(1), {"w": np.zeros(3, np.float32)}, np.zeros((4, 3)),
+                        np.zeros(4), epochs=1, batch_size=2, lr=1e39)
+    with pytest.raises(ValueError, match="epoch 800"):  # 0.5 ** 799 underflows: the last epoch's rate is 0
+        solver.sgd_loop(lambda p, xb, yb: calls.append(1), {"w": np.zeros(3)}, np.zeros((4, 3)), np.zeros(4),
+                        epochs=800, batch_size=2, lr=1.0, lr_decay=0.5 ** 2)
+    assert calls == []
+
+
+# --------------------------------------------------------------------------------------------
+# a schedule given as a function, and a per-batch input transform (data augmentation)
+# --------------------------------------------------------------------------------------------
+def test_a_callable_schedule_is_asked_once_per_epoch():
+    x, y, _ = least_squares_problem()
+    asked = []
+
+    def rate(epoch):
+        asked.append(epoch)
+        return 0.4 / epoch
+
+    start = {"w": np.zeros(3), "c": np.array(0.0)}
+    params, history = solver.sgd_loop(loss_and_grads, start, x, y, epochs=3, batch_size=60, lr=rate)
+    assert history["lr"][1:] == [0.4, 0.2, 0.4 / 3]
+    assert asked == [1, 3, 1, 2, 3]  # epochs 1 and 3 checked before training, then one call per epoch
+    same, _ = solver.sgd_loop(loss_and_grads, start, x, y, epochs=2, batch_size=60, lr=lambda e: 0.4 * 0.5 ** (e - 1))
+    decayed, _ = solver.sgd_loop(loss_and_grads, start, x, y, epochs=2, batch_size=60, lr=0.4, lr_decay=0.5)
+    assert_array_equal(same["w"], decayed["w"])
+    with pytest.raises(ValueError, match="lr_decay must be 1"):
+        solver.sgd_loop(loss_and_grads, start, x, y, epochs=2, batch_size=60, lr=rate, lr_decay=0.5)
+    with pytest.raises(ValueError, match="epoch 2"):
+        solver.sgd_loop(loss_and_grads, start, x, y, epochs=2, batch_size=60, lr=lambda e: 1.0 if e == 1 else -1.0)
+
+
+def test_the_transform_hook_sees_every_batch_and_leaves_the_batches_alone(mnist5k):
+    x, y, xv, yv = (a[:40] for a in mnist5k)
+    start = network.init_params(1)
+    seen = []
+
+    def identity(xb, rng):
+        seen.append((xb.shape, rng.random()))
+        return xb
+
+    plain, h_plain = solver.train(start, x, y, xv, yv, epochs=2, batch_size=16, lr=1.0, seed=4, progress=False)
+    hooked, h_hooked = solver.train(start, x, y, xv, yv, epochs=2, batch_size=16, lr=1.0, seed=4, progress=False,
+                                    transform=identity)
+    assert [shape for shape, _ in seen] == [(16, 28, 28), (16, 28, 28), (8, 28, 28)] * 2
+    for key in KEYS:  # the transform's generator is its own: same batches, same result
+        assert_array_equal(plain[key], hooked[key])
+    assert h_plain["step_loss"] == h_hooked["step_loss"]
+    draws = [r for _, r in seen]
+    seen.clear()
+    solver.train(start, x, y, xv, yv, epochs=2, batch_size=16, lr=1.0, seed=4, progress=False, transform=identity)
+    assert [r for _, r in seen] == draws  # seeded: the same augmentation every run
+
+    def brighter(xb, rng):
+        return np.clip(xb + 0.5, 0, 1)
+
+    changed, _ = solver.train(start, x, y, xv, yv, epochs=1, batch_size=16, lr=1.0, progress=False, transform=brighter)
+    assert not np.array_equal(changed["W"], solver.train(start, x, y, xv, yv, epochs=1, batch_size=16, lr=1.0,
+                                                         progress=False)[0]["W"])
+    with pytest.raises(ValueError, match="shape"):
+        solver.train(start, x, y, xv, yv, epochs=1, batch_size=16, lr=1.0, progress=False,
+                     transform=lambda xb, rng: xb[:, :27])
+    with pytest.raises(TypeError, match="transform"):
+        solver.sgd_loop(loss_and_grads, {"w": np.zeros(3)}, x, y, epochs=1, batch_size=4, lr=0.1, transform=3)
