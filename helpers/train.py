@@ -180,6 +180,18 @@ def _check_before_training(parser, args, dtype) -> None:
         check_save_path(args.save, overwrite=args.overwrite)  # a folder, read-only, a file as parent
 
 
+def _data(args, dtype, split: str = "both"):
+    """:func:`load_dataset` for the options; an operating-system error says which folder failed."""
+    try:
+        return load_dataset(args.dataset, dtype=dtype, data_dir=args.data_dir, download=not args.no_download,
+                            split=split)
+    except OSError as exc:
+        if exc.errno is None or not exc.strerror:  # already a sentence of its own
+            raise
+        folder = args.data_dir if args.data_dir is not None else "the default data folder"
+        raise type(exc)(f"cannot use {folder} for {args.dataset}: {_message(exc)}") from exc
+
+
 def _message(exc: BaseException) -> str:
     """One line for the user: an operating-system error names its file and what went wrong."""
     if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
@@ -200,16 +212,14 @@ def main(argv=None) -> int:
         if args.evaluate is not None:
             params, recorded = load_checkpoint(args.evaluate, dtype=dtype)
             variant = _evaluation_variant(args.evaluate, recorded, flags)
-            x_test, y_test = load_dataset(args.dataset, dtype=dtype, data_dir=args.data_dir,
-                                          download=not args.no_download, split="test")
+            x_test, y_test = _data(args, dtype, split="test")
             result = evaluate(params, x_test, y_test, **variant)
             correct = int(round(result["accuracy"] * len(y_test)))
             print(f"{args.dataset} {held_out} set: {len(y_test)} images, loss {result['loss']:.4f}, "
                   f"accuracy {100 * result['accuracy']:.2f}% ({correct} correct)")
             return 0
         _check_before_training(parser, args, dtype)
-        x_train, y_train, x_val, y_val = load_dataset(args.dataset, dtype=dtype, data_dir=args.data_dir,
-                                                      download=not args.no_download)
+        x_train, y_train, x_val, y_val = _data(args, dtype)
         if args.limit is not None:
             x_train, y_train = x_train[:args.limit], y_train[:args.limit]
         print(f"{args.dataset}: {len(x_train)} training and {len(x_val)} {held_out} images; "

@@ -87,3 +87,112 @@ def test_canonical_test_set_evaluation(tmp_path):
     assert run.returncode == 0, run.stderr
     expected = solver.evaluate(network.init_params(2, np.float32), x_test, y_test)
     assert f"mnist test set: 10000 images, loss {expected['loss']:.4f}, accuracy {100 * expected['accuracy']:.2f}%" in run.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14, faults 3, 4, 7 and 8: checked before training, clear errors, the recorded variant
+# --------------------------------------------------------------------------------------------
+TINY = ("--epochs", "1", "--limit", "20", "--batch-size", "10", "--no-progress")
+
+
+def run_main(capsys, *argv):
+    """``main(argv)`` in this process: ``(exit status, stdout, stderr)``; parser errors included."""
+    try:
+        code = T.main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _refused_before_training(code, out, err):
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "epoch" not in out and "training and" not in out  # no data loaded, no step taken
+
+
+def test_save_is_checked_before_training(tmp_path, capsys):
+    (tmp_path / "folder.npz").mkdir()
+    (tmp_path / "afile").write_text("not a folder")
+    code, out, err = run_main(capsys, *TINY, "--save", str(tmp_path / "folder.npz"), "--overwrite")
+    _refused_before_training(code, out, err)
+    assert "folder.npz" in err and "is a folder" in err
+    code, out, err = run_main(capsys, *TINY, "--save", str(tmp_path / "afile" / "w.npz"))
+    _refused_before_training(code, out, err)
+    assert "'afile' is a file" in err.replace(str(tmp_path) + os.sep, "")
+    code, out, err = run_main(capsys, *TINY, "--save", str(tmp_path / "afile" / "deeper" / "w.npz"))
+    _refused_before_training(code, out, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder.npz"]  # nothing created
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, which nobody can write, root included")
+def test_save_to_a_folder_that_takes_no_new_files_is_refused_before_training(capsys):
+    code, out, err = run_main(capsys, *TINY, "--save", "/proc/helpers-train-test.npz")
+    _refused_before_training(code, out, err)
+    assert "/proc" in err and "does not accept new files" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes into read-only folders; the /proc test covers root")
+def test_save_to_a_read_only_folder_is_refused_before_training(tmp_path, capsys):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        code, out, err = run_main(capsys, *TINY, "--save", str(folder / "w.npz"))
+    finally:
+        folder.chmod(0o755)
+    _refused_before_training(code, out, err)
+    assert "does not accept new files" in err
+
+
+@pytest.mark.parametrize("mode", [("--evaluate", "WEIGHTS"), TINY])
+def test_data_folder_errors_are_one_line_not_a_traceback(tmp_path, capsys, mode):
+    (tmp_path / "afile").write_text("not a folder")
+    weights = checkpoint.save_params(tmp_path / "w.npz", network.init_params(0, np.float32))
+    argv = [str(weights) if arg == "WEIGHTS" else arg for arg in mode]
+    code, out, err = run_main(capsys, *argv, "--dataset", "mnist", "--data-dir", str(tmp_path / "afile" / "sub"))
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "afile" in err and "Not a directory" in err
+
+
+def test_a_data_folder_error_from_the_terminal_is_not_a_traceback(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    run = run_cli("--dataset", "mnist", "--data-dir", str(tmp_path / "afile" / "sub"), *TINY, cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.startswith("error: ")
+
+
+def test_a_rate_that_overflows_the_dtype_is_refused_before_training(capsys):
+    code, out, err = run_main(capsys, *TINY, "--lr", "1e39")
+    _refused_before_training(code, out, err)
+    assert "--lr = 1e+39 overflows float32" in err and "k1" not in err
+    code, out, err = run_main(capsys, *TINY, "--lr", "1e-50")
+    _refused_before_training(code, out, err)
+    assert "rounds to 0 in float32" in err
+    code, out, err = run_main(capsys, "--epochs", "2000", "--lr-decay", "0.5", "--no-progress")
+    _refused_before_training(code, out, err)  # the last epoch's rate, 2.5 * 0.5 ** 1999, is 0
+    assert "epoch 2000" in err
+    code, out, err = run_main(capsys, *TINY, "--epochs", "0")
+    _refused_before_training(code, out, err)
+    assert "--epochs must be >= 1" in err
+
+
+def test_evaluate_uses_the_variant_the_checkpoint_records(tmp_path, capsys):
+    """Trained with max pooling, ReLU and softmax, evaluated without flags: the same network."""
+    variant = {"pooling": "max", "conv_activation": "relu", "output": "softmax"}
+    weights = tmp_path / "variant.npz"
+    flags = ("--pooling", "max", "--conv-activation", "relu", "--output", "softmax")
+    code, out, err = run_main(capsys, *TINY, "--lr", "0.1", *flags, "--save", str(weights))
+    assert code == 0, err
+    params, recorded = checkpoint.load_checkpoint(weights)
+    assert recorded == variant
+    _, _, xv, yv = data.load_mnist_5k_split(dtype=np.float32)
+    right = solver.evaluate(params, xv, yv, **variant)
+    wrong = solver.evaluate(params, xv, yv)
+    assert f"loss {right['loss']:.4f}" != f"loss {wrong['loss']:.4f}"
+    code, out, err = run_main(capsys, "--evaluate", str(weights))
+    assert code == 0, err
+    assert f"loss {right['loss']:.4f}, accuracy {100 * right['accuracy']:.2f}%" in out
+    code, out, err = run_main(capsys, "--evaluate", str(weights), *flags)  # the same flags: fine
+    assert f"loss {right['loss']:.4f}" in out
+    code, out, err = run_main(capsys, "--evaluate", str(weights), "--pooling", "avg")
+    assert code == 2 and "--pooling max" in err and "--pooling avg" in err and out == ""
