@@ -302,8 +302,8 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
 
     Parameters
     ----------
-    params : dict of the six tensors (see :func:`helpers.optim.sgd_step`); not modified. Its dtype is the
-        compute dtype (``x_*`` are cast to it).
+    params : dict of the six tensors (see :func:`helpers.optim.sgd_step`); not modified. Its
+        dtype is the compute dtype (``x_*`` are cast to it).
     x_train, y_train : images (N, 28, 28) in [0, 1] and integer labels (N,).
     x_val, y_val : held-out images (M, 28, 28) and labels (M,), evaluated after every epoch.
     epochs, batch_size : the number of passes over the data and the images per step. The last

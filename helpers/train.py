@@ -127,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="alpha is multiplied by this after every epoch; 1 = constant (default %(default)s)")
     parser.add_argument("--seed", type=int, default=d["seed"], help="seed of the initialisation and the shuffling (default %(default)s)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=d["dtype"], help="compute dtype (default %(default)s)")
-    parser.add_argument("--pooling", choices=("avg", "max"), default=None, help="pooling layers (default: Zhang's avg)")
+    parser.add_argument("--pooling", choices=("avg", "max"), default=None,
+                        help="pooling layers (default: Zhang's avg)")
     parser.add_argument("--conv-activation", choices=("sigmoid", "relu"), default=None,
                         help="activation of C1 and C2 (default: Zhang's sigmoid)")
     parser.add_argument("--output", choices=("sigmoid", "softmax"), default=None,
