@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -218,8 +219,11 @@ def _read_archive(path: Path) -> dict:
                 arrays = {}
                 for key, info in headers.items():
                     with archive.open(info) as member:
-                        arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                        try:
+                            arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+                        except ValueError as exc:  # fewer bytes than the header declares
+                            raise ValueError(f"{name}, array {info.filename!r}, is truncated: {exc}") from None
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
             raise ValueError(f"{name} is damaged or truncated, not a complete .npz archive "
                              f"({type(exc).__name__}: {exc})") from None
     return arrays

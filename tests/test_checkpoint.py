@@ -154,6 +154,8 @@ def _make(kind, path):
         path.with_suffix(".npy").rename(path)
     elif kind == "header":
         _broken_header_archive(path)
+    elif kind == "short":
+        _claiming(path, "W", (10, 192))  # the right header, 64 bytes of its 7,680
     else:
         path.write_text("k1 = 0.1, 0.2, 0.3\n")
 
@@ -163,6 +165,7 @@ def _make(kind, path):
     ("truncated", "damaged or truncated"),
     ("npy", "single .npy array"),
     ("header", "broken .npy header"),
+    ("short", "is truncated"),
     ("text", "not an .npz archive"),
 ])
 def test_broken_files_get_one_clear_error_naming_the_file(tmp_path, kind, says):
