@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -201,6 +202,22 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
+def _save_or_rescue(args, params, variant) -> Path:
+    """Save the trained parameters to ``--save``; if that fails now (a file appeared meanwhile, the
+    disk filled up), save them to a new file in the temporary folder and say where."""
+    try:
+        return save_params(args.save, params, overwrite=args.overwrite, variant=variant)
+    except OSError as exc:
+        fd, rescue = tempfile.mkstemp(prefix=Path(args.save).stem + "-unsaved-", suffix=".npz")
+        os.close(fd)
+        try:
+            save_params(rescue, params, overwrite=True, variant=variant)
+        except OSError:
+            Path(rescue).unlink(missing_ok=True)  # our own empty file
+            raise exc from None
+        raise type(exc)(f"{_message(exc)}; the trained parameters were saved to {rescue} instead") from exc
+
+
 def main(argv=None) -> int:
     """Entry point of ``python -m helpers.train``; returns the exit status (0, or 2 on an error)."""
     parser = _parser()
@@ -238,7 +255,7 @@ def main(argv=None) -> int:
               f"(best {100 * history['val_acc'][best]:.1f}% after epoch {history['epoch'][best]}); "
               f"trained in {seconds:.1f} s")
         if args.save is not None:
-            path = save_params(args.save, params, overwrite=args.overwrite, variant=variant)
+            path = _save_or_rescue(args, params, variant)
             print(f"saved the six parameters to {path}")
     except (OSError, ValueError, TypeError) as exc:  # FileNotFoundError, ConnectionError, ... are OSErrors
         print(f"error: {_message(exc)}", file=sys.stderr)

@@ -196,3 +196,28 @@ def test_evaluate_uses_the_variant_the_checkpoint_records(tmp_path, capsys):
     assert f"loss {right['loss']:.4f}" in out
     code, out, err = run_main(capsys, "--evaluate", str(weights), "--pooling", "avg")
     assert code == 2 and "--pooling max" in err and "--pooling avg" in err and out == ""
+
+
+def test_weights_are_not_lost_when_the_final_save_fails(tmp_path, capsys, monkeypatch):
+    """A file that appears under the --save name during training: the weights go elsewhere, said so."""
+    target = tmp_path / "w.npz"
+    real_train = T.train
+
+    def train_while_someone_saves(*args, **kwargs):
+        result = real_train(*args, **kwargs)
+        target.write_bytes(b"someone else's file")
+        return result
+
+    monkeypatch.setattr(T, "train", train_while_someone_saves)
+    code, out, err = run_main(capsys, *TINY, "--save", str(target))
+    assert code == 2 and "epoch 1/1" in out and target.read_bytes() == b"someone else's file"
+    rescue = Path(re.search(r"saved to (\S+\.npz) instead", err).group(1))
+    try:
+        params, recorded = checkpoint.load_checkpoint(rescue)
+        assert recorded == network.DEFAULT_VARIANT
+        x, y, xv, yv = data.load_mnist_5k_split(dtype=np.float32)
+        expected, _ = real_train(network.init_params(0, np.float32), x[:20], y[:20], xv, yv, epochs=1, batch_size=10,
+                                 lr=T.DEFAULTS["lr"], progress=False)
+        assert_array_equal(params["W"], expected["W"])
+    finally:
+        rescue.unlink()
