@@ -124,7 +124,8 @@ def test_save_is_checked_before_training(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder.npz"]  # nothing created
 
 
-@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, which nobody can write, root included")
+@pytest.mark.skipif(not Path("/proc/self").is_dir(),
+                    reason="needs Linux's /proc, which nobody can write, root included")
 def test_save_to_a_folder_that_takes_no_new_files_is_refused_before_training(capsys):
     code, out, err = run_main(capsys, *TINY, "--save", "/proc/helpers-train-test.npz")
     _refused_before_training(code, out, err)
