@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from helpers import data, network
+from helpers import data, engine, network
 from helpers import train as T
 
 
@@ -135,7 +135,7 @@ def test_train_is_sgd_loop_on_the_seed_network():
     start = network.init_params(2, np.float32)
     trained, history = T.train(start, x, y, xv, yv, epochs=2, batch_size=16, lr=1.5, lr_decay=0.5,
                                seed=5, progress=False)
-    params, loop_history = T.sgd_loop(network.loss_and_grads, start, x, y, epochs=2, batch_size=16,
+    params, loop_history = T.sgd_loop(engine.loss_and_grads, start, x, y, epochs=2, batch_size=16,
                                       lr=1.5, lr_decay=0.5, seed=5)
     for key in network.PARAM_SHAPES:
         assert_array_equal(trained[key], params[key])
