@@ -188,6 +188,29 @@ def _kernels(params):
     return K1, K2
 
 
+def _conv_act_pool(K, cols, zs, z, s, sig, avg, grid, name):
+    """One layer on a chunk of images: ``zs = K @ cols`` (the convolution, bias included),
+    ``z = f(zs)`` (sigmoid or ReLU) and ``s`` = 2x2 pooling of ``z``, all in place.
+
+    ``grid = (channels, rows of s per image, width of z's grid, valid width)``: ``(6, 12, 24, 24)``
+    for C1 -> S1, ``(12, 4, 12, 8)`` for C2 -> S2 (C2 on its 12-wide grid). Returns the max-pooling
+    cache (None for average pooling).
+    """
+    np.matmul(K, cols, out=zs)
+    _sigmoid_(zs, z) if sig else np.maximum(zs, 0, out=z)
+    ch, r, w, v = grid
+    nb = z.shape[1] // (2 * r * w)
+    if avg:  # eqs. 6 and 9: add the two rows of each window, then its two columns, divide by 4
+        rows = z.reshape(ch, nb * r, 2, w)
+        t = np.add(rows[:, :, 0], rows[:, :, 1], out=_buffer(name, (ch, nb * r, w), z.dtype))
+        np.add(t[:, :, 0:v:2], t[:, :, 1:v:2], out=s)
+        s *= 0.25
+        return None
+    S, pool = maxpool_forward(z.reshape(ch, nb, 2 * r, w)[..., :v].transpose(1, 0, 2, 3), 2, 2)
+    s[...] = S.transpose(1, 0, 2, 3).reshape(ch, -1, v // 2)
+    return pool
+
+
 def _engine_forward(params, X, config):
     """Zhang eqs. 4-12 for the images ``X (N, 28, 28)`` on the internal layout; returns the
     arrays the backward pass reads (channel-major, C2 on its 12-wide grid) and ``y_hat (N, 10)``."""
@@ -208,35 +231,10 @@ def _engine_forward(params, X, config):
     S2 = np.empty((12, N * 4, 4), dtype)
     pools = [[], []]
     for n0, n1 in _chunks(N, _CHUNK if avg else N):
-        nb = n1 - n0
-        c1s = C1s[:, n0 * 576:n1 * 576]
-        np.matmul(K1, _cols1(X, n0, n1), out=c1s)  # eqs. 4-5, bias included
-        c1 = C1[:, n0 * 576:n1 * 576]
-        _sigmoid_(c1s, c1) if sig else np.maximum(c1s, 0, out=c1)
-        s1 = S1[:, n0 * 12:n1 * 12]
-        if avg:  # eq. 6
-            rows = c1.reshape(6, nb * 12, 2, 24)
-            t = np.add(rows[:, :, 0], rows[:, :, 1], out=_buffer("pool1", (6, nb * 12, 24), dtype))
-            np.add(t[:, :, 0::2], t[:, :, 1::2], out=s1)
-            s1 *= 0.25
-        else:
-            S, pc = maxpool_forward(c1.reshape(6, nb, 24, 24).transpose(1, 0, 2, 3), 2, 2)
-            s1[...] = S.transpose(1, 0, 2, 3).reshape(6, -1, 12)
-            pools[0].append(pc)
-        c2s = C2s[:, n0 * 96:n1 * 96]
-        np.matmul(K2, _cols2(S1b, N, n0, n1), out=c2s)  # eqs. 7-8, bias included
-        c2 = C2[:, n0 * 96:n1 * 96]
-        _sigmoid_(c2s, c2) if sig else np.maximum(c2s, 0, out=c2)
-        s2 = S2[:, n0 * 4:n1 * 4]
-        if avg:  # eq. 9
-            rows = c2.reshape(12, nb * 4, 2, 12)
-            t = np.add(rows[:, :, 0], rows[:, :, 1], out=_buffer("pool2", (12, nb * 4, 12), dtype))
-            np.add(t[:, :, 0:8:2], t[:, :, 1:8:2], out=s2)
-            s2 *= 0.25
-        else:
-            S, pc = maxpool_forward(c2.reshape(12, nb, 8, 12)[..., :8].transpose(1, 0, 2, 3), 2, 2)
-            s2[...] = S.transpose(1, 0, 2, 3).reshape(12, -1, 4)
-            pools[1].append(pc)
+        pools[0].append(_conv_act_pool(K1, _cols1(X, n0, n1), C1s[:, n0 * 576:n1 * 576], C1[:, n0 * 576:n1 * 576],
+                                       S1[:, n0 * 12:n1 * 12], sig, avg, (6, 12, 24, 24), "pool1"))  # eqs. 4-6
+        pools[1].append(_conv_act_pool(K2, _cols2(S1b, N, n0, n1), C2s[:, n0 * 96:n1 * 96], C2[:, n0 * 96:n1 * 96],
+                                       S2[:, n0 * 4:n1 * 4], sig, avg, (12, 4, 12, 8), "pool2"))  # eqs. 7-9
     f = column_scan(S2.reshape(12, N, 4, 4).transpose(1, 0, 2, 3))  # eq. 10 (a copy)
     y_hat_sigma = f @ params["W"].T
     y_hat_sigma += params["b"]
@@ -245,7 +243,7 @@ def _engine_forward(params, X, config):
     else:
         y_hat = softmax(y_hat_sigma)
     return {"x": X, "C1_sigma": C1s, "C1": C1, "S1b": S1b, "C2_sigma": C2s, "C2": C2, "f": f, "y_hat": y_hat,
-            "pools": (pools[0][0], pools[1][0]) if pools[0] else (None, None)}
+            "pools": (pools[0][0], pools[1][0])}
 
 
 

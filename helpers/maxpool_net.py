@@ -39,7 +39,7 @@ import numpy as np
 from ._validate import check_choice, check_images, check_param_dict
 from .activations import sigmoid
 from .convolution import conv_forward
-from .network import check_labels, evaluate_with
+from .network import check_labels, evaluate_with, uniform_init
 from .pooling import maxpool_backward, maxpool_forward
 
 N_CLASSES = 10
@@ -67,18 +67,7 @@ def init_params(seed: int = 0, dtype=np.float64) -> dict:
     Returns ``{"w1": (5, 5), "b1": () a 0-d array, "w3": (10, 12, 12), "b3": (10,)}`` in ``dtype``
     (1476 numbers). Same seed -> same numbers (``numpy.random.default_rng(seed)``).
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-    rng = np.random.default_rng(seed)
-    bounds = init_bounds()
-    params = {
-        "w1": rng.uniform(-bounds["w1"], bounds["w1"], PARAM_SHAPES["w1"]),
-        "b1": np.zeros(PARAM_SHAPES["b1"]),
-        "w3": rng.uniform(-bounds["w3"], bounds["w3"], PARAM_SHAPES["w3"]),
-        "b3": np.zeros(PARAM_SHAPES["b3"]),
-    }
-    return {key: val.astype(dtype) for key, val in params.items()}
+    return uniform_init(PARAM_SHAPES, init_bounds(), seed, dtype)
 
 
 def count_params(params=None) -> int:

@@ -77,26 +77,37 @@ def glorot_bounds():
     }
 
 
+def uniform_init(shapes: dict, bounds: dict, seed: int = 0, dtype=np.float64, unit_scaled: bool = False) -> dict:
+    """The uniform initialisation of every network of the book (Zhang eqs. 1-3).
+
+    Inputs: ``shapes`` (key -> shape, in drawing order), ``bounds`` (key -> ``a`` for the tensors
+    drawn from ``U(-a, a)``; every other tensor, the biases, is zero), ``seed`` for
+    ``numpy.random.default_rng``, a floating ``dtype``. ``unit_scaled`` draws ``a * U(-1, 1)``
+    (seed 003's handout) instead of ``U(-a, a)``: the same distribution, last bits differ.
+    Returns a dict of ``dtype`` arrays with the given shapes.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+    rng = np.random.default_rng(seed)
+    params = {}
+    for key, shape in shapes.items():
+        if key not in bounds:
+            params[key] = np.zeros(shape)
+        elif unit_scaled:
+            params[key] = bounds[key] * rng.uniform(-1.0, 1.0, shape)
+        else:
+            params[key] = rng.uniform(-bounds[key], bounds[key], shape)
+    return {key: val.astype(dtype) for key, val in params.items()}
+
+
 def init_params(seed: int = 0, dtype=np.float64) -> dict:
     """Zhang eqs. (1)-(3): kernels and W uniform in ``+-bound``, all biases zero.
 
     Draws k1, then k2, then W from ``numpy.random.default_rng(seed)``. Returns a dict of
     ``dtype`` arrays with the shapes of :data:`PARAM_SHAPES` (3898 numbers in all).
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-    rng = np.random.default_rng(seed)
-    bounds = glorot_bounds()
-    params = {
-        "k1": rng.uniform(-bounds["k1"], bounds["k1"], PARAM_SHAPES["k1"]),
-        "b1": np.zeros(PARAM_SHAPES["b1"]),
-        "k2": rng.uniform(-bounds["k2"], bounds["k2"], PARAM_SHAPES["k2"]),
-        "b2": np.zeros(PARAM_SHAPES["b2"]),
-        "W": rng.uniform(-bounds["W"], bounds["W"], PARAM_SHAPES["W"]),
-        "b": np.zeros(PARAM_SHAPES["b"]),
-    }
-    return {key: val.astype(dtype) for key, val in params.items()}
+    return uniform_init(PARAM_SHAPES, glorot_bounds(), seed, dtype)
 
 
 def count_params(params=None) -> int:

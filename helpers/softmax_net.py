@@ -39,7 +39,7 @@ from ._validate import as_float_array, check_choice, check_images, check_param_d
 from .activations import relu, sigmoid, softmax, softmax_cross_entropy
 from .convolution import conv_forward, rot180
 from .flatten import column_scan, column_unscan
-from .network import check_labels, evaluate_with
+from .network import check_labels, evaluate_with, uniform_init
 from .pooling import avgpool_backward, avgpool_forward
 
 N_CLASSES = 10
@@ -87,18 +87,7 @@ def init_params(seed: int = 0, dtype=np.float64, rule: str = "seed003") -> dict:
     The same ``seed`` draws the same uniform numbers for both rules, so ``K1`` of the two rules
     differ exactly by the factor ``sqrt(4/6)``.
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-    bounds = init_bounds(rule)
-    rng = np.random.default_rng(seed)
-    params = {}
-    for key, shape in PARAM_SHAPES.items():
-        if key in bounds:
-            params[key] = bounds[key] * rng.uniform(-1.0, 1.0, shape)
-        else:
-            params[key] = np.zeros(shape)
-    return {key: val.astype(dtype) for key, val in params.items()}
+    return uniform_init(PARAM_SHAPES, init_bounds(rule), seed, dtype, unit_scaled=True)
 
 
 def count_terms() -> dict:
