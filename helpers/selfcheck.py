@@ -493,15 +493,15 @@ def check_flatten_F(student_fn) -> bool:
     Cases: a map of consecutive numbers (readable), a random one, and the S2 of a real digit
     compared with the ``f`` that :func:`helpers.network.forward` produced.
     """
-    from helpers.network import _flatten_F
+    from helpers.flatten import column_scan
 
     rng = np.random.default_rng(104)
     counting = np.arange(192, dtype=np.float64).reshape(12, 4, 4)
     random_maps = rng.standard_normal((12, 4, 4))
     _, cache = _seed_forward_cache()
     cases = [("S2 = 0..191 in row-major order", lambda: student_fn(counting.copy()),
-              _flatten_F(counting[None])[0]),
-             ("random S2", lambda: student_fn(random_maps.copy()), _flatten_F(random_maps[None])[0]),
+              column_scan(counting)),
+             ("random S2", lambda: student_fn(random_maps.copy()), column_scan(random_maps)),
              ("S2 of digit 1500 vs forward()['f']", lambda: student_fn(cache["S2"].copy()), cache["f"])]
     return run_cases("check_flatten_F: column scan, maps concatenated (Zhang eq. 10)", cases)
 
@@ -509,11 +509,11 @@ def check_flatten_F(student_fn) -> bool:
 def check_unflatten_F(student_fn) -> bool:
     """Exercise 02.1b: ``student_fn(f)`` is F^{-1} (Zhang eq. 11): ``f (192,)`` back to
     ``(12, 4, 4)``. Checked against the S2 of a real digit and on a counting vector."""
-    from helpers.network import _unflatten_F
+    from helpers.flatten import column_unscan
 
     counting = np.arange(192, dtype=np.float64)
     _, cache = _seed_forward_cache()
-    cases = [("f = 0..191", lambda: student_fn(counting.copy()), _unflatten_F(counting[None])[0]),
+    cases = [("f = 0..191", lambda: student_fn(counting.copy()), column_unscan(counting, 12, 4)),
              ("f of digit 1500 vs forward()['S2']", lambda: student_fn(cache["f"].copy()), cache["S2"])]
     return run_cases("check_unflatten_F: F^{-1}, the inverse column scan (Zhang eq. 11)", cases)
 
