@@ -144,7 +144,7 @@ def peak_memory(fn):
 
     from helpers import engine
 
-    engine._WORK.__dict__.clear()
+    engine.clear_buffers()
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
