@@ -26,7 +26,7 @@ import numpy as np
 from ._validate import check_images, check_positive_int
 from .activations import softmax
 from .flatten import column_scan, column_unscan
-from .network import N_CLASSES, PARAM_SHAPES, check_labels, check_params, check_variant, evaluate_with, output_loss
+from .network import PARAM_SHAPES, check_labels, check_params, check_variant, evaluate_with, output_loss
 from .pooling import maxpool_backward, maxpool_forward
 
 __all__ = ["loss_and_grads", "step", "outputs", "predict", "evaluate", "clear_buffers"]
@@ -85,13 +85,6 @@ def _fast_images(x, dtype):
     else:
         X, batched = check_images(x, dtype)
     return np.ascontiguousarray(X, dtype=dtype), batched
-
-
-def _fast_labels(y, n, batched, dtype):
-    if type(y) is np.ndarray and y.dtype == dtype and y.shape == ((n, N_CLASSES) if batched else (N_CLASSES,)) \
-            and np.isfinite(np.vdot(y, y)):
-        return y.reshape(n, N_CLASSES)
-    return check_labels(y, n, batched, dtype)
 
 
 def _exp_limit(dtype):
@@ -365,7 +358,7 @@ def step(params, x, y, **variant):
     """
     X, batched, config = _prepare(params, x, variant)
     engine = _engine_forward(params, X, config)
-    Y = _fast_labels(y, X.shape[0], batched, X.dtype)
+    Y = check_labels(y, X.shape[0], batched, X.dtype)
     L = output_loss(engine["y_hat"], Y, config["output"])
     grads = _engine_backward(params, engine, Y, config)
     return L, grads, engine["y_hat"] if batched else engine["y_hat"][0]

@@ -88,6 +88,7 @@ def test_outputs_predict_and_evaluate(params):
     (lambda p: engine.evaluate(p, np.zeros((3, 28, 28)), np.zeros(3, int), batch_size=2.5), TypeError, "batch_size"),
     (lambda p: engine.step(p, np.zeros((2, 28, 28)), np.arange(10)), ValueError, r"y must be \(2,\) integer labels"),
     (lambda p: engine.step(p, np.zeros((28, 28)), np.arange(10)), ValueError, "must be one-hot"),
+    (lambda p: engine.step(p, np.zeros((2, 28, 28)), np.full((2, 10), 0.1)), ValueError, "must be one-hot"),
     (lambda p: engine.step(p, np.zeros((28, 28)), 3, pooling="median"), ValueError, "pooling must be one of"),
     (lambda p: engine.step({**p, "W": p["W"][:5]}, np.zeros((28, 28)), 3), ValueError, r"params\['W'\] must have shape"),
     (lambda p: engine.step(p, np.full((28, 28), np.nan), 3), ValueError, "x contains NaN or infinity"),
