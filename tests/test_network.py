@@ -580,3 +580,10 @@ def test_predict_on_an_empty_batch_says_so(params):
         net.predict(params, np.zeros((0, 28, 28)))
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         net.predict(params, np.zeros((3, 28, 28)), batch_size=-1)
+
+
+def test_check_variant_is_public_and_fills_the_defaults():
+    assert net.check_variant({}) == net.DEFAULT_VARIANT
+    assert net.check_variant({"pooling": "max"}) == dict(net.DEFAULT_VARIANT, pooling="max")
+    with pytest.raises(ValueError, match="output must be one of"):
+        net.check_variant({"output": ["softmax"]})
