@@ -32,7 +32,7 @@ from .pooling import maxpool_backward, maxpool_forward
 __all__ = ["loss_and_grads", "step", "outputs", "predict", "evaluate", "clear_buffers"]
 
 # --------------------------------------------------------------------------------------------
-# the engine behind forward() and backward()
+# the engine: layout, scratch buffers and the two passes
 #
 # Layout: every stack of maps is stored channel-major, ``(channels, N * H * W)``, so that one
 # matrix product per layer and per chunk of images does a whole convolution (im2col: the
