@@ -279,7 +279,8 @@ def backward_with_errors(params, cache, y):
     Y = check_labels(y, n, cache["batched"], dtype)
     _, act_prime = _activation(config["conv_activation"])
     mode = config["pooling"]
-    conv = lambda x, k: {"x": x, "k": k, "stride": 1, "padding": 0, "convention": "convolution"}
+    # the layer caches of helpers.convolution and helpers.pooling, rebuilt from the cache's arrays
+    conv = lambda x, k: {"x": x, "k": k, "stride": 1, "padding": 0, "convention": "convolution"}  # noqa: E731
     y_hat = c["y_hat"]
     dy_hat = (y_hat - Y) * sigmoid_prime(y_hat) if config["output"] == "sigmoid" else y_hat - Y  # eq. 17
     dy_hat = dy_hat / n                                                                # mean loss
