@@ -530,7 +530,7 @@ def test_backward_follows_every_edited_cache_entry(params, batch, key):
     cache = net.forward(p, x[0])
     before = net.backward(p, cache, labels[0])
     rng = np.random.default_rng(sum(map(ord, key)))
-    cache[key][...] = rng.uniform(0.05, 0.95, cache[key].shape)
+    cache[key] = rng.uniform(0.05, 0.95, cache[key].shape)  # a new array in place of the old one
     naive_cache = {k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in cache.items()}
     expected = net.backward_naive(p, naive_cache, labels[0])
     got = net.backward(p, cache, labels[0])
@@ -546,6 +546,8 @@ def test_zeroed_C2_changes_dk2_and_a_hand_built_cache_works(params, batch):
     cache = net.forward(params, x)
     dk2 = net.backward(params, cache, labels)["k2"]
     cache["C2"][:] = 0  # sigma'(C2) = C2 (1 - C2) = 0: no error reaches k2 (Zhang eq. 37)
+    assert not net.backward(params, cache, labels)["k2"].any()
+    cache["C2"] = np.zeros_like(cache["C2"])  # the same, by replacing the entry
     assert not net.backward(params, cache, labels)["k2"].any()
     assert np.abs(dk2).max() > 0
     by_hand = {k: np.array(v) for k, v in net.forward(params, x[0]).items() if k in net.CACHE_SHAPES}
