@@ -1,8 +1,8 @@
 """Training-step speed of the seed network: naive loops, the numpy engine, PyTorch's CPU build.
 
-One "step" is what training does for a batch of N images: ``helpers.network.forward`` then
-``helpers.network.backward`` through the public contract, float32, gradients of the mean loss
-(Zhang eq. 13). PyTorch (optional extra ``bench``; ``pip install -e .[bench]``) runs the very same
+One "step" is what training does for a batch of N images: ``helpers.engine.loss_and_grads``, the
+fast engine's entry point (the loss and its gradients, no cache), float32, the mean loss of
+Zhang eq. 13. PyTorch (optional extra ``bench``; ``pip install -e .[bench]``) runs the very same
 network with autograd: true convolution (the kernels flipped), sigmoid, 2x2 average pooling, the
 column-scan flattening and the half squared error averaged over the batch; its gradients are
 checked against ours before any timing.
@@ -74,9 +74,9 @@ def make_data(n, seed=0):
 
 
 def numpy_step(params, x, y):
-    from helpers import network
+    from helpers import engine
 
-    return network.backward(params, network.forward(params, x), y)
+    return engine.loss_and_grads(params, x, y)[1]
 
 
 def naive_step(params, x, y):
@@ -142,9 +142,9 @@ def peak_memory(fn):
     """tracemalloc peak (bytes) of one call from a cold start of the engine's scratch buffers."""
     import tracemalloc
 
-    from helpers import network
+    from helpers import engine
 
-    network._WORK.__dict__.clear()
+    engine.clear_buffers()
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]

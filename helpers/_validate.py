@@ -114,13 +114,15 @@ def check_images(x, dtype, name: str = "x") -> tuple[np.ndarray, bool]:
 
 
 def check_labelled_batch(x, y) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(x, y)`` as arrays: a batch ``x (N, 28, 28)`` and integer class labels ``y (N,)``.
+    """Return ``(x, y)`` as arrays: a batch ``x (N, 28, 28)``, N >= 1, and integer class labels ``y (N,)``.
 
     The images' dtype and values are left to the network's ``forward``.
     """
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"x must have shape (N, 28, 28), got {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError("x is an empty batch (N = 0)")
     y = np.asarray(y)
     if y.shape != (x.shape[0],) or y.dtype.kind not in "iu":
         raise ValueError(f"y must hold integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")

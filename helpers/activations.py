@@ -14,42 +14,60 @@ import numpy as np
 from ._validate import as_float_array
 
 
+def _as_real(z, name: str) -> np.ndarray:
+    """``z`` as a real floating array of any shape (integers become float64; NaN and infinity
+    pass, they have a limit); ``TypeError`` for None, strings, booleans, complex or objects."""
+    try:
+        arr = np.asarray(z)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a real numeric array, got {type(z).__name__}") from exc
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}"
+                        + (f" ({type(z).__name__})" if arr.dtype.kind == "O" else ""))
+    return arr
+
+
 def sigmoid(z):
     """Logistic function ``1 / (1 + exp(-z))`` (Zhang eq. 4), elementwise, any shape.
 
     Computed as ``1/(1+e^{-|z|})`` or ``e^{-|z|}/(1+e^{-|z|})`` so that no exponent is positive:
-    no overflow, no warning, and float32 stays float32.
+    no overflow, no warning. The constants carry ``z``'s dtype, so float32 stays float32 on
+    numpy 1.x as on 2.x (also for 0-d arrays and scalars).
     """
-    z = np.asarray(z)
-    if z.dtype.kind != "f":
-        z = z.astype(np.float64)
+    z = _as_real(z, "z")
+    one = z.dtype.type(1)
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    return np.where(z >= 0, one, e) / (one + e)
 
 
 def sigmoid_prime(a):
     """Derivative of the sigmoid written with its output ``a = sigmoid(z)``: ``a (1 - a)``."""
-    a = np.asarray(a)
-    return a * (1 - a)
+    a = _as_real(a, "a")
+    return a * (a.dtype.type(1) - a)
 
 
 def relu(z):
     """``max(z, 0)``, elementwise."""
-    z = np.asarray(z)
-    return np.maximum(z, 0)
+    z = _as_real(z, "z")
+    return np.maximum(z, z.dtype.type(0))
 
 
 def relu_prime(z):
     """Derivative of ReLU at the pre-activation ``z``: 1 where ``z > 0`` else 0 (0 at the kink)."""
-    z = np.asarray(z)
-    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+    z = _as_real(z, "z")
+    return (z > 0).astype(z.dtype)
 
 
 def softmax(z, axis: int = -1):
-    """``s_i = exp(z_i) / sum_j exp(z_j)`` along ``axis``, stable for any finite logits."""
-    z = np.asarray(z)
-    if z.dtype.kind != "f":
-        z = z.astype(np.float64)
+    """``s_i = exp(z_i) / sum_j exp(z_j)`` along ``axis``, stable for any finite logits.
+
+    ``z`` needs at least one entry along ``axis`` (a ``ValueError`` otherwise).
+    """
+    z = _as_real(z, "z")
+    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim or z.shape[axis] == 0:
+        raise ValueError(f"softmax needs at least one logit along axis {axis}, got shape {z.shape}")
     shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)

@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_choice, check_images, check_labelled_batch, check_param_dict
+from ._validate import check_choice, check_images, check_param_dict
 from .activations import sigmoid
 from .convolution import conv_forward
-from .network import check_labels
+from .network import check_labels, evaluate_with, uniform_init
 from .pooling import maxpool_backward, maxpool_forward
 
 N_CLASSES = 10
@@ -67,18 +67,7 @@ def init_params(seed: int = 0, dtype=np.float64) -> dict:
     Returns ``{"w1": (5, 5), "b1": () a 0-d array, "w3": (10, 12, 12), "b3": (10,)}`` in ``dtype``
     (1476 numbers). Same seed -> same numbers (``numpy.random.default_rng(seed)``).
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-    rng = np.random.default_rng(seed)
-    bounds = init_bounds()
-    params = {
-        "w1": rng.uniform(-bounds["w1"], bounds["w1"], PARAM_SHAPES["w1"]),
-        "b1": np.zeros(PARAM_SHAPES["b1"]),
-        "w3": rng.uniform(-bounds["w3"], bounds["w3"], PARAM_SHAPES["w3"]),
-        "b3": np.zeros(PARAM_SHAPES["b3"]),
-    }
-    return {key: val.astype(dtype) for key, val in params.items()}
+    return uniform_init(PARAM_SHAPES, init_bounds(), seed, dtype)
 
 
 def count_params(params=None) -> int:
@@ -100,7 +89,8 @@ def forward(params, x) -> dict:
     """Forward pass of seed 002's network for one image ``(28, 28)`` or a batch ``(N, 28, 28)``.
 
     Returns a cache with ``x`` (a0), ``z1``, ``a1`` (24, 24), ``a2`` (12, 12), ``z3``, ``a3``
-    (10,), each with a leading batch axis for a batch, plus what the backward pass needs.
+    (10,), each with a leading batch axis for a batch, and ``batched``. The backward pass reads
+    only these arrays (the max's positions are found again in ``a1``).
     """
     dtype = check_params(params)
     X, batched = check_images(x, dtype)
@@ -110,13 +100,13 @@ def forward(params, x) -> dict:
                                   convention="correlation")
     z1 = z1[:, 0]                                     # (N, 24, 24)
     a1 = sigmoid(z1)
-    a2, pool_cache = maxpool_forward(a1, 2, 2)       # (N, 12, 12)
+    a2, _ = maxpool_forward(a1, 2, 2)                # (N, 12, 12)
     z3 = a2.reshape(n, 144) @ params["w3"].reshape(10, 144).T + params["b3"]
     a3 = sigmoid(z3)
     cache = {"x": X, "z1": z1, "a1": a1, "a2": a2, "z3": z3, "a3": a3}
     if not batched:
         cache = {key: val[0] for key, val in cache.items()}
-    cache.update(batched=batched, _pool=pool_cache)
+    cache["batched"] = batched
     return cache
 
 
@@ -178,7 +168,7 @@ def backward_with_errors(params, cache, y, cost: str = "quadratic"):
     db3 = delta3.sum(axis=0)                                                 # BP3 (output layer)
     dw3 = np.einsum("nl,njk->ljk", delta3, c["a2"])                          # BP4 (output layer)
     dC_da2 = np.einsum("nl,ljk->njk", delta3, params["w3"])                  # BP2, the sum over l
-    dC_da1 = maxpool_backward(dC_da2, cache["_pool"])                        # BP2, the max's 0/1 factor
+    dC_da1 = maxpool_backward(dC_da2, maxpool_forward(c["a1"], 2, 2)[1])      # BP2, the max's 0/1 factor
     delta1 = dC_da1 * c["a1"] * (1 - c["a1"])                                # BP2, sigma'(z1)
     db1 = delta1.sum()                                                       # BP3, shared bias
     # BP4, shared weights: dC/dw1[l, m] = sum_n sum_{j,k} delta1[n, j, k] a0[n, j+l, k+m], i.e. the
@@ -204,17 +194,17 @@ def loss_and_grads(params, x, y, cost: str = "quadratic"):
 
 
 def evaluate(params, x, y, cost: str = "quadratic", batch_size: int = 1000) -> dict:
-    """Mean cost, accuracy (fraction) and predicted classes ``y_pred`` on images ``x (N, 28, 28)``
-    with integer labels ``y (N,)``, computed in chunks of ``batch_size``."""
-    x, y = check_labelled_batch(x, y)
-    total, preds = 0.0, []
-    for start in range(0, len(x), batch_size):
-        cache = forward(params, x[start:start + batch_size])
-        yb = y[start:start + batch_size]
-        total += loss(cache, yb, cost) * len(yb)
-        preds.append(cache["a3"].argmax(axis=1))
-    y_pred = np.concatenate(preds)
-    return {"loss": total / len(x), "accuracy": float(np.mean(y_pred == y)), "y_pred": y_pred}
+    """Mean cost, accuracy (fraction), predicted classes ``y_pred`` and outputs ``y_hat`` (a3) on
+    images ``x (N, 28, 28)`` with integer labels ``y (N,)``, in chunks of ``batch_size``
+    (:func:`helpers.network.evaluate_with`, the same keys for every network)."""
+    check_params(params)
+    cost = check_choice(cost, "cost", COSTS)
+
+    def batch(xb, yb):
+        cache = forward(params, xb)
+        return loss(cache, yb, cost), cache["a3"]
+
+    return evaluate_with(batch, x, y, batch_size)
 
 
 # --------------------------------------------------------------------------------------------

@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_choice, check_images, check_labelled_batch, check_param_dict
+from ._validate import as_float_array, check_choice, check_images, check_param_dict
 from .activations import relu, sigmoid, softmax, softmax_cross_entropy
 from .convolution import conv_forward, rot180
-from .network import check_labels
+from .flatten import column_scan, column_unscan
+from .network import check_labels, evaluate_with, uniform_init
 from .pooling import avgpool_backward, avgpool_forward
 
 N_CLASSES = 10
@@ -86,18 +87,7 @@ def init_params(seed: int = 0, dtype=np.float64, rule: str = "seed003") -> dict:
     The same ``seed`` draws the same uniform numbers for both rules, so ``K1`` of the two rules
     differ exactly by the factor ``sqrt(4/6)``.
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
-    bounds = init_bounds(rule)
-    rng = np.random.default_rng(seed)
-    params = {}
-    for key, shape in PARAM_SHAPES.items():
-        if key in bounds:
-            params[key] = bounds[key] * rng.uniform(-1.0, 1.0, shape)
-        else:
-            params[key] = np.zeros(shape)
-    return {key: val.astype(dtype) for key, val in params.items()}
+    return uniform_init(PARAM_SHAPES, init_bounds(rule), seed, dtype, unit_scaled=True)
 
 
 def count_terms() -> dict:
@@ -122,12 +112,12 @@ def check_params(params) -> np.dtype:
 # flattening (seed 003 leaves the order open; Zhang's column scan, eq. 10)
 # --------------------------------------------------------------------------------------------
 def flatten(C2P):
-    """Six 4x4 maps ``(N, 6, 4, 4)`` -> ``(N, 96)``: each map scanned column by column (Zhang
-    eq. 10), maps in order n = 1..6, so ``flat[16 n + 4 j + i] = C2P[n, i, j]`` (0-based)."""
+    """Six 4x4 maps ``(N, 6, 4, 4)`` -> ``(N, 96)``: Zhang's column scan (eq. 10,
+    :func:`helpers.flatten.column_scan`), so ``flat[16 n + 4 j + i] = C2P[n, i, j]`` (0-based)."""
     C2P = as_float_array(C2P, "C2P")
     if C2P.ndim != 4 or C2P.shape[1:] != (6, 4, 4):
         raise ValueError(f"C2P must have shape (N, 6, 4, 4), got {C2P.shape}")
-    return C2P.transpose(0, 1, 3, 2).reshape(C2P.shape[0], 96)
+    return column_scan(C2P)
 
 
 def unflatten(flat):
@@ -135,7 +125,7 @@ def unflatten(flat):
     flat = as_float_array(flat, "flat")
     if flat.ndim != 2 or flat.shape[1] != 96:
         raise ValueError(f"flat must have shape (N, 96), got {flat.shape}")
-    return flat.reshape(flat.shape[0], 6, 4, 4).transpose(0, 1, 3, 2)
+    return column_unscan(flat, 6, 4)
 
 
 def _f(z, activation):
@@ -276,17 +266,17 @@ def loss_and_grads(params, x, y, activation: str = "sigmoid"):
 
 
 def evaluate(params, x, y, activation: str = "sigmoid", batch_size: int = 1000) -> dict:
-    """Mean cross-entropy, accuracy (fraction) and predicted classes ``y_pred`` on images
-    ``x (N, 28, 28)`` with integer labels ``y (N,)``, in chunks of ``batch_size``."""
-    x, y = check_labelled_batch(x, y)
-    total, preds = 0.0, []
-    for start in range(0, len(x), batch_size):
-        cache = forward(params, x[start:start + batch_size], activation)
-        yb = y[start:start + batch_size]
-        total += loss(cache, yb) * len(yb)
-        preds.append(cache["s"].argmax(axis=1))
-    y_pred = np.concatenate(preds)
-    return {"loss": total / len(x), "accuracy": float(np.mean(y_pred == y)), "y_pred": y_pred}
+    """Mean cross-entropy, accuracy (fraction), predicted classes ``y_pred`` and outputs ``y_hat``
+    (s) on images ``x (N, 28, 28)`` with integer labels ``y (N,)``, in chunks of ``batch_size``
+    (:func:`helpers.network.evaluate_with`, the same keys for every network)."""
+    check_params(params)
+    activation = check_choice(activation, "activation", ACTIVATIONS)
+
+    def batch(xb, yb):
+        cache = forward(params, xb, activation)
+        return loss(cache, yb), cache["s"]
+
+    return evaluate_with(batch, x, y, batch_size)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from . import network
+from . import engine, network
 from ._validate import as_float_array
 from .optim import check_int, check_lr, lr_schedule, sgd_step
 
@@ -204,16 +204,7 @@ def evaluate(params, x, y, *, batch_size: int = 500, **variant) -> dict:
     dtype = network.check_params(params)
     x, y = _check_data(x, y, "x", "y", dtype)
     batch_size = check_int(batch_size, "batch_size", 1)
-    outputs, total = [], 0.0
-    for start in range(0, len(x), batch_size):
-        cache = network.forward(params, x[start:start + batch_size], **variant)
-        yb = y[start:start + batch_size]
-        total += network.loss(cache, yb) * len(yb)
-        outputs.append(cache["y_hat"])
-    y_hat = np.concatenate(outputs)
-    y_pred = y_hat.argmax(axis=1)
-    return {"loss": total / len(x), "accuracy": float(np.mean(y_pred == y)), "y_pred": y_pred,
-            "y_hat": y_hat}
+    return engine.evaluate(params, x, y, batch_size, **variant)
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
@@ -345,7 +336,7 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
     _schedule(lr, lr_decay, epochs, {dtype})  # check lr and lr_decay before any work
     _check_transform(transform)
     variant = dict(variant or {})
-    network._check_variant(variant)
+    network.check_variant(variant)
     if checkpoints is not None and not isinstance(checkpoints, list):
         raise TypeError(f"checkpoints must be a list (or None), got {type(checkpoints).__name__}")
     if callback is not None and not callable(callback):
@@ -360,11 +351,9 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
     bar = None
 
     def loss_and_grads(p, xb, yb):  # the seed network's cost and gradients (Zhang eqs. 13, 39-64)
-        cache = network.forward(p, xb, **variant)
-        batch_loss = network.loss(cache, yb)
-        grads = network.backward(p, cache, yb)
+        batch_loss, grads, y_hat = engine.step(p, xb, yb, **variant)
         running["loss"] += batch_loss * len(yb)
-        running["correct"] += int(np.sum(cache["y_hat"].argmax(axis=1) == yb))
+        running["correct"] += int(np.sum(y_hat.argmax(axis=1) == yb))
         if bar is not None:
             bar.update(1)
         return batch_loss, grads

@@ -212,3 +212,51 @@ def test_softmax_cross_entropy_large_logits(strict_numpy):
 def test_loss_errors_name_the_argument(fn, y_hat, y, exc, match):
     with pytest.raises(exc, match=match):
         fn(y_hat, y)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 15: the input dtype is kept explicitly (numpy 1.x promotes float32 scalars to float64)
+# --------------------------------------------------------------------------------------------
+FUNCTIONS = {"sigmoid": act.sigmoid, "sigmoid_prime": act.sigmoid_prime, "relu": act.relu,
+             "relu_prime": act.relu_prime, "softmax": act.softmax}
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONS))
+@pytest.mark.parametrize("make", [lambda v: np.array(v, dtype=np.float32), np.float32],
+                         ids=["0-d array", "scalar"])
+def test_float32_0d_and_scalar_stay_float32(name, make):
+    z = make(0.75) if name != "softmax" else np.array([0.75], dtype=np.float32)
+    out = FUNCTIONS[name](z)
+    assert out.dtype == np.float32, (name, out.dtype)
+    assert np.shape(out) == np.shape(z)
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONS))
+def test_float32_arrays_stay_float32_and_float64_stays_float64(name):
+    for dtype in (np.float32, np.float64):
+        assert FUNCTIONS[name](np.linspace(-2, 2, 5, dtype=dtype)).dtype == dtype, (name, dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14, item 13: inputs are checked as the package promises
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(FUNCTIONS))
+@pytest.mark.parametrize("bad", [None, np.array([1 + 2j, 0.5]), np.array(["1", "2"]), "0.5",
+                                 np.array([True, False])], ids=["None", "complex", "strings", "str", "bool"])
+def test_non_real_inputs_raise_a_clear_type_error(name, bad):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning on the way to the error
+        with pytest.raises(TypeError, match="must be a real numeric array"):
+            FUNCTIONS[name](bad)
+
+
+@pytest.mark.parametrize("z, axis", [(np.array([]), -1), (np.zeros((3, 0)), 1), (np.zeros((0, 4)), 0),
+                                     (np.array(1.0), -1), (np.zeros((2, 3)), 2)])
+def test_softmax_of_nothing_or_a_missing_axis_is_a_clear_error(z, axis):
+    with pytest.raises(ValueError, match="softmax needs at least one logit along axis"):
+        act.softmax(z, axis=axis)
+
+
+def test_softmax_of_an_empty_batch_is_an_empty_batch():
+    out = act.softmax(np.zeros((0, 10)), axis=1)
+    assert out.shape == (0, 10) and out.dtype == np.float64

@@ -288,3 +288,37 @@ def test_bad_inputs_are_reported(params):
         M.evaluate(params, np.zeros((28, 28)), np.array([1]))
     with pytest.raises(ValueError, match="integer labels"):
         M.evaluate(params, np.zeros((2, 28, 28)), np.array([1.0, 2.0]))
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14, item 12: evaluate checks its batch and batch_size like the rest of the package
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_size, exc, match", [(0, ValueError, "batch_size must be >= 1"),
+                                                    (-1, ValueError, "batch_size must be >= 1"),
+                                                    (2.5, TypeError, "batch_size must be an integer")])
+def test_evaluate_rejects_a_bad_batch_size(params, batch, batch_size, exc, match):
+    x, labels = batch
+    with pytest.raises(exc, match=match):
+        M.evaluate(params, x, labels, batch_size=batch_size)
+
+
+def test_evaluate_on_an_empty_batch_says_so_and_returns_the_common_keys(params, batch):
+    with pytest.raises(ValueError, match=r"x is an empty batch \(N = 0\)"):
+        M.evaluate(params, np.zeros((0, 28, 28)), np.zeros(0, dtype=int))
+    x, labels = batch
+    result = M.evaluate(params, x, labels)
+    assert set(result) == {"loss", "accuracy", "y_pred", "y_hat"}
+    assert_array_equal(result["y_hat"], M.forward(params, x)["a3"])
+
+
+def test_cache_is_only_public_arrays_and_backward_reads_a1(params, batch):
+    x, labels = batch
+    cache = M.forward(params, x)
+    assert set(cache) == {"x", "z1", "a1", "a2", "z3", "a3", "batched"}
+    edited = dict(cache, a1=cache["a1"][:, :, ::-1].copy())  # moves every window's maximum
+    got = M.backward(params, edited, labels)
+    single = {k: (v[0] if isinstance(v, np.ndarray) else False) for k, v in edited.items()}
+    naive = M.backward_naive(params, single, labels[0])
+    one = M.backward(params, single, labels[0])
+    for key in got:
+        assert_allclose(one[key], naive[key], rtol=1e-10, atol=1e-15, err_msg=key)

@@ -509,3 +509,83 @@ def test_predict_rejects_a_bad_batch_size(params):
         net.predict(params, x, batch_size=0)
     with pytest.raises(TypeError, match="batch_size"):
         net.predict(params, x, batch_size=2.5)
+
+
+# --------------------------------------------------------------------------------------------
+# the cache is the contract (issue 11): backward computes from the public arrays it shows
+# --------------------------------------------------------------------------------------------
+def test_cache_holds_only_public_documented_entries(params, batch):
+    x, _ = batch
+    for cache in (net.forward(params, x), net.forward(params, x[0]), net.forward_naive(params, x[0])):
+        assert set(cache) == set(net.CACHE_SHAPES) | {"batched", "config"}
+
+
+@pytest.mark.parametrize("key", list(LAYER_SHAPES) + ["x"])
+def test_backward_follows_every_edited_cache_entry(params, batch, key):
+    """Edit one public entry of a forward cache; backward on the edited cache must equal the
+    loops of backward_naive on the same edited cache (and differ from the unedited result
+    wherever the loops read that entry)."""
+    x, labels = batch
+    p = _perturbed(params)
+    cache = net.forward(p, x[0])
+    before = net.backward(p, cache, labels[0])
+    rng = np.random.default_rng(sum(map(ord, key)))
+    cache[key] = rng.uniform(0.05, 0.95, cache[key].shape)  # a new array in place of the old one
+    naive_cache = {k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in cache.items()}
+    expected = net.backward_naive(p, naive_cache, labels[0])
+    got = net.backward(p, cache, labels[0])
+    for k in SHAPES:
+        assert_allclose(got[k], expected[k], rtol=1e-10, atol=1e-15, err_msg=(key, k))
+    reads = {"x": "k1", "C1": "k1", "S1": "k2", "C2": "k2", "f": "W", "y_hat": "b"}
+    if key in reads:
+        assert np.abs(got[reads[key]] - before[reads[key]]).max() > 1e-6, key
+
+
+def test_zeroed_C2_changes_dk2_and_a_hand_built_cache_works(params, batch):
+    x, labels = batch
+    cache = net.forward(params, x)
+    dk2 = net.backward(params, cache, labels)["k2"]
+    cache["C2"][:] = 0  # sigma'(C2) = C2 (1 - C2) = 0: no error reaches k2 (Zhang eq. 37)
+    assert not net.backward(params, cache, labels)["k2"].any()
+    cache["C2"] = np.zeros_like(cache["C2"])  # the same, by replacing the entry
+    assert not net.backward(params, cache, labels)["k2"].any()
+    assert np.abs(dk2).max() > 0
+    by_hand = {k: np.array(v) for k, v in net.forward(params, x[0]).items() if k in net.CACHE_SHAPES}
+    by_hand.update(batched=False, config=dict(net.DEFAULT_VARIANT))
+    expected = net.backward_naive(params, by_hand, labels[0])
+    for k, g in net.backward(params, by_hand, labels[0]).items():
+        assert_allclose(g, expected[k], rtol=1e-10, atol=1e-15)
+
+
+def test_edited_cache_with_a_wrong_shape_is_named(params, batch):
+    x, labels = batch
+    cache = net.forward(params, x)
+    cache["S1"] = cache["S1"][:, :3]
+    with pytest.raises(ValueError, match=r"cache\['S1'\] must have shape \(3, 6, 12, 12\), got \(3, 3, 12, 12\)"):
+        net.backward(params, cache, labels)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14: targets are one-hot or class labels, nothing else; predict on an empty batch
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("y", [np.arange(10), np.full(10, 0.1), np.eye(10)[3] * 2, np.eye(10)[3] + np.eye(10)[4]])
+def test_a_target_that_is_not_one_hot_is_an_error(params, batch, y):
+    x, _ = batch
+    with pytest.raises(ValueError, match="must be one-hot"):
+        net.loss(net.forward(params, x[0]), y)
+    with pytest.raises(ValueError, match="must be one-hot"):
+        net.backward(params, net.forward(params, x[:1]), y[None])
+
+
+def test_predict_on_an_empty_batch_says_so(params):
+    with pytest.raises(ValueError, match=r"x is an empty batch \(N = 0\)"):
+        net.predict(params, np.zeros((0, 28, 28)))
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        net.predict(params, np.zeros((3, 28, 28)), batch_size=-1)
+
+
+def test_check_variant_is_public_and_fills_the_defaults():
+    assert net.check_variant({}) == net.DEFAULT_VARIANT
+    assert net.check_variant({"pooling": "max"}) == dict(net.DEFAULT_VARIANT, pooling="max")
+    with pytest.raises(ValueError, match="output must be one of"):
+        net.check_variant({"output": ["softmax"]})

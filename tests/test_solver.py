@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from helpers import data, network, optim, solver
+from helpers import data, engine, network, optim, solver
 
 KEYS = list(network.PARAM_SHAPES)
 
@@ -124,7 +124,7 @@ def test_train_is_sgd_loop_on_the_seed_network():
     start = network.init_params(2, np.float32)
     trained, history = solver.train(start, x, y, xv, yv, epochs=2, batch_size=16, lr=1.5, lr_decay=0.5,
                                seed=5, progress=False)
-    params, loop_history = solver.sgd_loop(network.loss_and_grads, start, x, y, epochs=2, batch_size=16,
+    params, loop_history = solver.sgd_loop(engine.loss_and_grads, start, x, y, epochs=2, batch_size=16,
                                       lr=1.5, lr_decay=0.5, seed=5)
     for key in network.PARAM_SHAPES:
         assert_array_equal(trained[key], params[key])
