@@ -109,7 +109,7 @@ def save_params(path, params, *, overwrite: bool = False, variant: dict | None =
     if variant is not None:
         if not isinstance(variant, dict):
             raise TypeError(f"variant must be a dict or None, got {type(variant).__name__}")
-        config = network._check_variant(dict(variant))
+        config = network.check_variant(dict(variant))
         arrays.update({key: np.array(str(config[key])) for key in VARIANT_KEYS})
     path = _check_name(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -246,7 +246,7 @@ def load_checkpoint(path, dtype=None) -> tuple[dict, dict | None]:
     variant = None
     if recorded:
         try:
-            variant = network._check_variant({key: str(arrays.pop(key)) for key in recorded})
+            variant = network.check_variant({key: str(arrays.pop(key)) for key in recorded})
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{str(path)!r} records an unknown network variant: {exc}") from None
     try:
