@@ -54,12 +54,13 @@ html_css_files = ["book.css"]
 html_copy_source = False
 html_show_sourcelink = False
 html_last_updated_fmt = None
+html_context = {"default_mode": "light"}   # a fresh browser otherwise logs a theme-mode error
 html_theme_options = {
     "show_navbar_depth": 1,
     "show_toc_level": 2,
     "use_download_button": False,
     "use_fullscreen_button": False,
-    "home_page_in_toc": True,
+    "home_page_in_toc": False,
 }
 
 
