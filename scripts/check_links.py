@@ -8,12 +8,14 @@ Usage (from the repository root)::
 Which anchors work in both places. A link to a section is written with JupyterLab's own anchor
 of the heading: the heading's text with every space turned into ``-``
 (``[section 2](02_forward_pass.ipynb#2.-Counting-the-parameters)``, ``[§3](#3.-Seed-001,-Zhang's-paper)``).
-JupyterLab gives every rendered heading that id and, when it opens a notebook from a link, looks
-the fragment up among the headings (``Notebook.setFragment``); ``site/conf.py`` makes the static
-site give every heading the same anchor (``myst_heading_slug_func = jupyter_heading_id``), so the
-same fragment resolves in both. Other kinds of target do not: an HTML anchor ``<a id="x">``
-inside a cell is not a heading, so a link from another notebook to it opens that notebook at the
-top in JupyterLab, and a MyST label ``(x)=`` shows up as text in JupyterLab.
+JupyterLab gives every rendered heading that id, and a click on ``#<anchor>`` scrolls the
+notebook to it; ``site/conf.py`` makes the static site give every heading the same anchor
+(``myst_heading_slug_func``), so the same fragment resolves in both. A link to another notebook
+opens it in JupyterLab, but JupyterLab 4.6.6 shows it from the top whatever the fragment names
+(measured with a heading anchor and with ``#cell-id=<id>``: tests/browser/test_jupyterlab_links.py);
+the site lands on the section. Other kinds of target would do no better in JupyterLab and worse
+elsewhere: an HTML anchor ``<a id="x">`` is not a heading, which is all JupyterLab's fragment lookup
+(``Notebook.setFragment``) searches, and a MyST label ``(x)=`` shows up as text in JupyterLab.
 
 A link is accepted when
 * it leaves the book (``http:``, ``https:``, ``mailto:``), or
