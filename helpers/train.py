@@ -161,7 +161,7 @@ def sgd_step(params, grads, lr) -> dict:
 
 
 def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, lr_decay: float = 1.0,
-             seed: int = 0, evaluate=None, callback=None):
+             seed: int = 0, evaluate=None, callback=None, transform=None):
     """Mini-batch SGD for any network given as ``loss_and_grads(params, xb, yb) -> (C, grads)``.
 
     Every epoch draws a permutation of the N training examples from
@@ -185,6 +185,11 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
         called before training and after every epoch (e.g. on held-out examples).
     callback : optional ``f(epoch, params, history)``, called after every epoch (after
         ``evaluate``); it may add its own entries to ``history``.
+    transform : optional data augmentation ``f(x_batch, rng) -> x_batch`` of the same shape,
+        e.g. :class:`helpers.augment.RandomShiftRotate`; every epoch it gets the shuffled
+        training inputs and the loop's own generator right after the permutation is drawn
+        (the labels are unchanged). A transform that draws the same numbers per example in
+        order, as ``RandomShiftRotate`` does, gives the same values as if applied batch by batch.
 
     Returns
     -------
@@ -195,7 +200,7 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
     """
     if not callable(loss_and_grads):
         raise TypeError(f"loss_and_grads must be callable, got {type(loss_and_grads).__name__}")
-    for name, fn in (("evaluate", evaluate), ("callback", callback)):
+    for name, fn in (("evaluate", evaluate), ("callback", callback), ("transform", transform)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
     epochs = _check_int(epochs, "epochs", 1)
@@ -218,9 +223,16 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
     n = len(x)
     for epoch, alpha in enumerate(rates, start=1):
         order = rng.permutation(n)
+        x_epoch = None  # the shuffled, transformed inputs of this epoch (only with a transform)
+        if transform is not None:
+            x_epoch = transform(x[order], rng)
+            if getattr(x_epoch, "shape", None) != x.shape:
+                raise ValueError(f"transform must return an array of shape {x.shape}, "
+                                 f"got {getattr(x_epoch, 'shape', type(x_epoch).__name__)}")
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            cost, grads = loss_and_grads(params, x[idx], y[idx])
+            xb = x[idx] if x_epoch is None else x_epoch[start:start + batch_size]
+            cost, grads = loss_and_grads(params, xb, y[idx])
             if not math.isfinite(cost):
                 raise FloatingPointError(f"the loss became {cost} in epoch {epoch}: lr = {alpha:g} is too large")
             history["step_loss"].append(float(cost))
@@ -349,7 +361,8 @@ def digit_trace(checkpoints, x, label, **variant) -> dict:
 def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: int, lr: float,
           seed: int = 0, lr_decay: float = 1.0, variant: dict | None = None,
           checkpoints: list | None = None, callback=None, progress: bool = True,
-          verbose: bool = False, desc: str = "training", val_name: str = "held-out"):
+          verbose: bool = False, desc: str = "training", val_name: str = "held-out",
+          transform=None):
     """Train the seed network with mini-batch SGD (Zhang eqs. 65-70); return ``(params, history)``.
 
     The specialised entry point for :mod:`helpers.network`: :func:`sgd_loop` with the seed
@@ -377,6 +390,8 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
     verbose : print one line per epoch (loss and accuracy on both sets); ``val_name`` names the
         second set in that line ("held-out", or "test" for the canonical test set).
     desc : the progress bar's label.
+    transform : optional augmentation ``f(x_batch, rng) -> x_batch`` of the training images
+        (:func:`sgd_loop`), e.g. ``helpers.augment.RandomShiftRotate(2, 10)``.
 
     Returns
     -------
@@ -445,7 +460,7 @@ def train(params, x_train, y_train, x_val, y_val, *, epochs: int, batch_size: in
         params, hist = sgd_loop(loss_and_grads, params, x_train, y_train, epochs=epochs,
                                 batch_size=batch_size, lr=lr, lr_decay=lr_decay, seed=seed,
                                 evaluate=lambda p: evaluate(p, x_val, y_val, **variant),
-                                callback=end_of_epoch)
+                                callback=end_of_epoch, transform=transform)
     finally:
         if bar is not None:
             bar.close()
