@@ -46,6 +46,7 @@ import numpy as np
 
 from . import network
 from ._validate import as_float_array
+from .augment import RandomShiftRotate
 
 __all__ = [
     "DEFAULTS",
@@ -78,11 +79,9 @@ DEFAULTS = {
     "dtype": "float32",
 }
 
-#: The book's recipe, the defaults of ``python -m helpers.train``: it wrote the shipped
-#: checkpoint (:mod:`helpers.pretrained`). Chosen on a validation split of the 4,000 training
-#: digits by ``scripts/train_recipes.py``: a geometric learning-rate schedule, random shifts of
-#: up to ``augment[0]`` pixels and rotations of up to ``augment[1]`` degrees of every training
-#: digit in every epoch (:class:`helpers.augment.RandomShiftRotate`), and more epochs.
+#: The book's recipe, the defaults of ``python -m helpers.train``, which wrote the shipped
+#: checkpoint (:mod:`helpers.pretrained`; chosen by ``scripts/train_recipes.py``): ``augment`` =
+#: (max shift in pixels, max rotation in degrees), :class:`helpers.augment.RandomShiftRotate`.
 RECIPE = dict(DEFAULTS, epochs=60, lr_decay=0.95, augment=(2.0, 10.0))
 
 #: Named settings of ``python -m helpers.train --preset NAME``.
@@ -198,11 +197,9 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
         called before training and after every epoch (e.g. on held-out examples).
     callback : optional ``f(epoch, params, history)``, called after every epoch (after
         ``evaluate``); it may add its own entries to ``history``.
-    transform : optional data augmentation ``f(x_batch, rng) -> x_batch`` of the same shape,
-        e.g. :class:`helpers.augment.RandomShiftRotate`; every epoch it gets the shuffled
-        training inputs and the loop's own generator right after the permutation is drawn
-        (the labels are unchanged). A transform that draws the same numbers per example in
-        order, as ``RandomShiftRotate`` does, gives the same values as if applied batch by batch.
+    transform : optional augmentation ``f(x, rng) -> x`` (e.g. ``augment.RandomShiftRotate``),
+        applied every epoch to the shuffled inputs with the loop's generator right after the
+        permutation; per-example draws in order make that equal to a batch-by-batch transform.
 
     Returns
     -------
@@ -610,9 +607,8 @@ def _parser(preset: str = "recipe") -> argparse.ArgumentParser:
                "  python -m helpers.train --dataset mnist --epochs 3 --save weights/mnist.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=tuple(PRESETS), default=preset,
-                        help="named setting that gives the defaults of the options below: recipe = the "
-                             "shipped checkpoint's, class = the short run notebook 06 trains live "
-                             "(default %(default)s)")
+                        help="defaults of the options below: recipe = the shipped checkpoint's, class = "
+                             "the short run notebook 06 trains live (default %(default)s)")
     parser.add_argument("--dataset", choices=DATASETS, default=d["dataset"],
                         help="mnist-5k: 4,000 train / 1,000 held out, offline (default); mnist, "
                              "fashion-mnist: canonical 60,000 / 10,000 (downloaded if missing)")
@@ -674,11 +670,7 @@ def main(argv=None) -> int:
             if args.limit < 1:
                 parser.error(f"--limit must be >= 1, got {args.limit}")
             x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-        transform = None
-        if args.augment != (0.0, 0.0):
-            from .augment import RandomShiftRotate
-
-            transform = RandomShiftRotate(*args.augment)
+        transform = RandomShiftRotate(*args.augment) if args.augment != (0.0, 0.0) else None
         print(f"{args.dataset}: {len(x_train)} training and {len(x_val)} {held_out} images; "
               f"epochs {args.epochs}, batch size {args.batch_size}, lr {args.lr:g}, lr decay {args.lr_decay:g}, "
               f"augment {args.augment[0]:g} px {args.augment[1]:g} deg, seed {args.seed}, {args.dtype}")
