@@ -234,7 +234,8 @@ def test_results_script_reproduces_the_stored_figures(tmp_path):
     args = [sys.executable, str(REPO_ROOT / "scripts" / "train_recipes.py"), "--out", str(out), "--no-progress"]
     if HAVE_CANONICAL:
         args += ["--data-dir", str(SHARED_MNIST)]
-    run = subprocess.run(args, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=1800)
+    # about 4-5 minutes on an idle 2-core machine; 25-30 minutes under a load average of 10
+    run = subprocess.run(args, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=3600)
     assert run.returncode == 0, run.stderr
     again = json.loads(out.read_text())
     assert [s["name"] for s in again["steps"]] == [s["name"] for s in stored["steps"]]
