@@ -29,7 +29,8 @@ from matplotlib.colors import Normalize, SymLogNorm
 from . import network
 from .drawing import perturb
 
-__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer"]
+__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
+           "book_states", "book_explorer"]
 
 #: step key -> (title, equation in Zhang's note, what is shown)
 STEPS = {
@@ -426,3 +427,32 @@ class Explorer:
             self.controls["source"].value = "my drawing"  # redraws through the control
         else:
             self.figure_box.redraw(raise_errors=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The explorer as the notebooks use it
+# --------------------------------------------------------------------------------------------
+def book_states() -> dict:
+    """The three shipped states of Zhang's network, in float64: ``{"untrained": ..., "one epoch":
+    ..., "trained": ...}`` (:func:`helpers.pretrained.load`)."""
+    from . import pretrained
+
+    return {name.replace("_", " "): pretrained.load(name, dtype=np.float64) for name in pretrained.STATES}
+
+
+def book_explorer(step: str = "dC1_sigma", *, pad=None, state: str = "trained") -> Explorer:
+    """The explorer on the 1,000 held-out MNIST-5k digits with the shipped states.
+
+    It starts on the held-out digit that the trained network finds hardest
+    (:func:`least_sure`), with ``state`` and ``step`` chosen; ``pad`` connects a drawing pad.
+    The attribute ``start`` holds the :func:`least_sure` result of that first digit.
+    """
+    from . import data
+
+    _, _, images, labels = data.load_mnist_5k_split()
+    states = book_states()
+    start = least_sure(states["trained"], images, labels)
+    e = Explorer(states, images, labels, pad=pad, digit=start["digit"], example=start["example"],
+                 state=state, step=step)
+    e.start = start
+    return e
