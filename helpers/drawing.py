@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from ._validate import as_float_array
+from .augment import shift_rotate
 
 __all__ = ["mnist_preprocess", "shift", "rotate", "thicken", "erase", "add_noise", "perturb"]
 
@@ -92,38 +93,16 @@ def shift(x, rows: int = 0, cols: int = 0) -> np.ndarray:
     for name, v in (("rows", rows), ("cols", cols)):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
             raise TypeError(f"{name} must be an integer, got {v!r}")
-    out = np.zeros_like(x)
-    h, w = x.shape
-    if abs(rows) >= h or abs(cols) >= w:
-        return out
-    out[max(rows, 0):h + min(rows, 0), max(cols, 0):w + min(cols, 0)] = \
-        x[max(-rows, 0):h + min(-rows, 0), max(-cols, 0):w + min(-cols, 0)]
-    return out
+    return shift_rotate(x[None], [[rows, cols]], [0.0])[0]
 
 
 def rotate(x, degrees: float) -> np.ndarray:
-    """Rotate the image counter-clockwise by ``degrees`` about its centre (bilinear, zeros outside)."""
+    """Rotate the image counter-clockwise (as displayed) by ``degrees`` about its centre
+    (bilinear, zeros outside; :func:`helpers.augment.shift_rotate`)."""
     x = _check_image(x)
-    if not isinstance(degrees, numbers.Real) or not np.isfinite(degrees):
+    if isinstance(degrees, bool) or not isinstance(degrees, numbers.Real) or not np.isfinite(degrees):
         raise ValueError(f"degrees must be a finite number, got {degrees!r}")
-    h, w = x.shape
-    t = np.deg2rad(float(degrees))
-    ci, cj = (h - 1) / 2, (w - 1) / 2
-    i, j = np.mgrid[0:h, 0:w].astype(np.float64)
-    # inverse map: the output pixel (i, j) reads the input at the point rotated back
-    di, dj = i - ci, j - cj
-    si = ci + np.cos(t) * di + np.sin(t) * dj
-    sj = cj - np.sin(t) * di + np.cos(t) * dj
-    i0, j0 = np.floor(si).astype(int), np.floor(sj).astype(int)
-    fi, fj = si - i0, sj - j0
-    padded = np.pad(x, 1)
-    out = np.zeros_like(x)
-    for a, wa in ((0, 1 - fi), (1, fi)):
-        for b, wb in ((0, 1 - fj), (1, fj)):
-            ii = np.clip(i0 + a + 1, 0, h + 1)  # +1: the zero border of ``padded``
-            jj = np.clip(j0 + b + 1, 0, w + 1)
-            out += wa * wb * padded[ii, jj]
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(shift_rotate(x[None], [[0.0, 0.0]], [float(degrees)])[0], 0.0, 1.0)
 
 
 def thicken(x, steps: int = 1) -> np.ndarray:

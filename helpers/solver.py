@@ -128,8 +128,11 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
         ``evaluate``); it may add its own entries to ``history``.
     transform : optional ``f(x_batch, rng) -> x_batch`` applied to every mini-batch of inputs
         before ``loss_and_grads`` (data augmentation); it must return the same shape. ``rng``
-        is a generator of its own, seeded from ``seed`` (``SeedSequence(seed).spawn(1)[0]``),
-        so the batches are the same with or without a transform. Default: none.
+        is the loop's own generator, which drew the epoch's permutation: a transform that
+        draws its random numbers image by image in order (as
+        :class:`helpers.augment.RandomShiftRotate` does) gives the same result as transforming
+        the whole shuffled epoch at once, which is how the shipped checkpoint was trained.
+        Its draws change the following epochs' permutations. Default: none.
 
     Returns
     -------
@@ -155,9 +158,7 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
     params = _float_arrays(params)
     rate = _schedule(lr, lr_decay, epochs, {val.dtype for val in params.values()})
 
-    rng = np.random.default_rng(seed)
-    # the transform's own stream: drawing from it never changes the order of the batches
-    aug_rng = None if transform is None else np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = np.random.default_rng(seed)  # the permutations, and the transform's draws
     params = {key: np.array(val, copy=True) for key, val in params.items()}
     history = {"epoch": [0], "lr": [math.nan], "step_loss": []}
     if evaluate is not None:
@@ -169,7 +170,7 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            xb = x[idx] if transform is None else _transformed(transform, x[idx], aug_rng)
+            xb = x[idx] if transform is None else _transformed(transform, x[idx], rng)
             cost, grads = loss_and_grads(params, xb, y[idx])
             if not math.isfinite(cost):
                 raise FloatingPointError(f"the loss became {cost} in epoch {epoch}: lr = {alpha:g} is too large")

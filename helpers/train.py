@@ -10,10 +10,13 @@ calls them:
 * :mod:`helpers.checkpoint` -- parameters in ``.npz`` files, atomic saves, no pickle.
 
 Those names are importable from here as well (``train.sgd_step``, ``train.train``,
-``train.save_params``, ...), as the notebooks use them. ``--help`` lists the options; the
-defaults (:data:`DEFAULTS`) are the main setting of notebook 06::
+``train.save_params``, ...), as the notebooks use them. ``--help`` lists the options. With no
+options it runs the book's recipe (:data:`RECIPE`), which wrote the shipped checkpoint
+(:mod:`helpers.pretrained`); ``--preset class`` gives the short run that notebook 06 trains live
+(:data:`DEFAULTS`)::
 
     python -m helpers.train --save weights/seed.npz
+    python -m helpers.train --preset class --save weights/class.npz
     python -m helpers.train --evaluate weights/seed.npz --dataset mnist
 
 Everything that can be checked before training is: the options, the learning rate in the
@@ -41,6 +44,7 @@ if __name__ == "__main__":
 import numpy as np
 
 from . import network
+from .augment import RandomShiftRotate
 from .checkpoint import VARIANT_KEYS, check_save_path, load_checkpoint, load_params, save_params
 from .optim import check_int, check_lr, learning_rates, lr_schedule, sgd_step
 from .solver import (confident_mistakes, confusion_matrix, digit_trace, evaluate, format_epoch, sgd_loop,
@@ -48,6 +52,8 @@ from .solver import (confident_mistakes, confusion_matrix, digit_trace, evaluate
 
 __all__ = [
     "DEFAULTS",
+    "RECIPE",
+    "PRESETS",
     "sgd_step",
     "sgd_loop",
     "train",
@@ -63,7 +69,8 @@ __all__ = [
     "main",
 ]
 
-#: The main setting of notebook 06 and the defaults of ``python -m helpers.train``.
+#: The main setting of notebook 06, the short run it trains live in class
+#: (``python -m helpers.train --preset class``).
 DEFAULTS = {
     "dataset": "mnist-5k",
     "epochs": 16,
@@ -73,6 +80,14 @@ DEFAULTS = {
     "seed": 0,
     "dtype": "float32",
 }
+
+#: The book's recipe, the defaults of ``python -m helpers.train``, which wrote the shipped
+#: checkpoint (:mod:`helpers.pretrained`; chosen by ``scripts/train_recipes.py``): ``augment`` =
+#: (max shift in pixels, max rotation in degrees), :class:`helpers.augment.RandomShiftRotate`.
+RECIPE = dict(DEFAULTS, epochs=60, lr_decay=0.95, augment=(2.0, 10.0))
+
+#: Named settings of ``python -m helpers.train --preset NAME``.
+PRESETS = {"recipe": RECIPE, "class": dict(DEFAULTS, augment=(0.0, 0.0))}
 
 DATASETS = ("mnist-5k", "mnist", "fashion-mnist")
 
@@ -106,18 +121,23 @@ def load_dataset(name: str, *, dtype=np.float32, data_dir=None, download: bool =
     return x_train.astype(dt) / dt.type(255), y_train, x_test, y_test
 
 
-def _parser() -> argparse.ArgumentParser:
-    d = DEFAULTS
+def _parser(preset: str = "recipe") -> argparse.ArgumentParser:
+    d = PRESETS[preset]
     parser = argparse.ArgumentParser(
         prog="python -m helpers.train",
         description="Train Zhang's seed network (seed 001) with SGD, eqs. 65-70, or evaluate saved "
-                    "weights. The defaults are the main setting of notebooks/06_training.ipynb.",
+                    "weights. The defaults are the book's recipe, which wrote the shipped checkpoint "
+                    "(helpers.pretrained); --preset class is the short run of notebooks/06_training.ipynb.",
         epilog="examples:\n"
                "  python -m helpers.train --save weights/seed.npz\n"
+               "  python -m helpers.train --preset class --save weights/class.npz\n"
                "  python -m helpers.train --evaluate weights/seed.npz --dataset mnist "
                "--data-dir ../shared/datasets/mnist\n"
                "  python -m helpers.train --dataset mnist --epochs 3 --save weights/mnist.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=tuple(PRESETS), default=preset,
+                        help="defaults of the options below: recipe = the shipped checkpoint's, class = "
+                             "the short run notebook 06 trains live (default %(default)s)")
     parser.add_argument("--dataset", choices=DATASETS, default=d["dataset"],
                         help="mnist-5k: 4,000 train / 1,000 held out, offline (default); mnist, "
                              "fashion-mnist: canonical 60,000 / 10,000 (downloaded if missing)")
@@ -126,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=d["lr"], help="learning rate alpha of the first epoch (default %(default)s)")
     parser.add_argument("--lr-decay", type=float, default=d["lr_decay"],
                         help="alpha is multiplied by this after every epoch; 1 = constant (default %(default)s)")
+    parser.add_argument("--augment", type=float, nargs=2, metavar=("PIXELS", "DEGREES"), default=d["augment"],
+                        help="shift every training digit by up to PIXELS and rotate it by up to DEGREES, "
+                             "drawn anew in every epoch; 0 0 = off (default %(default)s)")
     parser.add_argument("--seed", type=int, default=d["seed"], help="seed of the initialisation and the shuffling (default %(default)s)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=d["dtype"], help="compute dtype (default %(default)s)")
     parser.add_argument("--pooling", choices=("avg", "max"), default=None,
@@ -220,8 +243,11 @@ def _save_or_rescue(args, params, variant) -> Path:
 
 def main(argv=None) -> int:
     """Entry point of ``python -m helpers.train``; returns the exit status (0, or 2 on an error)."""
-    parser = _parser()
+    first = argparse.ArgumentParser(prog="python -m helpers.train", add_help=False)
+    first.add_argument("--preset", choices=tuple(PRESETS), default="recipe")
+    parser = _parser(first.parse_known_args(argv)[0].preset)  # the preset's defaults, then the options
     args = parser.parse_args(argv)
+    args.augment = tuple(args.augment)
     dtype = np.dtype(args.dtype)
     flags = {key: getattr(args, key) for key in VARIANT_KEYS}  # None: not given
     variant = {key: flags[key] or network.DEFAULT_VARIANT[key] for key in VARIANT_KEYS}
@@ -240,15 +266,16 @@ def main(argv=None) -> int:
         x_train, y_train, x_val, y_val = _data(args, dtype)
         if args.limit is not None:
             x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+        transform = RandomShiftRotate(*args.augment) if args.augment != (0.0, 0.0) else None
         print(f"{args.dataset}: {len(x_train)} training and {len(x_val)} {held_out} images; "
               f"epochs {args.epochs}, batch size {args.batch_size}, lr {args.lr:g}, lr decay {args.lr_decay:g}, "
-              f"seed {args.seed}, {args.dtype}")
+              f"augment {args.augment[0]:g} px {args.augment[1]:g} deg, seed {args.seed}, {args.dtype}")
         params = network.init_params(args.seed, dtype=dtype)
         t0 = time.perf_counter()
         params, history = train(params, x_train, y_train, x_val, y_val, epochs=args.epochs,
                                 batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
                                 seed=args.seed, variant=variant, progress=not args.no_progress,
-                                verbose=True, val_name=held_out)
+                                verbose=True, val_name=held_out, transform=transform)
         seconds = time.perf_counter() - t0
         best = int(np.argmax(history["val_acc"]))
         print(f"final {held_out} accuracy {100 * history['val_acc'][-1]:.1f}% "

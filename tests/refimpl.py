@@ -261,3 +261,35 @@ def network_loss_ref(params, x, Y, **variant):
 def sigmoid(z):
     """The logistic sigmoid, through tanh (an identity, not the helpers' formula)."""
     return _sigmoid(z)
+
+
+# --------------------------------------------------------------------------------------------
+# data augmentation
+# --------------------------------------------------------------------------------------------
+def shift_rotate_ref(image, shift, degrees):
+    """One image (H, W) turned counter-clockwise (as displayed) by ``degrees`` about its centre,
+    then moved by ``shift = (down, right)`` pixels; bilinear interpolation, 0 outside.
+
+    Written pixel by pixel with complex numbers (x = column, y = row pointing *up*): the output
+    pixel p reads the input at ``(p - t - c) * exp(-i theta) + c``, whose four neighbours are
+    read one by one through a bounds check."""
+    import math
+
+    h, w = image.shape
+    out = np.zeros((h, w))
+    undo = complex(math.cos(math.radians(degrees)), -math.sin(math.radians(degrees)))
+    centre = complex((w - 1) / 2, -(h - 1) / 2)
+
+    def pixel(r, c):
+        return float(image[r, c]) if 0 <= r < h and 0 <= c < w else 0.0
+
+    for i in range(h):
+        for j in range(w):
+            p = complex(j - shift[1], -(i - shift[0]))
+            q = (p - centre) * undo + centre
+            row, col = -q.imag, q.real
+            r0, c0 = math.floor(row), math.floor(col)
+            a, b = row - r0, col - c0
+            out[i, j] = ((1 - a) * (1 - b) * pixel(r0, c0) + (1 - a) * b * pixel(r0, c0 + 1)
+                         + a * (1 - b) * pixel(r0 + 1, c0) + a * b * pixel(r0 + 1, c0 + 1))
+    return out

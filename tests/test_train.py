@@ -65,11 +65,13 @@ def test_cli_reports_errors(tmp_path):
     assert run.returncode == 2 and "invalid choice" in run.stderr
 
 
-def test_cli_defaults_are_the_documented_setting():
-    args = T._parser().parse_args([])
-    assert (args.dataset, args.epochs, args.batch_size, args.lr, args.lr_decay, args.seed, args.dtype) == (
-        T.DEFAULTS["dataset"], T.DEFAULTS["epochs"], T.DEFAULTS["batch_size"], T.DEFAULTS["lr"],
-        T.DEFAULTS["lr_decay"], T.DEFAULTS["seed"], T.DEFAULTS["dtype"])
+@pytest.mark.parametrize("preset, setting", [("recipe", T.RECIPE), ("class", dict(T.DEFAULTS, augment=(0.0, 0.0)))])
+def test_cli_defaults_are_the_documented_setting(preset, setting):
+    args = T._parser(preset).parse_args([])
+    assert (args.dataset, args.epochs, args.batch_size, args.lr, args.lr_decay, args.seed, args.dtype,
+            tuple(args.augment)) == (
+        setting["dataset"], setting["epochs"], setting["batch_size"], setting["lr"],
+        setting["lr_decay"], setting["seed"], setting["dtype"], tuple(setting["augment"]))
 
 
 @pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),

@@ -1,0 +1,139 @@
+"""The trained parameters of Zhang's network that ship with the book.
+
+Three states of the same network (seed 001, :mod:`helpers.network`), so that a reader can compare
+what training changes without waiting for it:
+
+* ``"untrained"`` -- the initial parameters, ``network.init_params(0, float32)``;
+* ``"one_epoch"`` -- after the first of the book's training epochs;
+* ``"trained"`` -- after the book's full recipe (:data:`helpers.train.RECIPE`: SGD with a
+  geometric learning-rate schedule on randomly shifted and rotated training digits).
+
+The two trained states are ``.npz`` files in ``helpers/checkpoints/`` (installed with the
+package), described by ``helpers/checkpoints/manifest.json``: the exact ``python -m
+helpers.train`` command that produced each file, the file's SHA-256, its accuracy on the 1,000
+held-out MNIST-5k digits and, for the trained state, on the canonical 10,000-digit test set.
+:func:`load` checks the SHA-256 before it reads a file, and reads it without pickle::
+
+    from helpers import pretrained
+    params = pretrained.load("trained")        # dict k1, b1, k2, b2, W, b (float32)
+    pretrained.info("trained")["held_out_accuracy"]
+
+:func:`recipe_results` returns the validation figures behind the recipe, one entry per change
+(written by ``scripts/train_recipes.py``), for notebook 06.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import network
+
+__all__ = ["STATES", "CHECKPOINT_DIR", "load", "info", "checkpoint_path", "sha256", "recipe_results"]
+
+#: The states :func:`load` knows, from first to last.
+STATES = ("untrained", "one_epoch", "trained")
+
+#: The folder of the shipped files (inside the installed package).
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+MANIFEST = CHECKPOINT_DIR / "manifest.json"
+RESULTS = CHECKPOINT_DIR / "recipes.json"
+
+
+def _check_state(state) -> str:
+    if not isinstance(state, str) or state not in STATES:
+        raise ValueError(f"state must be one of {STATES}, got {state!r}")
+    return state
+
+
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"the {what} {str(path)!r} is missing: the package was installed "
+                                "without its data files (reinstall it, or run scripts/train_recipes.py)")
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _manifest() -> dict:
+    return _read_json(MANIFEST, "checkpoint manifest")
+
+
+def sha256(path) -> str:
+    """The SHA-256 of the file at ``path``, as 64 lower-case hex digits."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def info(state: str = "trained") -> dict:
+    """The manifest entry of ``state`` (one of :data:`STATES`), a dict.
+
+    For the two shipped files: ``file`` (name in ``helpers/checkpoints``), ``command`` (the
+    ``python -m helpers.train`` call that wrote it), ``sha256``, ``held_out_accuracy`` (fraction
+    of the 1,000 held-out MNIST-5k digits read correctly) and, where it was measured,
+    ``test_accuracy`` on the canonical 10,000 MNIST test digits with the command that measured
+    it. For ``"untrained"``: how the parameters are made and their held-out accuracy.
+    """
+    state = _check_state(state)
+    return dict(_manifest()["states"][state])
+
+
+def checkpoint_path(state: str = "trained") -> Path:
+    """Path of the shipped ``.npz`` file of ``"one_epoch"`` or ``"trained"``."""
+    state = _check_state(state)
+    if state == "untrained":
+        raise ValueError("the untrained state is not a file: it is network.init_params(0, float32)")
+    return CHECKPOINT_DIR / info(state)["file"]
+
+
+def load(state: str = "trained", dtype=None) -> dict:
+    """The parameters of Zhang's network in ``state``: ``"untrained"``, ``"one_epoch"`` or
+    ``"trained"``.
+
+    Inputs:
+    - state: one of :data:`STATES`.
+    - dtype: optional numpy float dtype of the result (default: float32, as trained).
+
+    Returns a dict of new arrays ``k1 (6, 5, 5)``, ``b1 (6,)``, ``k2 (6, 12, 5, 5)``,
+    ``b2 (12,)``, ``W (10, 192)``, ``b (10,)`` (:data:`helpers.network.PARAM_SHAPES`).
+
+    A shipped file is read only if its SHA-256 equals the one in the manifest (else
+    ``ValueError``: the file was changed or damaged), and then with
+    ``np.load(..., allow_pickle=False)``.
+    """
+    state = _check_state(state)
+    if state == "untrained":
+        params = network.init_params(int(info("untrained")["seed"]), dtype=np.float32)
+    else:
+        from .train import load_params
+
+        entry = info(state)
+        path = CHECKPOINT_DIR / entry["file"]
+        if not path.is_file():
+            raise FileNotFoundError(f"the shipped checkpoint {str(path)!r} is missing; reinstall the package")
+        actual = sha256(path)
+        if actual != entry["sha256"]:
+            raise ValueError(f"{str(path)!r} has SHA-256 {actual}, but the manifest records "
+                             f"{entry['sha256']}: the file was changed or damaged")
+        params = load_params(path)
+    if dtype is not None:
+        params = {key: val.astype(dtype) for key, val in params.items()}
+        network.check_params(params)
+    return params
+
+
+def recipe_results() -> dict:
+    """What each change of the training recipe bought, as written by ``scripts/train_recipes.py``.
+
+    Returns the dict stored in ``helpers/checkpoints/recipes.json``: ``steps``, a list with one
+    entry per setting tried on the validation split (``name``, ``change``, the ``setting``,
+    ``val_acc`` per epoch, ``final_val_acc``, ``seconds``), and ``final``, the chosen recipe
+    trained on all 4,000 training digits with its held-out (and, where measured, canonical
+    test) accuracy.
+    """
+    return _read_json(RESULTS, "recipe results")
