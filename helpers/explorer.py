@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import numbers
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize, SymLogNorm
+from matplotlib.patches import Rectangle
 
 from . import network
 from .drawing import perturb
+from .figures.base import new_figure
 
-__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer"]
+__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
+           "book_states", "book_explorer"]
 
 #: step key -> (title, equation in Zhang's note, what is shown)
 STEPS = {
@@ -173,14 +175,14 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
         raise ValueError(f"scale must be 'linear' or 'symlog', got {scale!r}")
     image, signed, how, bars = _step_image(result, step)
     title, eq, _ = STEPS[step]
-    fig = plt.figure(figsize=(FIG_WIDTH, 4.3), layout="constrained")
+    fig = new_figure(FIG_WIDTH, 4.3)  # a plain Figure: shown once, not kept by pyplot
     grid = fig.add_gridspec(2, 3, width_ratios=[1.0, 2.2, 0.9] if bars and image is not None else [1.0, 3.1, 0.01])
     ax_x = fig.add_subplot(grid[0, 0])
     ax_x.imshow(result["x"], cmap="gray_r", vmin=0, vmax=1)
     ax_x.set_xticks([]), ax_x.set_yticks([])
     if patch is not None and patch[2] > 0:
         row, col, size = patch
-        ax_x.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="tab:orange",
+        ax_x.add_patch(Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="tab:orange",
                                      linewidth=1.5))
     ax_x.set_title("digit" if true_class is None else f"digit (true class {true_class})", fontsize=FONT)
     ax_y = fig.add_subplot(grid[1, 0])
@@ -426,3 +428,32 @@ class Explorer:
             self.controls["source"].value = "my drawing"  # redraws through the control
         else:
             self.figure_box.redraw(raise_errors=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The explorer as the notebooks use it
+# --------------------------------------------------------------------------------------------
+def book_states() -> dict:
+    """The three shipped states of Zhang's network, in float64: ``{"untrained": ..., "one epoch":
+    ..., "trained": ...}`` (:func:`helpers.pretrained.load`)."""
+    from . import pretrained
+
+    return {name.replace("_", " "): pretrained.load(name, dtype=np.float64) for name in pretrained.STATES}
+
+
+def book_explorer(step: str = "dC1_sigma", *, pad=None, state: str = "trained") -> Explorer:
+    """The explorer on the 1,000 held-out MNIST-5k digits with the shipped states.
+
+    It starts on the held-out digit that the trained network finds hardest
+    (:func:`least_sure`), with ``state`` and ``step`` chosen; ``pad`` connects a drawing pad.
+    The attribute ``start`` holds the :func:`least_sure` result of that first digit.
+    """
+    from . import data
+
+    _, _, images, labels = data.load_mnist_5k_split()
+    states = book_states()
+    start = least_sure(states["trained"], images, labels)
+    e = Explorer(states, images, labels, pad=pad, digit=start["digit"], example=start["example"],
+                 state=state, step=step)
+    e.start = start
+    return e

@@ -47,7 +47,7 @@ def test_explore_matches_the_network_for_any_target(states, digits):
 
 @pytest.mark.parametrize("step", list(explorer.STEPS))
 @pytest.mark.parametrize("scale", ["linear", "symlog"])
-def test_render_every_step_fits_the_notebook(states, digits, step, scale, figure_font_px):
+def test_render_every_step_fits_the_notebook(states, digits, step, scale, figure_font_px, no_pyplot_leak):
     r = explorer.explore(states["untrained"], digits[0][1], 3)
     fig = explorer.render(r, step, scale, true_class=1)
     width_px, smallest = figure_font_px(fig)
@@ -59,8 +59,6 @@ def test_render_every_step_fits_the_notebook(states, digits, step, scale, figure
         assert im.colorbar is not None and "signed value" in im.colorbar.ax.get_ylabel()
     if explorer.STEPS[step][2] == "backward" and step not in ("dy_hat", "df"):
         assert maps
-    import matplotlib.pyplot as plt
-    plt.close(fig)
 
 
 def test_widget_controls_change_the_result(states, digits):
