@@ -22,6 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
 SANITIZE_FILE = REPO / "tests" / "sanitize.cfg"
@@ -108,6 +109,63 @@ def test_requirements_and_environment_list_the_same_packages():
     assert pip_lines == ["-e ."]
 
 
+def parse_constraints(text: str) -> dict[str, str]:
+    """Return {canonical name: pinned version} of a constraints file of ``name==version`` lines."""
+    pins: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        req = Requirement(line)
+        specs = list(req.specifier)
+        if len(specs) != 1 or specs[0].operator != "==":
+            raise ValueError(f"constraints must be exact pins name==version, got {raw!r}")
+        name = canonicalize_name(req.name)
+        if name in pins:
+            raise ValueError(f"{name} pinned twice")
+        pins[name] = specs[0].version
+    return pins
+
+
+def floor_of(spec: str) -> str:
+    """The version of the single ``>=`` clause of a range such as ``>=1.26,<3``."""
+    lower = [s.version for s in SpecifierSet(spec) if s.operator == ">="]
+    if len(lower) != 1:
+        raise ValueError(f"range {spec!r} has no single >= lower bound")
+    return lower[0]
+
+
+def test_floor_constraints_pin_every_requirement_at_its_lower_bound():
+    """constraints-floor.txt (installed by CI in a second venv) tests the declared floors."""
+    req, _ = parse_requirements((REPO / "requirements.txt").read_text())
+    pins = parse_constraints((REPO / "constraints-floor.txt").read_text())
+    assert set(pins) == set(req), (
+        f"not pinned at a floor: {sorted(set(req) - set(pins))}; "
+        f"pinned but not in requirements.txt: {sorted(set(pins) - set(req))}"
+    )
+    for name, spec in req.items():
+        assert Version(pins[name]) == Version(floor_of(spec)), f"{name}: pinned {pins[name]}, range {spec}"
+
+
+def test_indirect_packages_that_change_outputs_have_a_floor():
+    # matplotlib-inline draws every stored figure; with 0.2 and matplotlib 3.8 figures go missing
+    req, _ = parse_requirements((REPO / "requirements.txt").read_text())
+    assert "matplotlib-inline" in req
+    assert SpecifierSet(req["matplotlib"]).contains("3.9.0")
+    assert not SpecifierSet(req["matplotlib"]).contains("3.8.4")
+
+
+def test_constraints_parser_rejects_ranges_and_duplicates():
+    assert parse_constraints("# c\nNumPy==1.26.0  # why\n") == {"numpy": "1.26.0"}
+    with pytest.raises(ValueError, match="exact pins"):
+        parse_constraints("numpy>=1.26\n")
+    with pytest.raises(ValueError, match="pinned twice"):
+        parse_constraints("numpy==1.26.0\nnumpy==2.0.0\n")
+    assert floor_of(">=1.26,<3") == "1.26"
+    with pytest.raises(ValueError, match="lower bound"):
+        floor_of("<3")
+
+
 def test_requirements_use_ranges_not_pins():
     req, _ = parse_requirements((REPO / "requirements.txt").read_text())
     for name, spec in req.items():
@@ -164,11 +222,34 @@ def test_environment_parser_rejects_what_it_cannot_compare():
 
 
 def test_this_process_has_the_pinned_environment():
+    threads = os.environ.get("BOOK_BLAS_THREADS", "1")
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        assert os.environ.get(name) == "1", name
+        assert os.environ.get(name) == threads, name
     assert "MPLBACKEND" not in os.environ
     assert os.environ.get("PYTHONHASHSEED") == "0"
     assert Path(os.environ["MATPLOTLIBRC"]).name == "matplotlibrc"
+
+
+def _root_conftest():
+    import importlib.util
+
+    import warnings
+
+    spec = importlib.util.spec_from_file_location("_root_conftest_for_test", REPO / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    with warnings.catch_warnings():  # numpy is imported by now; conftest would warn about that
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spec.loader.exec_module(module)
+    return module
+
+
+def test_blas_thread_knob_accepts_positive_integers_only():
+    blas_threads = _root_conftest().blas_threads
+    assert blas_threads({}) == "1"
+    assert blas_threads({"BOOK_BLAS_THREADS": " 2 "}) == "2"
+    for bad in ("0", "-1", "two", "", "1.5"):
+        with pytest.raises(ValueError, match="BOOK_BLAS_THREADS must be a positive integer"):
+            blas_threads({"BOOK_BLAS_THREADS": bad})
 
 
 def test_nbval_executes_with_store_history():
@@ -293,6 +374,7 @@ def _scratch_repo(tmp_path: Path, cells) -> Path:
 
 def _run(args, cwd, env_extra=None):
     env = dict(os.environ)
+    env.pop("BOOK_BLAS_THREADS", None)  # the scratch repository runs with the default thread count
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
