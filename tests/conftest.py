@@ -33,6 +33,10 @@ def _figure_font_px(fig):
     image wider than the notebook column to fit, and every font shrinks with it. Only visible
     text with characters counts.
     """
+    if not hasattr(fig.canvas, "get_renderer"):  # a plain Figure(): draw it with Agg, as the inline backend does
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     width = fig.get_tightbbox(renderer).width * fig.dpi

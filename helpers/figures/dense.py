@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
+from helpers.figures.base import SMALL_FONT, SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
 from helpers.figures.maps import show_digit, show_vector
 
 __all__ = ["show_fc_gradient"]
@@ -79,7 +79,7 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
             ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q + 1}", ha="center", va="bottom", fontsize=9)
             for (u, v), value in np.ndenumerate(blocks[q]):
                 ax.text(c * (w + 1) + v, r * (h + 1) + u, format(value, fmt), ha="center",
-                        va="center", fontsize=7, color=text_colour(SIGNED_CMAP, norm, value))
+                        va="center", fontsize=SMALL_FONT, color=text_colour(SIGNED_CMAP, norm, value))
         ax.set_title(f"row i={output_class} of " + r"$\Delta W$ folded by $F^{-1}$: "
                      + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}"
                      + f" times the {n_maps} maps of S2", fontsize=11, pad=18)
