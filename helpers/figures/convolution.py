@@ -40,21 +40,22 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     if operation not in _OPERATIONS:
         raise ValueError(f"operation must be one of {_OPERATIONS}, got {operation!r}")
     slid = ker if operation == "cross-correlation" else ker[::-1, ::-1]
-    fig = new_figure(13.0, 3.6)
-    axes = fig.subplots(1, 4, width_ratios=[1.3, 0.9, 0.9, 1.3])
+    # input and feature map above, the two kernels (large enough for their values at 8 pt) below
+    fig = new_figure(9.2, 5.8)
+    axes = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4), fig.add_subplot(2, 2, 2)]
     show_digit(img, label=label, ax=axes[0], colorbar=True)
     knorm = signed_norm(ker)
     kernel_titles = ("kernel k as typed", "slid over x: " + ("k" if slid is ker else "rot180(k)"))
     for ax, m, name in zip(axes[1:3], (ker, slid), kernel_titles):
         image = ax.imshow(m, cmap=SIGNED_CMAP, norm=knorm, interpolation="nearest")
-        annotate_cells(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=8 if m.shape[0] <= 3 else 6.5)
+        annotate_cells(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=SMALL_FONT if m.shape[0] > 3 else 9)
         ax.set_xticks(range(m.shape[1]))
         ax.set_yticks(range(m.shape[0]))
         ax.tick_params(labelsize=SMALL_FONT)
         ax.set_xlabel("column b (0-based)", fontsize=8)
         ax.set_ylabel("row a (0-based)", fontsize=8)
         ax.set_title(name, fontsize=10)
-    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.8)
+    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.9)
     cbar.set_label("weight")
     onorm = signed_norm(res)
     image = axes[3].imshow(res, cmap=SIGNED_CMAP, norm=onorm, interpolation="nearest")
