@@ -83,7 +83,7 @@ def new_figure(width: float, height: float) -> Figure:
     it (height too), so that the notebook never shrinks it and its fonts.
     """
     if width > MAX_WIDTH:
-        width, height = MAX_WIDTH, height * MAX_WIDTH / width
+        width, height = MAX_WIDTH, round(height * MAX_WIDTH / width, 2)
     return Figure(figsize=(float(width), float(height)), layout="constrained", dpi=100)
 
 
