@@ -141,8 +141,13 @@ def show_init_histograms(params, bounds, *, titles=None, bins=40) -> Figure:
     missing = [name for name in names if name not in params]
     if missing:
         raise KeyError(f"params is missing {missing}")
-    fig = new_figure(4.0 * len(names), 3.2)
-    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    # at most three panels in a row, so that each stays readable at 930 px
+    ncols = len(names) if len(names) <= 3 else 2
+    nrows = -(-len(names) // ncols)
+    fig = new_figure(min(3.1 * ncols, 9.2), 2.8 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(names):]:
+        fig.delaxes(ax)
     for ax, name in zip(axes, names):
         values = as_float_array(params[name], f"params[{name!r}]").ravel()
         a = float(bounds[name])
