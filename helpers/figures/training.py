@@ -374,7 +374,8 @@ def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="al
 
     Panels: the digit ``x`` (28, 28); the outputs ``y_hat`` (true class in green, a wrong
     answer in red); the six C1 kernels ``k1``, on one colour scale for **all** checkpoints of
-    ``trace`` (centred on zero), so scrubbing through epochs shows the kernels grow; the error
+    ``trace`` (centred on zero), so scrubbing through epochs shows the kernels grow (on their own
+    scale at this epoch with ``scale="this epoch"``, so that faint early kernels show); the error
     maps of this digit before the sigmoid, ``dC1_sigma`` (6, 24, 24, Zhang eq. 57) and
     ``dC2_sigma`` (12, 8, 8, eq. 37). ``scale`` sets the colours of the error maps (see
     :data:`SNAPSHOT_SCALES`): ``"all epochs"`` (one linear scale, errors fade as they shrink),
@@ -418,7 +419,8 @@ def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="al
         handles.insert(0, Patch(color="tab:green", label=f"true class {int(label)}"))
     ax_y.legend(handles=handles, fontsize=SMALL_FONT, loc="upper left")
     k1 = np.asarray(trace["k1"][epoch], dtype=float)
-    image = mosaic_panel(ax_k, k1, 3, limit("k1"), "p", f"C1 kernels k1\n(max |k1| = {np.abs(k1).max():.2f})")
+    k1_limit = max(float(np.abs(k1).max()), TINY) if scale == "this epoch" else limit("k1")
+    image = mosaic_panel(ax_k, k1, 3, k1_limit, "p", f"C1 kernels k1\n(max |k1| = {np.abs(k1).max():.2f})")
     cbar = top.colorbar(image, ax=ax_k, shrink=0.85, aspect=15)
     cbar.set_label("weight", fontsize=8)
     cbar.ax.tick_params(labelsize=SMALL_FONT)
