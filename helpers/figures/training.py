@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import (SMALL_FONT, IMAGE_CMAP, TINY, annotate_cells, check_labels, mosaic_panel,
                                   new_figure, root_figure, stack_maps)
-from helpers.figures.maps import show_digit, show_vector
+from helpers.figures.maps import show_digit
 
 __all__ = ["confusion_matrix_plot", "curves_plot", "show_runs", "show_training_history", "show_step_losses",
            "show_mistakes", "show_trained_kernels", "show_feature_maps", "show_training_snapshot",
