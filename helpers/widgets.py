@@ -14,6 +14,11 @@ FloatSlider, :func:`kernel_editor`...) or as shorthands: ``(min, max)`` or ``(mi
 (IntSlider when all are ints, else FloatSlider), a list of options (Dropdown) or a bool
 (Checkbox). Fixed arguments are bound beforehand with ``functools.partial``.
 
+Choosing a digit: "digit" means the **class** everywhere in the book. :func:`digit_picker` gives
+a class dropdown and an example slider (as :mod:`helpers.explorer` does); :func:`digit_slider` is
+labelled "image #" because it is an index into the data set. Each control carries a short
+description (its tooltip), and a control that does nothing in the current mode should be disabled.
+
 In a notebook, give the widget cell the tag ``nbval-ignore-output`` (widget outputs never
 compare cleanly) and put a plain cell beside it that calls ``render`` with fixed values and prints
 the numbers the picture shows, so the static render has a figure and nbval has numbers to check.
