@@ -14,6 +14,11 @@ FloatSlider, :func:`kernel_editor`...) or as shorthands: ``(min, max)`` or ``(mi
 (IntSlider when all are ints, else FloatSlider), a list of options (Dropdown) or a bool
 (Checkbox). Fixed arguments are bound beforehand with ``functools.partial``.
 
+Choosing a digit: "digit" means the **class** everywhere in the book. :func:`digit_picker` gives
+a class dropdown and an example slider (as :mod:`helpers.explorer` does); :func:`digit_slider` is
+labelled "image #" because it is an index into the data set. Each control carries a short
+description (its tooltip), and a control that does nothing in the current mode should be disabled.
+
 In a notebook, give the widget cell the tag ``nbval-ignore-output`` (widget outputs never
 compare cleanly) and put a plain cell beside it that calls ``render`` with fixed values and prints
 the numbers the picture shows, so the static render has a figure and nbval has numbers to check.
@@ -40,6 +45,8 @@ __all__ = [
     "interactive_figure",
     "make_control",
     "digit_slider",
+    "digit_picker",
+    "image_index",
     "layer_dropdown",
     "kernel_presets",
     "KernelEditor",
@@ -171,13 +178,67 @@ def interactive_figure(render, *, controls_position: str = "top", **controls) ->
 # --------------------------------------------------------------------------------------------
 
 
-def digit_slider(n: int, value: int = 0, description: str = "digit") -> widgets.IntSlider:
-    """Slider over image indices ``0 .. n-1`` of a data set with ``n`` images."""
+def digit_slider(n: int, value: int = 0, description: str = "image #") -> widgets.IntSlider:
+    """Slider over image indices ``0 .. n-1`` of a data set with ``n`` images.
+
+    Its label says what it is, "image #" (an index into the data set, not a class); hover shows
+    a longer description. To choose a digit by class, use :func:`digit_picker`.
+    """
     n = check_positive_int(n, "n (the number of images)")
     if not 0 <= int(value) < n:
         raise ValueError(f"value must be in 0 .. {n - 1}, got {value}")
     return widgets.IntSlider(value=int(value), min=0, max=int(n) - 1, step=1,
-                             description=description, continuous_update=False)
+                             description=description, continuous_update=False,
+                             style={"description_width": "initial"},
+                             tooltip=f"index of the image in the data set (0 .. {n - 1})")
+
+
+def _examples_by_class(labels) -> dict:
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array of classes, got shape {labels.shape}")
+    return {int(c): np.flatnonzero(labels == c) for c in np.unique(labels)}
+
+
+def image_index(labels, digit: int, example: int) -> int:
+    """Index into the data set of example ``example`` (0-based) of class ``digit``."""
+    by_class = _examples_by_class(labels)
+    if digit not in by_class:
+        raise ValueError(f"no image of class {digit!r} in labels")
+    if not 0 <= int(example) < len(by_class[digit]):
+        raise ValueError(f"example must be in 0 .. {len(by_class[digit]) - 1}, got {example}")
+    return int(by_class[digit][int(example)])
+
+
+def digit_picker(labels, index: int = 0) -> dict:
+    """Two linked controls that choose a digit the way :mod:`helpers.explorer` does.
+
+    ``{"digit": Dropdown of the classes, "example": IntSlider over the examples of that
+    class}``, starting at image ``index`` of the data set whose classes are ``labels`` (N,).
+    "digit" means the same in every notebook: the class; the example slider's range follows
+    the class. Pass them to :func:`interactive_figure` with ``**digit_picker(labels)`` and get
+    the image with ``image_index(labels, digit, example)``.
+    """
+    by_class = _examples_by_class(labels)
+    labels = np.asarray(labels)
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < labels.size:
+        raise ValueError(f"index must be an int in 0 .. {labels.size - 1}, got {index!r}")
+    digit = int(labels[index])
+    style = {"description_width": "initial"}
+    classes = widgets.Dropdown(options=sorted(by_class), value=digit, description="digit: class",
+                               style=style, layout=widgets.Layout(width="160px"),
+                               tooltip="the class of the digit (0-9)")
+    example = widgets.IntSlider(value=int(np.flatnonzero(by_class[digit] == index)[0]), min=0,
+                                max=len(by_class[digit]) - 1, description="example of that class",
+                                style=style, continuous_update=False,
+                                tooltip="which image of that class (0 = the first in the data set)")
+
+    def follow(change):
+        example.value = min(example.value, len(by_class[change["new"]]) - 1)
+        example.max = len(by_class[change["new"]]) - 1
+
+    classes.observe(follow, names="value")  # registered first: runs before a figure redraws
+    return {"digit": classes, "example": example}
 
 
 def layer_dropdown(options=("C1", "S1", "C2", "S2"), value=None,
@@ -432,19 +493,53 @@ def checkpoint_slider(n_checkpoints: int, value=None, description: str = "epoch"
                              description=description, continuous_update=False)
 
 
-def checkpoint_explorer(trace, x, label=None, value=None) -> InteractiveFigure:
+def checkpoint_explorer(trace, x, label=None, value=None, *, scale: str = "this epoch",
+                        checkpoints=None, images=None, labels=None, index=None) -> InteractiveFigure:
     """Widget: an epoch slider over the checkpoints in ``trace`` (from
     :func:`helpers.train.digit_trace`) redrawing :func:`helpers.figures.show_training_snapshot`
-    for the digit ``x`` (28, 28) of class ``label``. Its ``render(epoch=e)`` is the same
-    figure without a widget (for static renders and tests)."""
+    for the digit ``x`` (28, 28) of class ``label``, and a choice of colour scale for the error
+    maps (default ``"this epoch"``, so that the small errors of late epochs stay visible; the
+    colour bar shows the scale). Its ``render(epoch=e, scale=s)`` is the same figure without a
+    widget (for static renders and tests).
+
+    With ``checkpoints`` (the list given to ``digit_trace``), ``images`` (N, 28, 28), ``labels``
+    (N,) and ``index`` (the position of ``x`` in ``images``) it also has a :func:`digit_picker`
+    (class and example): another digit is traced through the checkpoints when chosen.
+    """
     from functools import partial
 
-    from helpers.figures import show_training_snapshot
+    from helpers.figures import SNAPSHOT_SCALES, show_training_snapshot
 
     if not isinstance(trace, dict) or "loss" not in trace:
         raise TypeError("trace must be the dict returned by helpers.train.digit_trace")
-    render = partial(show_training_snapshot, trace, x=x, label=label)
-    return interactive_figure(render, epoch=checkpoint_slider(len(trace["loss"]), value))
+    if scale not in SNAPSHOT_SCALES:
+        raise ValueError(f"scale must be one of {list(SNAPSHOT_SCALES)}, got {scale!r}")
+    scales = widgets.ToggleButtons(options=list(SNAPSHOT_SCALES), value=scale, description="error colours",
+                                   style={"description_width": "initial"},
+                                   tooltips=["one linear scale for every epoch: errors fade as they shrink",
+                                             "each map set on its own largest value at this epoch",
+                                             "symmetric log over every epoch: small errors stay visible"])
+    epochs = checkpoint_slider(len(trace["loss"]), value)
+    epochs.tooltip = "0 = before training, e = after epoch e"
+    if checkpoints is None and images is None and labels is None:
+        render = partial(show_training_snapshot, trace, x=x, label=label)
+        return interactive_figure(render, epoch=epochs, scale=scales)
+    if checkpoints is None or images is None or labels is None or index is None:
+        raise TypeError("a choice of digit needs checkpoints, images, labels and index together")
+    from helpers.train import digit_trace
+
+    images = np.asarray(images)
+    traces = {int(index): (trace, x, label)}
+
+    def render(epoch, scale, digit, example):
+        i = image_index(labels, digit, example)
+        if i not in traces:  # a new digit: run it through every checkpoint once
+            xi = images[i].astype(np.float32) / np.float32(255) if images.dtype == np.uint8 else images[i]
+            traces[i] = (digit_trace(checkpoints, xi, int(labels[i])), xi, int(labels[i]))
+        t, xi, li = traces[i]
+        return show_training_snapshot(t, epoch, xi, li, scale=scale)
+
+    return interactive_figure(render, epoch=epochs, scale=scales, **digit_picker(labels, int(index)))
 
 
 __all__ += ["checkpoint_slider", "checkpoint_explorer"]

@@ -33,11 +33,12 @@ def _figure_font_px(fig):
     image wider than the notebook column to fit, and every font shrinks with it. Only visible
     text with characters counts.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    if not hasattr(fig.canvas, "get_renderer"):  # a plain Figure(): draw it with Agg, as the inline backend does
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)  # plain Figures
-    canvas.draw()
-    renderer = canvas.get_renderer()
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
     width = fig.get_tightbbox(renderer).width * fig.dpi
     shrink = min(1.0, NOTEBOOK_WIDTH_PX / width)
     sizes = [t.get_fontsize() * fig.dpi / 72 * shrink for t in fig.findobj(matplotlib.text.Text)

@@ -68,7 +68,7 @@ def test_show_kernel_gradient_terms_panels_and_scales(rng, show):
     axes = image_axes(fig)
     assert len(axes) == 4 and len(colorbar_axes(fig)) == 4
     labels = colorbar_labels(fig)
-    assert labels[0] == "S1" and labels[1] == "error" and labels[3] == "gradient"
+    assert labels[0] == "S1" and labels[1] == "error" and labels[3].startswith("gradient")
     assert labels[2] == ("patch x error" if show == "products" else "input value")
     ax_in, ax_err, ax_mosaic, ax_dk = axes
     np.testing.assert_array_equal(ax_in.images[0].get_array(), x)
@@ -78,10 +78,14 @@ def test_show_kernel_gradient_terms_panels_and_scales(rng, show):
     if show == "products":
         assert_symmetric(ax_mosaic.images[0], np.abs(products).max())
         assert ax_mosaic.images[0].get_cmap().name.startswith(figures.SIGNED_CMAP)
-    # each tap's panel is labelled with Zhang's centred (u, v) and the sum it contributes
+    # each tap's panel is labelled with Zhang's centred (u, v); the sum it contributes is written
+    # into the kernel gradient, scaled by the power of ten named on its colour bar
     labels_written = texts_of(ax_mosaic)
     assert len(labels_written) == 9
-    assert f"(-1,-1): {dk[0, 0]:.2e}" in labels_written and f"(1,0): {dk[2, 1]:.2e}" in labels_written
+    assert "(-1,-1)" in labels_written and "(1,0)" in labels_written
+    power = int(np.floor(np.log10(np.abs(dk).max())))
+    assert labels[3] == "gradient" + (f" (numbers x 1e{power})" if power else "")
+    assert texts_of(ax_dk) == [f"{v / 10.0**power:.2f}" for v in dk.ravel()]
     assert [t.get_text() for t in ax_dk.get_xticklabels()] == ["-1", "0", "1"]
     assert fig.get_suptitle() == "eq. 40"
 

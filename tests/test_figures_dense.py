@@ -36,10 +36,13 @@ def test_show_fc_gradient_all_classes_and_one_class():
     fig = figures.show_fc_gradient(maps, errors["dy_hat"], output_class=3)
     panel = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"][0]
     data = np.ma.getdata(panel.images[0].get_array())
-    assert data.shape == (3 * 5 - 1, 4 * 5 - 1)  # 12 maps in 3 rows of 4
-    assert np.array_equal(data[5:9, 0:4], maps[3, 4])  # map q=5 of row 3
+    assert data.shape == (4 * 5 - 1, 3 * 5 - 1)  # 12 maps in 4 rows of 3 (large enough for 8 pt values)
+    assert np.array_equal(data[5:9, 5:9], maps[3, 4])  # map q=5 of row 3
     assert len(panel.texts) == 12 * 16 + 12  # every value plus the 12 map titles
     assert panel.images[0].get_clim()[1] == np.abs(maps[3]).max()
+    power = int(np.floor(np.log10(np.abs(maps[3]).max())))  # values scaled by the power on the colour bar
+    assert f"{maps[3, 4, 0, 0] / 10.0**power:.1f}" in [t.get_text() for t in panel.texts]
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"][0].endswith(f"x 1e{power})")
 
 
 def test_show_fc_gradient_errors_name_the_argument():

@@ -247,3 +247,20 @@ def test_show_training_snapshot_rejects_a_bad_epoch(rng, epoch):
 def test_show_training_snapshot_needs_a_trace():
     with pytest.raises(TypeError):
         figures.show_training_snapshot([0.1, 0.2], 0, np.zeros((28, 28)))
+
+
+def test_show_training_snapshot_scales_keep_late_errors_visible(rng):
+    trace = digit_trace(rng, checkpoints=4)
+    trace["dC1_sigma"][-1] *= 1e-4  # a late epoch: errors far below the first epoch's
+    x = rng.random((28, 28))
+    here = figures.show_training_snapshot(trace, 3, x, scale="this epoch")
+    ax_k1, ax_e1 = image_axes(here)[1:3]
+    assert_symmetric(ax_e1.images[0], np.abs(trace["dC1_sigma"][3]).max())
+    assert_symmetric(ax_k1.images[0], np.abs(trace["k1"][3]).max())
+    assert colorbar_labels(here)[1:] == ["error (scale of this epoch)"] * 2
+    log = figures.show_training_snapshot(trace, 3, x, scale="symlog")
+    norm = image_axes(log)[2].images[0].norm
+    m = np.abs(trace["dC1_sigma"]).max()
+    assert norm.vmin == -norm.vmax == pytest.approx(-m) and norm.linthresh == pytest.approx(m * 1e-3)
+    with pytest.raises(ValueError, match="scale"):
+        figures.show_training_snapshot(trace, 0, x, scale="log")

@@ -322,3 +322,52 @@ def test_multi_size_kernel_editor_rejects_bad_arguments():
         widgets.multi_size_kernel_editor(presets={7: {"x": np.zeros((7, 7))}})
     with pytest.raises(ValueError, match="size must be one of"):
         widgets.multi_size_kernel_editor(size=4)
+
+
+def test_digit_slider_says_it_is_an_image_index():
+    slider = widgets.digit_slider(5000, value=7)
+    assert slider.description == "image #" and "index of the image" in slider.tooltip
+
+
+def test_digit_picker_chooses_class_then_example():
+    labels = np.array([3, 1, 3, 0, 1, 3])
+    picker = widgets.digit_picker(labels, index=5)
+    digit, example = picker["digit"], picker["example"]
+    assert digit.description == "digit: class" and example.description == "example of that class"
+    assert (digit.value, example.value, example.max) == (3, 2, 2)
+    assert widgets.image_index(labels, digit.value, example.value) == 5
+    digit.value = 0  # only one example of class 0: the slider follows
+    assert (example.value, example.max) == (0, 0)
+    assert widgets.image_index(labels, 0, 0) == 3
+    with pytest.raises(ValueError, match="example"):
+        widgets.image_index(labels, 1, 2)
+    with pytest.raises(ValueError, match="index"):
+        widgets.digit_picker(labels, index=6)
+
+
+def test_checkpoint_explorer_scales_and_digit_choice(rng, monkeypatch):
+    import helpers.train
+
+    trace = digit_trace(rng)
+    images = (rng.random((4, 28, 28)) * 255).astype(np.uint8)
+    labels = np.array([2, 5, 2, 5])
+    traced = []
+
+    def fake_trace(checkpoints, x, label):
+        traced.append(label)
+        return digit_trace(np.random.default_rng(label))
+
+    monkeypatch.setattr(helpers.train, "digit_trace", fake_trace)
+    box = widgets.checkpoint_explorer(trace, images[0] / 255, 2, value=2, checkpoints=[{}] * 3, images=images,
+                                      labels=labels, index=0)
+    assert set(box.controls) == {"epoch", "scale", "digit", "example"}
+    assert box.controls["scale"].value == "this epoch"
+    assert traced == []  # the starting digit uses the given trace
+    bars = [ax for ax in box.figure.axes if ax.get_label() == "<colorbar>"]
+    assert bars[-1].get_ylabel() == "error (scale of this epoch)"
+    box.controls["scale"].value = "symlog"
+    assert "symmetric log" in [ax for ax in box.figure.axes if ax.get_label() == "<colorbar>"][-1].get_ylabel()
+    box.controls["digit"].value = 5
+    assert traced == [5] and "label 5" in box.figure.axes[0].get_title()
+    with pytest.raises(TypeError, match="together"):
+        widgets.checkpoint_explorer(trace, images[0], 2, checkpoints=[{}] * 3)

@@ -13,6 +13,9 @@ Conventions used by every figure function in :mod:`helpers.figures`:
   equations the figures illustrate use them; pass ``start=0`` to label with numpy indices.
 * Every colourbar and every axis that carries numbers is labelled.
 * Output is deterministic: fixed sizes, no randomness, no timestamps.
+* **Readable in class**: at most :data:`MAX_WIDTH` inches wide at dpi 100 (so the notebook shows
+  it unshrunk) and no text under :data:`SMALL_FONT` points; a value that does not fit its cell
+  at that size is printed or tabulated instead of written into the picture.
 """
 
 from __future__ import annotations
@@ -40,8 +43,14 @@ IMAGE_CMAP = "gray_r"
 
 TINY = 1e-12
 
+MAX_WIDTH = 9.2
+"""Widest figure in inches (at dpi 100): JupyterLab's notebook column at a 1366x768 projector is
+about 930 px, and a wider image is shrunk, fonts and all."""
+SMALL_FONT = 8.0
+"""Smallest font in points: 11 px at dpi 100, legible from the back of a classroom."""
+
 __all__ = [
-    "SIGNED_CMAP", "ACTIVATION_CMAP", "IMAGE_CMAP", "TINY",
+    "SIGNED_CMAP", "ACTIVATION_CMAP", "IMAGE_CMAP", "TINY", "MAX_WIDTH", "SMALL_FONT",
     "symmetric_limits", "signed_norm", "new_figure", "norm_for", "text_colour", "annotate_cells",
     "default_ncols", "image_grid", "stack_maps", "check_labels", "target_figure", "root_figure",
     "block_mosaic", "mosaic_panel",
@@ -70,8 +79,11 @@ def new_figure(width: float, height: float) -> Figure:
     """Return an empty constrained-layout :class:`Figure` of ``width`` x ``height`` inches.
 
     The figure is not registered with pyplot: it is shown once when a notebook cell ends with it
-    and is freed like any Python object.
+    and is freed like any Python object. A figure wider than :data:`MAX_WIDTH` is scaled down to
+    it (height too), so that the notebook never shrinks it and its fonts.
     """
+    if width > MAX_WIDTH:
+        width, height = MAX_WIDTH, round(height * MAX_WIDTH / width, 2)
     return Figure(figsize=(float(width), float(height)), layout="constrained", dpi=100)
 
 
@@ -107,7 +119,8 @@ def text_colour(cmap, norm: Normalize, value: float) -> str:
 
 
 def annotate_cells(ax, m: np.ndarray, cmap, norm: Normalize, fmt: str, fontsize: float) -> None:
-    """Write each value of the 2-D array ``m`` in its cell."""
+    """Write each value of the 2-D array ``m`` in its cell (never smaller than :data:`SMALL_FONT`)."""
+    fontsize = max(float(fontsize), SMALL_FONT)
     for (i, j), value in np.ndenumerate(m):
         ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=fontsize,
                 color=text_colour(cmap, norm, value))
@@ -147,7 +160,7 @@ def image_grid(fig, maps, nrows, ncols, *, cmap, norm, panel_titles=None, row_la
         if ticks:
             ax.set_xticks(range(m.shape[1]))
             ax.set_yticks(range(m.shape[0]))
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=SMALL_FONT)
             ax.set_xlabel("column", fontsize=8)
             ax.set_ylabel("row", fontsize=8)
         else:
@@ -229,7 +242,7 @@ def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=
         for idx in range(k):
             r, c = divmod(idx, ncols)
             ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + start}", ha="center",
-                    va="bottom", fontsize=7)
+                    va="bottom", fontsize=SMALL_FONT)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 import matplotlib
 import numpy as np
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, block_mosaic,
+from helpers.figures.base import (SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, block_mosaic,
                                   new_figure, norm_for, signed_norm)
 from helpers.figures.maps import show_digit
 
@@ -39,21 +40,22 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     if operation not in _OPERATIONS:
         raise ValueError(f"operation must be one of {_OPERATIONS}, got {operation!r}")
     slid = ker if operation == "cross-correlation" else ker[::-1, ::-1]
-    fig = new_figure(13.0, 3.6)
-    axes = fig.subplots(1, 4, width_ratios=[1.3, 0.9, 0.9, 1.3])
+    # input and feature map above, the two kernels (large enough for their values at 8 pt) below
+    fig = new_figure(9.2, 5.8)
+    axes = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4), fig.add_subplot(2, 2, 2)]
     show_digit(img, label=label, ax=axes[0], colorbar=True)
     knorm = signed_norm(ker)
     kernel_titles = ("kernel k as typed", "slid over x: " + ("k" if slid is ker else "rot180(k)"))
     for ax, m, name in zip(axes[1:3], (ker, slid), kernel_titles):
         image = ax.imshow(m, cmap=SIGNED_CMAP, norm=knorm, interpolation="nearest")
-        annotate_cells(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=8 if m.shape[0] <= 3 else 6.5)
+        annotate_cells(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=SMALL_FONT if m.shape[0] > 3 else 9)
         ax.set_xticks(range(m.shape[1]))
         ax.set_yticks(range(m.shape[0]))
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=SMALL_FONT)
         ax.set_xlabel("column b (0-based)", fontsize=8)
         ax.set_ylabel("row a (0-based)", fontsize=8)
         ax.set_title(name, fontsize=10)
-    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.8)
+    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.9)
     cbar.set_label("weight")
     onorm = signed_norm(res)
     image = axes[3].imshow(res, cmap=SIGNED_CMAP, norm=onorm, interpolation="nearest")
@@ -95,21 +97,21 @@ def show_kernel_placement(placements, n: int, *, out_index=None, title=None) -> 
             for b in range(f):
                 r, c = place[a, b]
                 shade[r, c] = 1.0
-                ax.text(c, r, f"{a}{b}", ha="center", va="center", fontsize=7,
+                ax.text(c, r, f"{a}{b}", ha="center", va="center", fontsize=SMALL_FONT,
                         color="white" if (a, b) == (0, 0) else "black",
                         fontweight="bold" if (a, b) == (0, 0) else "normal")
         ax.imshow(shade, cmap="Blues", vmin=-0.4, vmax=1.6, interpolation="nearest")
         tap00 = place[0, 0]
         ax.add_patch(Rectangle((tap00[1] - 0.5, tap00[0] - 0.5), 1, 1,
                                                   fill=True, color="C3", alpha=0.85))
-        ax.text(tap00[1], tap00[0], "00", ha="center", va="center", fontsize=7,
+        ax.text(tap00[1], tap00[0], "00", ha="center", va="center", fontsize=SMALL_FONT,
                 color="white", fontweight="bold")
         centre = place[f // 2, f // 2]
         ax.add_patch(Circle((centre[1], centre[0]), 0.45, fill=False,
                                                edgecolor="black", linewidth=1.2))
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=SMALL_FONT)
         ax.set_xticks(np.arange(-0.5, n, 1.0), minor=True)
         ax.set_yticks(np.arange(-0.5, n, 1.0), minor=True)
         ax.grid(which="minor", color="0.75", linewidth=0.5)
@@ -139,8 +141,13 @@ def show_init_histograms(params, bounds, *, titles=None, bins=40) -> Figure:
     missing = [name for name in names if name not in params]
     if missing:
         raise KeyError(f"params is missing {missing}")
-    fig = new_figure(4.0 * len(names), 3.2)
-    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    # at most three panels in a row, so that each stays readable at 930 px
+    ncols = len(names) if len(names) <= 3 else 2
+    nrows = -(-len(names) // ncols)
+    fig = new_figure(min(3.1 * ncols, 9.2), 2.8 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(names):]:
+        fig.delaxes(ax)
     for ax, name in zip(axes, names):
         values = as_float_array(params[name], f"params[{name!r}]").ravel()
         a = float(bounds[name])
@@ -161,7 +168,7 @@ def show_init_histograms(params, bounds, *, titles=None, bins=40) -> Figure:
         label = titles.get(name, name) if isinstance(titles, Mapping) else name
         ax.set_title(f"{label}: a = {a:.4f}", fontsize=10)
         ax.set_ylim(0, 1.45 * ax.get_ylim()[1])
-        ax.legend(fontsize=7, loc="upper center")
+        ax.legend(fontsize=SMALL_FONT, loc="upper center")
     return fig
 
 
@@ -202,15 +209,16 @@ def kernel_gradient_terms(input_map, error_map, convention: str = "convolution")
 def show_kernel_gradient_terms(input_map, error_map, *, show="patches", convention="convolution",
                                input_name="S1_p", error_name=r"\Delta C^2_{q,\sigma}",
                                grad_name=r"\Delta k^2_{p,q}", input_cmap=None,
-                               input_label="activation", title=None, fmt=".2e") -> Figure:
+                               input_label="activation", title=None, fmt=".2f") -> Figure:
     """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58).
 
     Left: the layer's input map ``input_map`` (H, W) with the block that kernel tap
     ``(u, v) = (-c, -c)`` reads outlined, and the error before the sigmoid ``error_map``
     (Ho, Wo). Middle: a kh x kw grid, one panel per kernel tap ``(u, v)`` (Zhang's centred
     indices, -c..c): the input patch that tap touches (``show="patches"``) or that patch times
-    the error map (``show="products"``), titled with the sum of the product. Right: the kernel
-    gradient, whose entry ``(u, v)`` is that sum, with values written in (format ``fmt``).
+    the error map (``show="products"``), labelled ``(u, v)``. The kernel gradient, whose entry
+    ``(u, v)`` is the sum of that product, is drawn with its values written in (format ``fmt``,
+    scaled by the power of ten named on its colour bar, so they stay legible at 930 px).
     Names are LaTeX without dollars; ``input_label`` labels the input's colourbar.
     Returns the figure. See :func:`kernel_gradient_terms`.
     """
@@ -224,10 +232,12 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     kh, kw, ho, wo = patches.shape
     ch, cw = kh // 2, kw // 2
 
-    fig = new_figure(14.0, 6.4)
-    left, middle, right = fig.subfigures(1, 3, width_ratios=[1.05, 2.3, 1.25])
-
-    ax_in, ax_err = left.subplots(2, 1)
+    # Readable at 930 px: the three small maps in a row above, the kh x kw patches below; the
+    # sums are written into the kernel gradient (scaled by a power of ten named on its colour
+    # bar), not as tiny labels on the patches.
+    fig = new_figure(9.2, 7.4)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.35])
+    ax_in, ax_err = top.add_subplot(1, 3, 1), top.add_subplot(1, 3, 2)
     cmap_in = input_cmap or ACTIVATION_CMAP
     im = ax_in.imshow(inp, cmap=cmap_in, interpolation="nearest")
     r0, c0 = (kh - 1, kw - 1) if convention == "convolution" else (0, 0)
@@ -237,19 +247,19 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
                     f"red box: read by tap ({-ch},{-cw})", fontsize=9)
     ax_in.set_xlabel("column (0-based)", fontsize=8)
     ax_in.set_ylabel("row (0-based)", fontsize=8)
-    ax_in.tick_params(labelsize=7)
-    cb = left.colorbar(im, ax=ax_in, shrink=0.85)
+    ax_in.tick_params(labelsize=SMALL_FONT)
+    cb = top.colorbar(im, ax=ax_in, shrink=0.85)
     cb.set_label(input_label, fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    cb.ax.tick_params(labelsize=SMALL_FONT)
     norm_err = norm_for([err], True)
     im = ax_err.imshow(err, cmap=SIGNED_CMAP, norm=norm_err, interpolation="nearest")
-    ax_err.set_title(f"error ${error_name}$ ({ho}x{wo})", fontsize=9)
+    ax_err.set_title(f"error ${error_name}$\n({ho}x{wo})", fontsize=9)
     ax_err.set_xlabel("column j (0-based)", fontsize=8)
     ax_err.set_ylabel("row i (0-based)", fontsize=8)
-    ax_err.tick_params(labelsize=7)
-    cb = left.colorbar(im, ax=ax_err, shrink=0.85)
+    ax_err.tick_params(labelsize=SMALL_FONT)
+    cb = top.colorbar(im, ax=ax_err, shrink=0.85)
     cb.set_label("error", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    cb.ax.tick_params(labelsize=SMALL_FONT)
 
     grid = products if show == "products" else patches
     signed = show == "products"
@@ -258,7 +268,7 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     # one image for the kh x kw panels (a grid of 25 axes takes seconds to draw)
     gap = max(2, round(0.35 * ho))
     mosaic = block_mosaic(grid.reshape(kh * kw, ho, wo), kw, gap=gap)
-    ax_m = middle.add_subplot()
+    ax_m = bottom.add_subplot()
     im = ax_m.imshow(mosaic, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), norm=norm,
                      interpolation="nearest")
     ax_m.set_ylim(mosaic.shape[0] - 0.5, -gap - 0.5)
@@ -269,27 +279,32 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     for a in range(kh):
         for b in range(kw):
             ax_m.text(b * (wo + gap) + (wo - 1) / 2, a * (ho + gap) - 0.6,
-                      f"({a - ch},{b - cw}): {dk[a, b]:{fmt}}", ha="center", va="bottom", fontsize=7)
+                      f"({a - ch},{b - cw})", ha="center", va="bottom", fontsize=SMALL_FONT)
             ax_m.add_patch(Rectangle((b * (wo + gap) - 0.5, a * (ho + gap) - 0.5), wo, ho, fill=False,
                                      edgecolor="0.5", linewidth=0.6))
-    ax_m.set_title("patch x error for each tap (u,v); label: (u,v): its sum" if signed
-                   else "input patch read by each tap (u,v); label: (u,v): sum of patch x error", fontsize=9)
-    cb = middle.colorbar(im, ax=ax_m, shrink=0.85, aspect=30)
+    ax_m.set_title("patch x error for each tap (u,v): its sum is the gradient entry (u,v) above" if signed
+                   else "input patch read by each tap (u,v): sum of patch x error = gradient entry (u,v) above",
+                   fontsize=9)
+    cb = bottom.colorbar(im, ax=ax_m, shrink=0.85, aspect=30)
     cb.set_label("patch x error" if signed else "input value", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    cb.ax.tick_params(labelsize=SMALL_FONT)
 
-    ax_k = right.subplots()
+    ax_k = top.add_subplot(1, 3, 3)
     norm_k = norm_for([dk], True)
     im = ax_k.imshow(dk, cmap=SIGNED_CMAP, norm=norm_k, interpolation="nearest")
-    annotate_cells(ax_k, dk, SIGNED_CMAP, norm_k, fmt, fontsize=6.5 if kw > 3 else 9)
+    peak = float(np.max(np.abs(dk)))
+    power = int(np.floor(np.log10(peak))) if peak > 0 else 0
+    annotate_cells(ax_k, dk / 10.0**power, SIGNED_CMAP, Normalize(norm_k.vmin / 10.0**power,
+                   norm_k.vmax / 10.0**power), fmt, fontsize=SMALL_FONT)
     ax_k.set_xticks(range(kw), [str(v - cw) for v in range(kw)])
     ax_k.set_yticks(range(kh), [str(u - ch) for u in range(kh)])
+    ax_k.tick_params(labelsize=SMALL_FONT)
     ax_k.set_xlabel("v (Zhang's centred index)", fontsize=8)
     ax_k.set_ylabel("u", fontsize=8)
-    ax_k.set_title(f"kernel gradient ${grad_name}(u,v)$", fontsize=9)
-    cb = right.colorbar(im, ax=ax_k, shrink=0.7, location="bottom")
-    cb.set_label("gradient", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    ax_k.set_title(f"kernel gradient\n${grad_name}(u,v)$", fontsize=9)
+    cb = top.colorbar(im, ax=ax_k, shrink=0.85)
+    cb.set_label("gradient" + (f" (numbers x 1e{power})" if power else ""), fontsize=8)
+    cb.ax.tick_params(labelsize=SMALL_FONT)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

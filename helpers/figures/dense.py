@@ -9,14 +9,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
+from helpers.figures.base import SMALL_FONT, SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
 from helpers.figures.maps import show_digit, show_vector
 
 __all__ = ["show_fc_gradient"]
 
 
 def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, title=None,
-                     fmt=".3f") -> Figure:
+                     fmt=".1f") -> Figure:
     """Zhang eq. 19, ``Delta W = Delta y_hat f^T``, with each row folded back into S2's shape.
 
     ``dW_maps`` (10, 12, 4, 4) is ``Delta W`` (10, 192) with row ``i`` folded by F^{-1}
@@ -26,7 +26,8 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
 
     With ``output_class=None`` the right part is a 10 x 12 mosaic (rows: output classes 0..9,
     columns: maps q=1..12) on one colour scale centred on zero; with ``output_class=i`` it shows
-    the twelve maps of row ``i`` only, larger and with their values written in (format ``fmt``).
+    the twelve maps of row ``i`` only, larger and with their values written in (format ``fmt``,
+    scaled by the power of ten named on the colour bar, so that they fit their cells at 8 pt).
     The maps are tiled into one image (white gaps between them), which draws fast. Returns the
     figure.
     """
@@ -45,8 +46,8 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         output_class = int(output_class)
 
     single = output_class is not None
-    fig = new_figure(12.5, 6.0)
-    left, right = fig.subfigures(1, 2, width_ratios=[1.0, 3.2])
+    fig = new_figure(9.2, 6.6 if single else 4.4)
+    left, right = fig.subfigures(1, 2, width_ratios=[1.0, 3.0])
     if x is not None:
         top, bottom = left.subfigures(2, 1, height_ratios=[1.0, 1.0])
         show_digit(x, label=label, ax=top.add_subplot(), colorbar=False)
@@ -60,7 +61,7 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         ax.get_xticklabels()[int(label)].set_fontweight("bold")
 
     blocks = maps[output_class] if single else maps.reshape(n_classes * n_maps, h, w)
-    ncols = (4 if n_maps == 12 else default_ncols(n_maps)) if single else n_maps
+    ncols = (3 if n_maps == 12 else default_ncols(n_maps)) if single else n_maps
     nrows = math.ceil(blocks.shape[0] / ncols)
     mosaic = block_mosaic(blocks, ncols)
     norm = norm_for([blocks], True)
@@ -71,6 +72,8 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         spine.set_visible(False)
     centres_x = [c * (w + 1) + (w - 1) / 2 for c in range(ncols)]
     centres_y = [r * (h + 1) + (h - 1) / 2 for r in range(nrows)]
+    peak = float(np.max(np.abs(blocks)))
+    power = int(np.floor(np.log10(peak))) if single and peak > 0 else 0
     if single:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -78,11 +81,11 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
             r, c = divmod(q, ncols)
             ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q + 1}", ha="center", va="bottom", fontsize=9)
             for (u, v), value in np.ndenumerate(blocks[q]):
-                ax.text(c * (w + 1) + v, r * (h + 1) + u, format(value, fmt), ha="center",
-                        va="center", fontsize=7, color=text_colour(SIGNED_CMAP, norm, value))
+                ax.text(c * (w + 1) + v, r * (h + 1) + u, format(value / 10.0**power, fmt), ha="center",
+                        va="center", fontsize=SMALL_FONT, color=text_colour(SIGNED_CMAP, norm, value))
         ax.set_title(f"row i={output_class} of " + r"$\Delta W$ folded by $F^{-1}$: "
-                     + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}"
-                     + f" times the {n_maps} maps of S2", fontsize=11, pad=18)
+                     + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}\n"
+                     + f"times the {n_maps} maps of S2", fontsize=11, pad=18)
     else:
         ax.set_xticks(centres_x, [f"q={q + 1}" for q in range(n_maps)], fontsize=8)
         ax.xaxis.tick_top()
@@ -90,10 +93,10 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         ax.tick_params(length=0)
         ax.set_xlabel(f"map q of S2 ({h}x{w} each)", fontsize=9)
         ax.set_ylabel("output class i (row of " + r"$\Delta W$)", fontsize=9)
-        ax.set_title(r"$\Delta W$: each row folded by $F^{-1}$ into the " + f"{n_maps} maps of S2 it multiplies",
+        ax.set_title(r"$\Delta W$: each row folded by $F^{-1}$" + f"\ninto the {n_maps} maps of S2 it multiplies",
                      fontsize=11)
     cbar = right.colorbar(image, ax=ax, shrink=0.85, aspect=25)
-    cbar.set_label(r"$\Delta W(i, j)$")
+    cbar.set_label(r"$\Delta W(i, j)$" + (f" (numbers x 1e{power})" if power else ""))
     cbar.ax.tick_params(labelsize=8)
     if title:
         fig.suptitle(title, fontsize=12)

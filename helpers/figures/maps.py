@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
+from helpers.figures.base import (SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
                                   check_labels, default_ncols, image_grid, new_figure, norm_for,
                                   root_figure, stack_maps, target_figure)
 
@@ -149,7 +149,7 @@ def show_vector(v, title=None, xlabel="index", ylabel="value", *, highlight=None
             if g:
                 ax.axvline(g * group - 0.5, color="0.6", linewidth=0.6)
             ax.text(g * group + group / 2 - 0.5, top, f"{group_prefix}={g + start}",
-                    ha="center", va="bottom", fontsize=7)
+                    ha="center", va="bottom", fontsize=SMALL_FONT)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -269,12 +269,12 @@ def side_by_side(arrays, titles, signed=False, *, title=None, cbar_label=None, s
         if is_diff or not share:
             cbar = target.colorbar(image, ax=list(grid[:, c]), location="bottom", shrink=0.9)
             cbar.set_label("difference" if is_diff else label, fontsize=8)
-            cbar.ax.tick_params(labelsize=7)
+            cbar.ax.tick_params(labelsize=SMALL_FONT)
     if share:
         cbar = target.colorbar(grid[0, 0].images[0], ax=list(grid[:, :len(stacks)].flat),
                                location="bottom", shrink=0.9)
         cbar.set_label(label, fontsize=8)
-        cbar.ax.tick_params(labelsize=7)
+        cbar.ax.tick_params(labelsize=SMALL_FONT)
     if title:
         target.suptitle(title)
     return target

@@ -7,10 +7,11 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, new_figure, norm_for
+from helpers.figures.base import SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, new_figure, norm_for
 from helpers.figures.maps import show_digit, show_maps, show_vector
 
 __all__ = ["window_winners", "show_maxpool_backward", "show_layer_errors", "show_gradient_sizes"]
@@ -64,12 +65,17 @@ def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None)
         ax.set_title(panel_title, fontsize=9)
         ax.set_xlabel("column (0-based)", fontsize=8)
         ax.set_ylabel("row (0-based)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        if arr.shape == (5, 5):
-            annotate_cells(ax, arr, cmap, norm, ".2f" if name == "w1" else ".1e", fontsize=6)
+        ax.tick_params(labelsize=SMALL_FONT)
+        if arr.shape == (5, 5):  # values written in; the gradient scaled by a power of ten to fit at 8 pt
+            peak = float(np.max(np.abs(arr)))
+            power = int(np.floor(np.log10(peak))) if name == "dw1" and peak > 0 else 0
+            annotate_cells(ax, arr / 10.0**power, cmap, Normalize(norm.vmin / 10.0**power, norm.vmax / 10.0**power),
+                           ".2f", fontsize=SMALL_FONT)
+            if power:
+                ax.set_title(f"{panel_title}\nnumbers x 1e{power}", fontsize=9)
         cbar = fig.colorbar(image, ax=ax, shrink=0.8)
         cbar.set_label(cbar_label, fontsize=8)
-        cbar.ax.tick_params(labelsize=7)
+        cbar.ax.tick_params(labelsize=SMALL_FONT)
     rows, cols = window_winners(arrays["a1"])
     for ax in (axes[0, 1], axes[1, 1]):
         ax.plot(cols, rows, "o", color="white" if ax is axes[0, 1] else "0.3", markersize=1.6,

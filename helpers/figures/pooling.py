@@ -10,7 +10,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_choice, check_ndim, check_positive_int
-from helpers.figures.base import (SIGNED_CMAP, annotate_cells, default_ncols, new_figure, norm_for,
+from helpers.figures.base import (SMALL_FONT, SIGNED_CMAP, annotate_cells, default_ncols, new_figure, norm_for,
                                   stack_maps, symmetric_limits)
 from helpers.figures.maps import show_digit, show_maps
 from helpers.flatten import column_unscan
@@ -103,7 +103,7 @@ def show_pool_routing(x, dout, size: int = 2, stride=None, mode: str = "max", *,
         annotate_cells(ax, m, cmap, norm, fmt, fontsize=max(6.0, 11.0 - 0.5 * max(m.shape)))
         ax.set_xticks(range(m.shape[1]))
         ax.set_yticks(range(m.shape[0]))
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=SMALL_FONT)
         ax.set_xlabel("column (0-based)", fontsize=8)
         ax.set_title(name, fontsize=9)
     axes[0].set_ylabel("row (0-based)", fontsize=8)
@@ -123,7 +123,7 @@ def show_pool_routing(x, dout, size: int = 2, stride=None, mode: str = "max", *,
                                        edgecolor=colours[k], lw=3.0))
     cbar = fig.colorbar(image, ax=axes[3], shrink=0.8)
     cbar.set_label("error (signed)", fontsize=8)
-    cbar.ax.tick_params(labelsize=7)
+    cbar.ax.tick_params(labelsize=SMALL_FONT)
     fig.suptitle(title or f"{mode} pooling, window {size}x{size}, stride {stride}", fontsize=11)
     return fig
 

@@ -7,17 +7,19 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-from matplotlib.colors import Normalize
+from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (IMAGE_CMAP, TINY, annotate_cells, check_labels, mosaic_panel,
+from helpers.figures.base import (SMALL_FONT, IMAGE_CMAP, TINY, annotate_cells, check_labels, mosaic_panel,
                                   new_figure, root_figure, stack_maps)
-from helpers.figures.maps import show_digit, show_vector
+from helpers.figures.maps import show_digit
 
 __all__ = ["confusion_matrix_plot", "curves_plot", "show_runs", "show_training_history", "show_step_losses",
-           "show_mistakes", "show_trained_kernels", "show_feature_maps", "show_training_snapshot"]
+           "show_mistakes", "show_trained_kernels", "show_feature_maps", "show_training_snapshot",
+           "SNAPSHOT_SCALES"]
 
 
 def confusion_matrix_plot(cm, class_names=None, *, normalize=False, title=None, cmap="Blues",
@@ -359,18 +361,32 @@ def show_feature_maps(caches, label=None, *, title=None) -> Figure:
     return fig
 
 
-def show_training_snapshot(trace, epoch, x, label=None, *, title=None) -> Figure:
+SNAPSHOT_SCALES = {
+    "all epochs": "error (same scale for every epoch)",
+    "this epoch": "error (scale of this epoch)",
+    "symlog": "error (symmetric log, every epoch)",
+}
+"""Colour scales of :func:`show_training_snapshot`'s error maps, with their colour-bar labels."""
+
+
+def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="all epochs") -> Figure:
     """One checkpoint of :func:`helpers.train.digit_trace`: what the network does with one digit.
 
-    Panels: the digit ``x`` (28, 28); the outputs ``y_hat`` (true class and answer marked); the
-    six C1 kernels ``k1``; the error maps of this digit before the sigmoid, ``dC1_sigma``
-    (6, 24, 24, Zhang eq. 57) and ``dC2_sigma`` (12, 8, 8, eq. 37). Each of the last three uses
-    one colour scale for **all** checkpoints of ``trace`` (centred on zero), so scrubbing
-    through epochs shows the kernels grow and the errors fade. ``epoch`` indexes the trace
-    (0 = before training). Returns the figure.
+    Panels: the digit ``x`` (28, 28); the outputs ``y_hat`` (true class in green, a wrong
+    answer in red); the six C1 kernels ``k1``, on one colour scale for **all** checkpoints of
+    ``trace`` (centred on zero), so scrubbing through epochs shows the kernels grow (on their own
+    scale at this epoch with ``scale="this epoch"``, so that faint early kernels show); the error
+    maps of this digit before the sigmoid, ``dC1_sigma`` (6, 24, 24, Zhang eq. 57) and
+    ``dC2_sigma`` (12, 8, 8, eq. 37). ``scale`` sets the colours of the error maps (see
+    :data:`SNAPSHOT_SCALES`): ``"all epochs"`` (one linear scale, errors fade as they shrink),
+    ``"this epoch"`` (each map set on its own largest value at this epoch: late, tiny errors stay
+    visible) or ``"symlog"`` (symmetric log over every epoch, linear below 1/1000 of the largest
+    error). ``epoch`` indexes the trace (0 = before training). Returns the figure.
     """
     if not isinstance(trace, Mapping):
         raise TypeError("trace must be the dict returned by helpers.train.digit_trace")
+    if scale not in SNAPSHOT_SCALES:
+        raise ValueError(f"scale must be one of {list(SNAPSHOT_SCALES)}, got {scale!r}")
     count = len(trace["loss"])
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch < count:
         raise ValueError(f"epoch must be an int in 0..{count - 1}, got {epoch!r}")
@@ -381,31 +397,50 @@ def show_training_snapshot(trace, epoch, x, label=None, *, title=None) -> Figure
     def limit(key):
         return max(float(np.max(np.abs(trace[key]))), TINY)
 
-    fig = new_figure(13.0, 5.6)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.15])
-    ax_x, ax_y, ax_k = top.subplots(1, 3, width_ratios=[0.8, 1.3, 2.6])
+    fig = new_figure(9.2, 6.2)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.1])
+    ax_x, ax_y, ax_k = top.subplots(1, 3, width_ratios=[0.75, 1.25, 1.6])
     show_digit(x, label=label, ax=ax_x, colorbar=False)
-    marks = [predicted] if label is None else [predicted, int(label)]
-    show_vector(y_hat, title=f"y_hat: answer {predicted}", xlabel="class", ylabel="output",
-                highlight=marks, ax=ax_y)
+    colours = ["tab:blue"] * len(y_hat)
+    colours[predicted] = "tab:red"
+    if label is not None:
+        colours[int(label)] = "tab:green"
+    ax_y.bar(np.arange(len(y_hat)), y_hat, color=colours)
+    ax_y.set_xticks(np.arange(len(y_hat)))
     ax_y.set_ylim(0, 1)
+    ax_y.set_xlabel("class i", fontsize=9)
+    ax_y.set_ylabel(r"output $\hat y_i$", fontsize=9)
+    ax_y.tick_params(labelsize=SMALL_FONT)
+    right = label is None or predicted == int(label)
+    ax_y.set_title(f"outputs: answer {predicted}" + ("" if label is None else (" (right)" if right else " (wrong)")),
+                   fontsize=10)
+    handles = [Patch(color="tab:green" if right and label is not None else "tab:red", label=f"answer {predicted}")]
+    if label is not None and not right:
+        handles.insert(0, Patch(color="tab:green", label=f"true class {int(label)}"))
+    ax_y.legend(handles=handles, fontsize=SMALL_FONT, loc="upper left")
     k1 = np.asarray(trace["k1"][epoch], dtype=float)
-    image = mosaic_panel(ax_k, k1, 6, limit("k1"), "p",
-                          f"C1 kernels k1 (max |k1| = {np.abs(k1).max():.2f})")
-    cbar = top.colorbar(image, ax=ax_k, shrink=0.8, aspect=12)
+    k1_limit = max(float(np.abs(k1).max()), TINY) if scale == "this epoch" else limit("k1")
+    image = mosaic_panel(ax_k, k1, 3, k1_limit, "p", f"C1 kernels k1\n(max |k1| = {np.abs(k1).max():.2f})")
+    cbar = top.colorbar(image, ax=ax_k, shrink=0.85, aspect=15)
     cbar.set_label("weight", fontsize=8)
-    cbar.ax.tick_params(labelsize=7)
+    cbar.ax.tick_params(labelsize=SMALL_FONT)
     ax_e1, ax_e2 = bottom.subplots(1, 2, width_ratios=[1.0, 1.0])
     for ax, key, ncols, prefix, name, eq in ((ax_e1, "dC1_sigma", 3, "p", r"$\Delta C^1_{p,\sigma}$", 57),
                                               (ax_e2, "dC2_sigma", 4, "q", r"$\Delta C^2_{q,\sigma}$", 37)):
         maps = np.asarray(trace[key][epoch], dtype=float)
-        image = mosaic_panel(ax, maps, ncols, limit(key), prefix,
-                              f"error {name} of this digit (eq. {eq}), max |.| = {np.abs(maps).max():.1e}")
+        peak = float(np.abs(maps).max())
+        here = scale == "this epoch"
+        image = mosaic_panel(ax, maps, ncols, max(peak, TINY) if here else limit(key), prefix,
+                             f"error {name} (eq. {eq})\nmax |.| = {peak:.1e}")
+        if scale == "symlog":
+            image.set_norm(SymLogNorm(linthresh=limit(key) * 1e-3, vmin=-limit(key), vmax=limit(key), base=10))
         cbar = bottom.colorbar(image, ax=ax, shrink=0.85, aspect=18)
-        cbar.set_label("error (same scale for every epoch)", fontsize=8)
-        cbar.ax.tick_params(labelsize=7)
+        cbar.set_label(SNAPSHOT_SCALES[scale], fontsize=8)
+        cbar.ax.tick_params(labelsize=SMALL_FONT)
+        if scale != "symlog":
+            cbar.formatter.set_powerlimits((-2, 2))
+        cbar.ax.yaxis.get_offset_text().set_fontsize(SMALL_FONT)
     loss = float(trace["loss"][epoch])
     fig.suptitle(title or f"after epoch {epoch}: loss of this digit {loss:.4f}" if epoch else
                  title or f"before training: loss of this digit {loss:.4f}", fontsize=12)
     return fig
-
