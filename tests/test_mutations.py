@@ -26,15 +26,18 @@ REPO = Path(__file__).resolve().parents[1]
 # (id, helper module, line as it is, line with the mistake, notebook that must catch it)
 MUTATIONS = [
     ("sigma-prime-dropped-output-layer", "network.py",
-     "        dy_hat *= 1 - y_hat\n", "        pass  # mutation: sigma' of the output dropped\n",
+     "    dy_hat = (y_hat - Y) * sigmoid_prime(y_hat) if config[\"output\"] == \"sigmoid\" else y_hat - Y  # eq. 17\n",
+     "    dy_hat = y_hat - Y  # mutation: sigma' of the output dropped\n",
      "03_fc_gradients.ipynb"),
     ("avgpool-backward-scale-missing", "pooling.py",
      "    scaled = dout.astype(dtype, copy=False) / (size * size)\n",
      "    scaled = dout.astype(dtype, copy=False)  # mutation: 1/size^2 dropped\n",
      "04_pooling_upsampling.ipynb"),
-    ("k2-gradient-flip-missing", "network.py",
-     "dk2 = np.ascontiguousarray(G2[:, :150].reshape(12, 6, 5, 5)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))",
-     "dk2 = np.ascontiguousarray(G2[:, :150].reshape(12, 6, 5, 5).transpose(1, 0, 2, 3))",
+    ("kernel-gradient-flip-missing", "convolution.py",
+     "+= contrib\n    dx = dxp[:, :, padding:padding + h, padding:padding + w] if padding else dxp\n"
+     "    dk = rot180(dK) if convention == \"convolution\" else dK\n",
+     "+= contrib\n    dx = dxp[:, :, padding:padding + h, padding:padding + w] if padding else dxp\n"
+     "    dk = dK  # mutation: the flip of the kernel gradient (Zhang eq. 40) is missing\n",
      "05_conv_kernel_gradients.ipynb"),
     ("sigma-prime-dropped-maxpool-net", "maxpool_net.py",
      "    delta1 = dC_da1 * c[\"a1\"] * (1 - c[\"a1\"])",
