@@ -9,7 +9,7 @@ random shifts and rotations in both), moves the files into ``helpers/checkpoints
 ``helpers/checkpoints/manifest.json``: for each state the command, the file's SHA-256, the
 accuracy on the 1,000 held-out MNIST-5k digits and, with ``--data-dir``, on the canonical
 10,000-digit MNIST test set, plus the training time and the load average it was measured under.
-:mod:`helpers.pretrained` reads the files through that manifest; ``tests/test_recipe.py`` reruns
+:mod:`helpers.pretrained` reads the files through that manifest; ``tests/test_pretrained.py`` reruns
 the commands.
 """
 

@@ -25,7 +25,7 @@ trained on all 4,000 training digits -- exactly what ``python -m helpers.train``
 options -- and measured once on the 1,000 held-out digits and, with ``--data-dir``, on the
 canonical 10,000-digit MNIST test set. Everything is seeded and BLAS runs on one thread: on one
 kind of CPU a rerun gives the same figures bit for bit, on others within a few tenths of a point
-(``tests/test_recipe.py`` reruns this script and checks that).
+(``tests/test_pretrained.py`` reruns this script and checks that).
 
 The result, a small JSON file that notebook 06 reads with
 :func:`helpers.pretrained.recipe_results`, holds every run's validation accuracy per epoch, the
