@@ -49,6 +49,15 @@ def test_confusion_matrix_plot_counts_and_accuracy():
         figures.confusion_matrix_plot(-np.eye(2))
 
 
+
+def test_confusion_matrix_plot_log_scale_keeps_single_mistakes_visible():
+    cm = np.diag([97, 98, 99]) + np.array([[0, 1, 0], [0, 0, 0], [4, 0, 0]])
+    linear = image_axes(figures.confusion_matrix_plot(cm))[0].images[0]
+    log = image_axes(figures.confusion_matrix_plot(cm, log=True))[0].images[0]
+    # one mistake gets about 1% of the colour range on the linear scale, a third of it on the log one
+    assert linear.norm(1.0) < 0.02 < 0.3 < log.norm(1.0) < log.norm(4.0) < log.norm(99.0) == 1.0
+    assert log.norm(0.0) == 0.0 == linear.norm(0.0)
+
 def test_curves_plot_groups_series_by_metric():
     history = {"epoch": [1, 2, 3], "train_loss": [1.0, 0.5, 0.3], "test_loss": [1.1, 0.6, 0.4],
                "train_acc": [0.5, 0.8, 0.9], "test_acc": [0.4, 0.7, 0.85]}

@@ -23,11 +23,13 @@ __all__ = ["confusion_matrix_plot", "curves_plot", "show_runs", "show_training_h
 
 
 def confusion_matrix_plot(cm, class_names=None, *, normalize=False, title=None, cmap="Blues",
-                          ax=None) -> Figure:
+                          ax=None, log=False) -> Figure:
     """Confusion matrix ``cm`` (n, n): row = true class, column = predicted class.
 
     Counts (or, with ``normalize``, the fraction of each true class) are written in the cells;
-    the default title gives the accuracy ``trace / total``. Returns the figure.
+    the default title gives the accuracy ``trace / total``. With ``log=True`` the colour scale is
+    logarithmic above 1 (linear below, so 0 stays white): a few off-diagonal mistakes stay visible
+    next to a diagonal of hundreds. Returns the figure.
     """
     arr = as_float_array(cm, "cm", allow_int=True)
     check_ndim(arr, "cm", 2, "(n, n)")
@@ -48,7 +50,9 @@ def confusion_matrix_plot(cm, class_names=None, *, normalize=False, title=None, 
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    norm = Normalize(vmin=0.0, vmax=max(float(shown.max()), TINY))
+    vmax = max(float(shown.max()), TINY)
+    norm = (SymLogNorm(linthresh=min(1.0, vmax), vmin=0.0, vmax=vmax, base=10) if log
+            else Normalize(vmin=0.0, vmax=vmax))
     image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
     fmt = ".2f" if normalize else (".0f" if np.all(arr == np.round(arr)) else ".1f")
     annotate_cells(ax, shown, cmap, norm, fmt, fontsize=8 if n <= 10 else 6)
