@@ -184,8 +184,10 @@ def static_outputs(state: dict, model_id: str, notebook_name: str) -> list[dict]
                                               f'{body}</div>'}})
     if is_control:
         shown = f" (stored with {', '.join(controls)})" if controls else ""
+        what = (f"the site shows the figure as stored{shown}" if any(m.get("model_name") == "OutputModel" for m in tree)
+                else "the site has no picture of it (draw on it in JupyterLab)")
         line = (f"*This widget is live in JupyterLab: open `notebooks/{notebook_name}` and run "
-                f"its cells to move the controls; the site shows the figure as stored{shown}.*")
+                f"its cells to move the controls; {what}.*")
         outputs.append({"output_type": "display_data", "metadata": {},
                         "data": {"text/markdown": line}})
     return outputs
