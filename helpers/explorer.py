@@ -52,6 +52,8 @@ STEPS = {
     "dk1": ("Δk1 and Δb1", "eqs. 59, 64", "backward"),
 }
 #: the layers whose largest absolute error :func:`summary` reports
+#: the steps drawn as bars only (no colour scale to choose)
+BARS_ONLY = ("dy_hat", "df")
 ERROR_LAYERS = ("dy_hat", "df", "dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma")
 
 FIG_WIDTH = 9.2  # inches: 920 px at the inline backend's 100 dpi, inside a 930 px notebook
@@ -416,7 +418,9 @@ class Explorer:
             self.editor.set(self.states[self.controls["state"].value]["k1"][p])
 
     def _on_step(self, change) -> None:
-        self.controls["scale"].disabled = STEPS[change["new"]][2] == "forward"  # maps in [0, 1]
+        # forward maps are in [0, 1]; dy_hat and df are drawn as bars only: no colour scale
+        step = change["new"]
+        self.controls["scale"].disabled = STEPS[step][2] == "forward" or step in BARS_ONLY
 
     def _on_source(self, change) -> None:
         drawn = change["new"] == "my drawing"

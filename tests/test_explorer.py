@@ -57,7 +57,7 @@ def test_render_every_step_fits_the_notebook(states, digits, step, scale, figure
     for im in maps:  # signed maps: diverging colours centred on zero, with a labelled colour bar
         assert im.norm.vmin == pytest.approx(-im.norm.vmax)
         assert im.colorbar is not None and "signed value" in im.colorbar.ax.get_ylabel()
-    if explorer.STEPS[step][2] == "backward" and step not in ("dy_hat", "df"):
+    if explorer.STEPS[step][2] == "backward" and step not in explorer.BARS_ONLY:
         assert maps
 
 
@@ -90,6 +90,9 @@ def test_widget_controls_change_the_result(states, digits):
     assert "k1 of map p=3 edited" in e.figure._suptitle.get_text()
     c["step"].value = "C1"
     assert c["scale"].disabled  # forward maps are in [0, 1]: no signed scale to choose
+    for step in explorer.BARS_ONLY:  # bars only: the colour scale would change nothing
+        c["step"].value = step
+        assert c["scale"].disabled
     c["step"].value = "dk1"
     assert not c["scale"].disabled
     # a stroke on the pad switches to the drawing and disables the data-set controls

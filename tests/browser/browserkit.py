@@ -193,6 +193,14 @@ def code_cell_indices(nb: dict) -> list[int]:
             and _cell_source(c).strip()]
 
 
+def code_cells_with_shown_input(nb: dict) -> list[int]:
+    """Those of :func:`code_cell_indices` whose input is shown (not ``metadata.jupyter.
+    source_hidden``): JupyterLab replaces a hidden input, prompt included, by a placeholder,
+    so only these cells show an execution count in an input prompt."""
+    return [i for i in code_cell_indices(nb)
+            if not nb["cells"][i].get("metadata", {}).get("jupyter", {}).get("source_hidden")]
+
+
 # --------------------------------------------------------------------------------------------
 # Servers (Voila, JupyterLab) on 127.0.0.1 with isolated Jupyter folders
 # --------------------------------------------------------------------------------------------

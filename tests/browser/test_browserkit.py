@@ -103,6 +103,11 @@ def test_cells_allowed_to_show_stderr():
     assert bk.cells_with_stored_stderr(nb) == {0, 3, 4}
     assert bk.code_cell_indices(nb) == [0, 2, 3, 4]
     assert bk.code_cell_indices(notebook(code("  \n"), markdown("m"), code("x = 1"))) == [2]
+    hidden = code("def solution(): ...")
+    hidden["metadata"]["jupyter"] = {"source_hidden": True}
+    nb = notebook(code("x = 1"), markdown("m"), hidden, code(" "), code("y = 2"))
+    assert bk.code_cell_indices(nb) == [0, 2, 4]
+    assert bk.code_cells_with_shown_input(nb) == [0, 4]
 
 
 def _binary_frame(channel, header, parent, content):
