@@ -1,8 +1,8 @@
 """The drawing pad and the explorer in JupyterLab: strokes drawn with the mouse reach the network.
 
 A scratch notebook builds a :class:`helpers.drawpad.DrawingPad` and an
-:class:`helpers.explorer.Explorer` wired to it (two parameter states made on the spot, so the
-test needs no shipped checkpoint). In headless Chromium the test presses the mouse on the
+:class:`helpers.explorer.Explorer` wired to it, on the shipped states of the network. In
+headless Chromium the test presses the mouse on the
 canvas, draws strokes, releases, and checks that the 28x28 preview, the explorer's numbers and
 its figure all change, and that no error appears. Then the generic driver moves every control
 of both widgets (``browserkit.drive_widgets``).
@@ -22,11 +22,11 @@ pytestmark = pytest.mark.browser
 
 CELLS = [
     """%matplotlib inline
-from helpers import data, network
+from helpers import data
 from helpers.drawpad import DrawingPad
-from helpers.explorer import Explorer
+from helpers.explorer import Explorer, book_states
 x_train, y_train, x_test, y_test = data.load_mnist_5k_split()
-states = {"seed 0": network.init_params(0), "seed 1": network.init_params(1)}""",
+states = book_states()  # the shipped untrained, one-epoch and trained networks""",
     """pad = DrawingPad()
 pad.widget""",
     """explorer = Explorer(states, x_test, y_test, pad=pad, digit=3, step="dC1_sigma")
@@ -92,13 +92,17 @@ def test_mouse_strokes_reach_the_explorer(lab, book_page, tmp_path):
         # the second stroke is drawn too: the numbers move again
         draw(page, canvas, [(110, 140), (200, 140)])
         page.wait_for_function(
-            f"() => ({STATE})().summary !== {json.dumps(after['summary'])}",
+            f"() => ({STATE})().summary !== {json.dumps(after['summary'])} && "
+            f"({STATE})().figure !== {json.dumps(after['figure'])}",
             timeout=bk.seconds(60) * 1000)
-        # the README's screenshot of the explorer comes from here (tmp/artifacts/explorer.png)
+        # the README's screenshot of the explorer comes from here (tmp/artifacts/explorer.png),
+        # in a window tall enough for the whole widget
+        page.set_viewport_size({"width": 1400, "height": 2600})
         page.locator(".jp-NotebookPanel .jp-Cell").nth(1).screenshot(
             path=str(bk.artifacts_dir() / "drawpad.png"))
         page.locator(".jp-NotebookPanel .jp-Cell").nth(2).screenshot(
             path=str(bk.artifacts_dir() / "explorer.png"))
+        page.set_viewport_size({"width": 1400, "height": 1000})
         report = bk.check_page_and_drive(book_page, path.name, set(), "after drawing")
         print(report.text())
         assert report.ok, report.text()
