@@ -94,7 +94,7 @@ def test_canonical_test_set_evaluation(tmp_path):
 # --------------------------------------------------------------------------------------------
 # issue 14, faults 3, 4, 7 and 8: checked before training, clear errors, the recorded variant
 # --------------------------------------------------------------------------------------------
-TINY = ("--epochs", "1", "--limit", "20", "--batch-size", "10", "--no-progress")
+TINY = ("--preset", "class", "--epochs", "1", "--limit", "20", "--batch-size", "10", "--no-progress")
 
 
 def run_main(capsys, *argv):
