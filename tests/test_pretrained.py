@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -276,23 +275,3 @@ def test_greedy_selection_keeps_only_what_helps():
     assert out[-1]["runs"][0]["setting"]["augment"] == [1.0, 5.0]
     expected_epochs = 2 if out[1]["kept"] == 0 else 1
     assert chosen["epochs"] == expected_epochs
-
-
-@pytest.mark.slow
-def test_a_wheel_installs_the_checkpoints(tmp_path):
-    """A normal wheel of the package holds the shipped files (pyproject package data)."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO_ROOT / name, src / name)
-    shutil.copytree(REPO_ROOT / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "--no-index", "-w", str(tmp_path / "dist"), str(src)],
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for state in ("one_epoch", "trained"):
-        assert f"helpers/checkpoints/{pretrained.info(state)['file']}" in names
-    assert {"helpers/checkpoints/manifest.json", "helpers/checkpoints/recipes.json",
-            "helpers/pretrained.py", "helpers/augment.py"} <= names
