@@ -1002,3 +1002,16 @@ def copy_notebook(src: Path, folder: Path) -> Path:
     dst = folder / src.name
     shutil.copyfile(src, dst)
     return dst
+
+
+def scratch_notebook(folder: Path, name: str, cells: list[str]) -> Path:
+    """Write a notebook ``<folder>/<name>.ipynb`` of unexecuted code ``cells`` (for the tests'
+    own notebooks: the canary widgets, the drawing pad) and return its path."""
+    nb = {"cells": [{"cell_type": "code", "source": src, "metadata": {}, "outputs": [],
+                     "execution_count": None, "id": f"{name}-{i}"} for i, src in enumerate(cells)],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path = folder / f"{name}.ipynb"
+    path.write_text(json.dumps(nb))
+    return path

@@ -35,14 +35,7 @@ explorer.widget""",
 
 
 def pad_notebook(folder):
-    nb = {"cells": [{"cell_type": "code", "source": src, "metadata": {}, "outputs": [],
-                     "execution_count": None, "id": f"pad-{i}"} for i, src in enumerate(CELLS)],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                      "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    path = folder / "zz_drawpad.ipynb"
-    path.write_text(json.dumps(nb))
-    return path
+    return bk.scratch_notebook(folder, "zz_drawpad", CELLS)
 
 
 STATE = """() => {

@@ -13,7 +13,6 @@ different image bytes and that no error appears (see that module's docstring).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -154,15 +153,7 @@ interactive_figure(warns, n=(0, 3))""",
 
 
 def canary_notebook(folder):
-    nb = {"cells": [{"cell_type": "code", "source": src, "metadata": {}, "outputs": [],
-                     "execution_count": None, "id": f"canary-{i}"}
-                    for i, src in enumerate(CANARY_CELLS)],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                      "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    path = folder / "zz_canary.ipynb"
-    path.write_text(json.dumps(nb))
-    return path
+    return bk.scratch_notebook(folder, "zz_canary", CANARY_CELLS)
 
 
 def test_broken_widgets_are_reported(lab, book_page, tmp_path):
