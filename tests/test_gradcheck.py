@@ -165,8 +165,6 @@ def test_gradient_check_reports_a_wrong_gradient(corrupt):
     loss, params, exact = _quadratic_problem()
     errors = gc.gradient_check(loss, params, corrupt(exact))
     assert max(errors.values()) > 1e-2
-    report = gc.format_report(errors)
-    assert "CHECK" in report
 
 
 def test_gradient_check_of_a_cube_with_the_derivative_of_a_square():
@@ -198,9 +196,42 @@ def test_gradient_check_missing_key():
         gc.gradient_check(loss, params, {"W": exact["W"]})
 
 
-def test_format_report_lines():
-    report = gc.format_report({"k1": 3.2e-9, "W": 0.5}, tol=1e-6)
-    lines = report.splitlines()
-    assert len(lines) == 2
-    assert lines[0].split() == ["k1", "rel.", "error", "3e-09", "ok"]
-    assert lines[1].split() == ["W", "rel.", "error", "5e-01", "CHECK"]
+@pytest.mark.parametrize("err, text", [(0.0, "0"), (3.2e-9, "1e-9"), (1e-7, "1e-7"), (0.99, "1e-1"),
+                                       (1.0, "1e0"), (12.0, "1e1")])
+def test_order(err, text):
+    assert gc.order(err) == text
+
+
+@pytest.mark.parametrize("bad", [-1e-3, float("nan"), float("inf")])
+def test_order_rejects_what_has_no_order(bad):
+    with pytest.raises(ValueError, match="finite number >= 0"):
+        gc.order(bad)
+
+
+def test_report_passes_a_right_gradient_and_fails_a_wrong_one(capsys):
+    loss, params, exact = _quadratic_problem()
+    numeric = gc.numerical_gradients(loss, params)
+    assert gc.report("dW", exact["W"], numeric["W"]) is True
+    assert gc.report("db, doubled", 2 * exact["b"], numeric["b"]) is False
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["dW", "rel.", "error", "<", "1e-7", "ok"]
+    # |2r - r| / (|2r| + |r|) = 1/3 whatever r is
+    assert lines[1].split() == ["db,", "doubled", "rel.", "error", "1e-1", "WRONG"]
+
+
+def test_report_tolerance_is_the_pass_mark(capsys):
+    a, n = np.array([1.0, 0.0]), np.array([1.0, 1e-5])           # error 1e-5 / (1 + 1e-5)
+    assert gc.report("x", a, n, tol=1e-4) and not gc.report("x", a, n, tol=1e-6)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[-3:] == ["<", "1e-4", "ok"] and out[1].split()[-2:] == ["1e-6", "WRONG"]
+
+
+def test_report_gradients_every_tensor(capsys):
+    loss, params, exact = _quadratic_problem()
+    assert gc.report_gradients(loss, params, exact, prefix="quad ")
+    assert not gc.report_gradients(loss, params, {"W": exact["W"], "b": -exact["b"]})
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in out[:2]] == [["quad", "W"], ["quad", "b"]]
+    assert out[2].endswith("ok") and out[3].endswith("WRONG")
+    with pytest.raises(ValueError, match=r"missing keys \['b'\]"):
+        gc.report_gradients(loss, params, {"W": exact["W"]})
