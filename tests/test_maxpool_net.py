@@ -225,7 +225,7 @@ def test_ties_on_a_zero_background(params):
 
 def test_evaluate(params, batch):
     x, labels = batch
-    result = M.evaluate(params, x, labels, batch_size=2)
+    result = M.evaluate(params, x, labels)
     cache = M.forward(params, x)
     assert_array_equal(result["y_pred"], cache["a3"].argmax(axis=1))
     assert result["accuracy"] == pytest.approx(np.mean(cache["a3"].argmax(axis=1) == labels))
@@ -291,20 +291,10 @@ def test_bad_inputs_are_reported(params):
 
 
 # --------------------------------------------------------------------------------------------
-# issue 14, item 12: evaluate checks its batch and batch_size like the rest of the package
+# evaluate: the book's one evaluation loop (network.evaluate_with, whose argument checks are
+# tested once for every network in tests/test_network.py) on this network's outputs
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("batch_size, exc, match", [(0, ValueError, "batch_size must be >= 1"),
-                                                    (-1, ValueError, "batch_size must be >= 1"),
-                                                    (2.5, TypeError, "batch_size must be an integer")])
-def test_evaluate_rejects_a_bad_batch_size(params, batch, batch_size, exc, match):
-    x, labels = batch
-    with pytest.raises(exc, match=match):
-        M.evaluate(params, x, labels, batch_size=batch_size)
-
-
-def test_evaluate_on_an_empty_batch_says_so_and_returns_the_common_keys(params, batch):
-    with pytest.raises(ValueError, match=r"x is an empty batch \(N = 0\)"):
-        M.evaluate(params, np.zeros((0, 28, 28)), np.zeros(0, dtype=int))
+def test_evaluate_returns_the_common_keys_and_this_networks_outputs(params, batch):
     x, labels = batch
     result = M.evaluate(params, x, labels)
     assert set(result) == {"loss", "accuracy", "y_pred", "y_hat"}

@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import refimpl as R
 from helpers import gradcheck as gc
+from helpers import engine, maxpool_net, softmax_net
 from helpers import network as net
 
 SHAPES = {"k1": (6, 5, 5), "b1": (6,), "k2": (6, 12, 5, 5), "b2": (12,), "W": (10, 192), "b": (10,)}
@@ -589,3 +590,43 @@ def test_check_variant_is_public_and_fills_the_defaults():
     assert net.check_variant({"pooling": "max"}) == dict(net.DEFAULT_VARIANT, pooling="max")
     with pytest.raises(ValueError, match="output must be one of"):
         net.check_variant({"output": ["softmax"]})
+
+
+# --------------------------------------------------------------------------------------------
+# evaluate_with: the one evaluation loop of every network of the book checks its arguments once
+# --------------------------------------------------------------------------------------------
+EVALUATES = {
+    "seed network (engine)": lambda x, y, **kw: engine.evaluate(net.init_params(seed=0), x, y, **kw),
+    "maxpool_net": lambda x, y, **kw: maxpool_net.evaluate(maxpool_net.init_params(seed=0), x, y, **kw),
+    "softmax_net": lambda x, y, **kw: softmax_net.evaluate(softmax_net.init_params(seed=0), x, y, **kw),
+}
+
+
+@pytest.mark.parametrize("model", list(EVALUATES))
+@pytest.mark.parametrize("batch_size, exc, match", [(0, ValueError, "batch_size must be >= 1"),
+                                                    (-1, ValueError, "batch_size must be >= 1"),
+                                                    (2.5, TypeError, "batch_size must be an integer")])
+def test_every_evaluate_rejects_a_bad_batch_size(model, batch_size, exc, match):
+    x, labels = np.zeros((3, 28, 28)), np.array([3, 7, 0])
+    with pytest.raises(exc, match=match):
+        EVALUATES[model](x, labels, batch_size=batch_size)
+
+
+@pytest.mark.parametrize("model", list(EVALUATES))
+def test_every_evaluate_says_an_empty_batch_is_empty(model):
+    with pytest.raises(ValueError, match=r"x is an empty batch \(N = 0\)"):
+        EVALUATES[model](np.zeros((0, 28, 28)), np.zeros(0, dtype=int))
+
+
+def test_evaluate_with_chunks_and_weights_the_mean_loss_by_chunk_size():
+    x, y = np.zeros((5, 28, 28)), np.array([0, 1, 2, 3, 4])
+    chunks = []
+
+    def batch_fn(xb, yb):                       # loss = the first label of the chunk
+        chunks.append(len(yb))
+        return float(yb[0]), np.eye(10)[yb]
+    result = net.evaluate_with(batch_fn, x, y, batch_size=2)
+    assert chunks == [2, 2, 1]
+    assert result["loss"] == pytest.approx((0 * 2 + 2 * 2 + 4 * 1) / 5)
+    assert result["accuracy"] == 1.0
+    assert_array_equal(result["y_pred"], y)
