@@ -122,6 +122,22 @@ def _describe(setting) -> str:
     return f"{setting['epochs']} epochs, lr {setting['lr']:g} x {setting['lr_decay']:g}{aug}"
 
 
+def final_run(recipe, x, y, x_held, y_held, x_test, y_test, log) -> dict:
+    """The chosen ``recipe`` trained on all training digits, measured once on the held-out digits
+    (and on the canonical test set when ``x_test`` is given)."""
+    final = run(recipe, x, y, x_held, y_held, desc="final", progress=False)
+    params = final.pop("params")
+    log(f"{'final':<14} {_describe(recipe):<44} held-out {100 * final['final_val_acc']:6.2f}%  ({final['seconds']} s)")
+    out = {"setting": _jsonable(recipe), "train_images": len(y), "held_out_images": len(y_held),
+           "held_out_acc": final["final_val_acc"], "held_out_acc_per_epoch": final["val_acc"],
+           "seconds": final["seconds"], "test_images": None, "test_acc": None}
+    if x_test is not None:
+        out["test_images"] = len(y_test)
+        out["test_acc"] = float(train.evaluate(params, x_test, y_test)["accuracy"])
+        print(f"canonical MNIST test set: {100 * out['test_acc']:.2f}% of {len(y_test)} digits")
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -129,9 +145,16 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder with the canonical MNIST t10k files: also measure the final recipe on them")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--skip-final", action="store_true",
+                        help="stop after the choice on the validation split: no final run on all 4,000 "
+                             "digits (that run is `python -m helpers.train`, which tests/test_pretrained.py "
+                             "re-runs on its own); the file's 'final' entry is then null")
     args = parser.parse_args(argv)
     if args.out.suffix != ".json":
         parser.error(f"--out {args.out}: the file name must end with .json")
+    if args.skip_final and args.out.resolve() == OUT.resolve():
+        parser.error("--skip-final writes a file without the final run: give --out another path "
+                     "than the book's own recipes.json")
 
     x, y, x_held, y_held = data.load_mnist_5k_split(seed=0, dtype=np.float32)
     tr, va = data.stratified_split(y, VAL_PER_CLASS, seed=VAL_SEED)
@@ -141,7 +164,7 @@ def main(argv=None) -> int:
 
     from tqdm.auto import tqdm
 
-    n_runs = 1 + sum(len(c) for _, _, c in STEPS) + 1
+    n_runs = 1 + sum(len(c) for _, _, c in STEPS) + (0 if args.skip_final else 1)
     bar = tqdm(total=n_runs, desc="recipe runs", unit="run", disable=args.no_progress)
 
     def log(line):
@@ -150,18 +173,11 @@ def main(argv=None) -> int:
 
     t_start = time.perf_counter()
     steps, recipe = choose(x[tr], y[tr], x[va], y[va], progress=False, log=log)
-    final = run(recipe, x, y, x_held, y_held, desc="final", progress=False)
-    params = final.pop("params")
-    log(f"{'final':<14} {_describe(recipe):<44} held-out {100 * final['final_val_acc']:6.2f}%  ({final['seconds']} s)")
+    final_out = None
+    if not args.skip_final:
+        final_out = final_run(recipe, x, y, x_held, y_held, x_test, y_test, log)
     bar.close()
     cli_default = {key: train.RECIPE[key] for key in recipe}
-    final_out = {"setting": _jsonable(recipe), "train_images": len(y), "held_out_images": len(y_held),
-                 "held_out_acc": final["final_val_acc"], "held_out_acc_per_epoch": final["val_acc"],
-                 "seconds": final["seconds"], "test_images": None, "test_acc": None}
-    if x_test is not None:
-        final_out["test_images"] = len(y_test)
-        final_out["test_acc"] = float(train.evaluate(params, x_test, y_test)["accuracy"])
-        print(f"canonical MNIST test set: {100 * final_out['test_acc']:.2f}% of {len(y_test)} digits")
     result = {
         "about": "What each change of the training recipe of Zhang's network bought on a validation "
                  "split, written by scripts/train_recipes.py (read with helpers.pretrained.recipe_results()).",

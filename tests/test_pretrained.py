@@ -184,9 +184,13 @@ def test_recipe_results_agree_with_the_recipe_and_the_checkpoint():
         for run in step["runs"]:
             assert len(run["val_acc"]) == run["setting"]["epochs"] + 1
             assert run["final_val_acc"] == run["val_acc"][-1]
-    # the final run of the script is the shipped checkpoint's run (same function, same seed)
-    final = results["final"]
-    assert abs(final["held_out_acc"] - pretrained.info("trained")["held_out_accuracy"]) <= HALF_POINT
+    # the final run of the script is the shipped checkpoint's run (same function, same seed, same
+    # machine when both were stored): the same figures, so the checkpoint's rerun checks both
+    final, shipped = results["final"], pretrained.info("trained")
+    assert {k: tuple(v) if isinstance(v, list) else v for k, v in final["setting"].items()} == {
+        k: T.RECIPE[k] for k in final["setting"]}
+    assert final["held_out_acc"] == shipped["held_out_accuracy"]
+    assert final["test_acc"] == shipped.get("test_accuracy")
 
 
 def test_readme_reports_the_stored_figures():
@@ -228,25 +232,30 @@ def test_recorded_command_reproduces_the_checkpoint(tmp_path, held_out):
 
 @pytest.mark.slow
 def test_results_script_reproduces_the_stored_figures(tmp_path):
+    """Re-run every validation run of scripts/train_recipes.py and compare with the stored figures.
+
+    The script's last run (the chosen recipe on all 4,000 digits) is `python -m helpers.train`
+    with no options: test_recorded_command_reproduces_the_checkpoint re-runs that command and
+    compares it with the shipped checkpoint, whose figures
+    test_recipe_results_agree_with_the_recipe_and_the_checkpoint ties to the stored "final" entry. So the script runs here with --skip-final, not twice.
+    """
     stored = pretrained.recipe_results()
     out = tmp_path / "recipes.json"
-    args = [sys.executable, str(REPO_ROOT / "scripts" / "train_recipes.py"), "--out", str(out), "--no-progress"]
-    if HAVE_CANONICAL:
-        args += ["--data-dir", str(SHARED_MNIST)]
-    # about 4-5 minutes on an idle 2-core machine; 25-30 minutes under a load average of 10
+    args = [sys.executable, str(REPO_ROOT / "scripts" / "train_recipes.py"), "--out", str(out),
+            "--no-progress", "--skip-final"]
+    # about 4 minutes on an idle 2-core machine; 20 minutes under a load average of 10
     run = subprocess.run(args, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=3600)
     assert run.returncode == 0, run.stderr
     again = json.loads(out.read_text())
     assert [s["name"] for s in again["steps"]] == [s["name"] for s in stored["steps"]]
     for new, old in zip(again["steps"], stored["steps"]):
+        assert new["kept"] == old["kept"], new["name"]
         for new_run, old_run in zip(new["runs"], old["runs"], strict=True):
             assert new_run["setting"] == old_run["setting"]
             # 800 validation digits: within 6 digits of the stored figure
             assert abs(new_run["final_val_acc"] - old_run["final_val_acc"]) <= 0.0075, new["name"]
     assert again["recipe"] == stored["recipe"] and again["recipe_is_cli_default"]
-    assert abs(again["final"]["held_out_acc"] - stored["final"]["held_out_acc"]) <= HALF_POINT
-    if again["final"]["test_acc"] is not None and stored["final"]["test_acc"] is not None:
-        assert abs(again["final"]["test_acc"] - stored["final"]["test_acc"]) <= HALF_POINT
+    assert again["final"] is None
 
 
 def _script(name):
@@ -275,3 +284,13 @@ def test_greedy_selection_keeps_only_what_helps():
     assert out[-1]["runs"][0]["setting"]["augment"] == [1.0, 5.0]
     expected_epochs = 2 if out[1]["kept"] == 0 else 1
     assert chosen["epochs"] == expected_epochs
+
+
+def test_results_script_never_writes_a_partial_file_over_the_books_own(capsys):
+    recipes = _script("train_recipes")
+    before = recipes.OUT.read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        recipes.main(["--skip-final"])
+    assert exc.value.code == 2
+    assert "give --out another path" in capsys.readouterr().err
+    assert recipes.OUT.read_bytes() == before
