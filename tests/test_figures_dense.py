@@ -74,9 +74,17 @@ def test_show_output_error_draws_dy_hat_and_the_whole_dW():
     assert [t.get_text() for t in heat.get_xticklabels()] == [f"q={q}" for q in range(12)]
     bars_ax = [ax for ax in axes if ax.containers][0]
     heights = [bar.get_height() for bar in bars_ax.containers[0]]
-    assert np.allclose(heights, errors["dy_hat"])
+    assert np.allclose(heights, errors["dy_hat"])  # 0.01 .. 1: no scale factor
     legend = [t.get_text() for t in bars_ax.get_legend().get_texts()]
-    assert legend[0] == "label in the loss: 7" if predicted != 7 else "label in the loss = predicted: 7"
+    assert legend == (["label in the loss: 7", f"predicted: {predicted}"] if predicted != 7
+                      else ["label in the loss = predicted: 7"])
+    small = figures.show_output_error(cache["x"], 1e-5 * errors["dy_hat"], grads["W"], target=7, predicted=7, loss=0.0)
+    bars_ax = [ax for ax in small.findobj(lambda o: hasattr(o, "containers")) if getattr(ax, "containers", None)][0]
+    power = int(np.floor(np.log10(1e-5 * np.abs(errors["dy_hat"]).max())))
+    assert bars_ax.get_ylabel().endswith(f"(x 1e{power})")
+    assert np.allclose([bar.get_height() for bar in bars_ax.containers[0]], 1e-5 * errors["dy_hat"] / 10.0**power)
+    legend = [t.get_text() for t in bars_ax.get_legend().get_texts()]
+    assert legend == ["label in the loss = predicted: 7"]
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     assert any("loss L = 0.5000" in t for t in texts)
     assert any(r"\Delta W(i, j)" in t for t in texts)  # the colour bar is labelled

@@ -113,7 +113,8 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     is ``Delta W = Delta y_hat f^T``, every entry on one diverging scale centred on zero, the
     192 columns grouped by the S2 map q (0-based) their f entries come from. ``x`` (28, 28) is
     the digit, ``digit`` its class (shown over it) and ``loss`` the squared error L (eq. 13),
-    printed beside the bars. Returns the figure.
+    printed beside the bars. Errors below 1e-2 are drawn in units of a power of ten named on the
+    axis. Returns the figure.
     """
     delta = as_float_array(dy_hat, "dy_hat", allow_int=True)
     check_ndim(delta, "dy_hat", 1, "(10,)")
@@ -130,10 +131,13 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     left, middle, right = top.subfigures(1, 3, width_ratios=[0.9, 2.0, 1.1])
     show_digit(x, label=digit, ax=left.add_subplot(), colorbar=False)
     ax = middle.add_subplot()
-    show_vector(delta, title=None, xlabel="output class i", ylabel=r"$\Delta\hat{y}(i)$", ax=ax)
-    mark_classes(ax, true=int(target), predicted=int(predicted), true_name="label in the loss")
     peak = max(float(np.max(np.abs(delta))), 1e-12)
-    ax.set_ylim(-1.15 * peak, 1.15 * peak)
+    power = int(np.floor(np.log10(peak)))
+    power = power if abs(power) >= 2 else 0  # small errors: bars in units of 1e-power, said on the axis
+    show_vector(delta / 10.0**power, title=None, xlabel="output class i",
+                ylabel=r"$\Delta\hat{y}(i)$" + (f" (x 1e{power})" if power else ""), ax=ax)
+    mark_classes(ax, true=int(target), predicted=int(predicted), true_name="label in the loss")
+    ax.set_ylim(-1.15 * peak / 10.0**power, 1.15 * peak / 10.0**power)
     text = right.add_subplot()
     text.axis("off")
     text.text(0.0, 0.5, f"loss L = {float(loss):.4f}\n\nlargest |$\\Delta\\hat y$|\n= {peak:.2e}\n\n"
