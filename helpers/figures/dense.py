@@ -22,7 +22,8 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
     ``dW_maps`` (10, 12, 4, 4) is ``Delta W`` (10, 192) with row ``i`` folded by F^{-1}
     (Zhang eq. 11) into the twelve 4x4 maps it multiplies: ``dW_maps[i, q]`` holds the
     gradients of the weights that connect map ``q`` of S2 to output ``i``. ``dy_hat`` (10,) is
-    Zhang's ``Delta y_hat`` (eq. 18), drawn as bars; ``x`` (28, 28) and ``label`` show the digit.
+    Zhang's ``Delta y_hat`` (eq. 18), drawn as bars with the true class ``label`` marked (or,
+    without a label, the row shown); ``x`` (28, 28) and ``label`` show the digit.
 
     With ``output_class=None`` the right part is a 10 x 12 mosaic (rows: output classes 0..9,
     columns: maps q=0..11, 0-based like every index in code) on one colour scale centred on zero; with ``output_class=i`` it shows
@@ -53,12 +54,12 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         show_digit(x, label=label, ax=top.add_subplot(), colorbar=False)
     else:
         bottom = left
-    marks = [int(m) for m in (label, output_class) if m is not None]
     ax = bottom.add_subplot()
-    show_vector(delta, title=r"$\Delta\hat{y}$ (Zhang eq. 18)", xlabel="output class i",
-                ylabel=r"$\Delta\hat{y}(i)$", highlight=marks or None, ax=ax)
+    show_vector(delta, title=None, xlabel="output class i", ylabel=r"$\Delta\hat{y}(i)$ (Zhang eq. 18)", ax=ax)
     if label is not None:
-        ax.get_xticklabels()[int(label)].set_fontweight("bold")
+        mark_classes(ax, true=int(label), ncols=1)
+    elif output_class is not None:
+        mark_classes(ax, true=output_class, true_name="row shown", ncols=1)
 
     blocks = maps[output_class] if single else maps.reshape(n_classes * n_maps, h, w)
     ncols = (3 if n_maps == 12 else default_ncols(n_maps)) if single else n_maps
