@@ -26,9 +26,10 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
     without a label, the row shown); ``x`` (28, 28) and ``label`` show the digit.
 
     With ``output_class=None`` the right part is a 10 x 12 mosaic (rows: output classes 0..9,
-    columns: maps q=0..11, 0-based like every index in code) on one colour scale centred on zero; with ``output_class=i`` it shows
-    the twelve maps of row ``i`` only, larger and with their values written in (format ``fmt``,
-    scaled by the power of ten named on the colour bar, so that they fit their cells at 8 pt).
+    columns: maps q=0..11, 0-based like every index in code) on one colour scale centred on
+    zero; with ``output_class=i`` it shows the twelve maps of row ``i`` only, larger and with
+    their values written in (format ``fmt``, scaled by the power of ten named on the colour bar,
+    so that they fit their cells at 8 pt).
     The maps are tiled into one image (white gaps between them), which draws fast. Returns the
     figure.
     """
@@ -102,7 +103,6 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
     if title:
         fig.suptitle(title, fontsize=12)
     return fig
-
 
 
 def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, title=None) -> Figure:

@@ -171,10 +171,9 @@ def mark_classes(ax, true=None, predicted=None, *, true_name="true class",
     """Mark the true and the predicted class on a bar chart of class scores drawn on ``ax``.
 
     The other bars turn grey; the true class is solid blue with a black edge, the predicted
-    class orange and hatched (blue, hatched and edged when they coincide); a legend beside
-    the axes names both, with their class numbers. ``true_name`` renames the first mark (for
-    instance "label in the loss"); the legend sits above the axes, in ``ncols`` columns
-    (default: one row).
+    class orange and hatched (blue, hatched and edged when they coincide); a legend above the
+    axes names both, with their class numbers, in ``ncols`` columns (default: one row).
+    ``true_name`` renames the first mark (for instance "label in the loss").
     """
     bars = list(ax.containers[0]) if ax.containers else []
     if not bars:
@@ -194,6 +193,8 @@ def mark_classes(ax, true=None, predicted=None, *, true_name="true class",
                                  hatch="//")
         handles.append(Patch(facecolor=PREDICTED_COLOUR, edgecolor="black", linewidth=0.8,
                              hatch="//", label=f"{predicted_name}: {int(predicted)}"))
+    if not handles:
+        return
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols or len(handles),
               fontsize=SMALL_FONT + 1, frameon=False, borderaxespad=0.2, handlelength=1.5,
               columnspacing=1.0)
@@ -209,7 +210,8 @@ def show_network_flow(cache, label=None, *, index=0, title=None) -> Figure:
     ``C1`` (6, 24, 24), ``S1`` (6, 12, 12), ``C2`` (12, 8, 8), ``S2`` (12, 4, 4), ``f`` (192,)
     and ``y_hat`` (10,); other layer sizes work too. For the cache of a batch (``x`` of shape
     (N, 28, 28)) image ``index`` is shown. ``label`` is the true class, marked in the y_hat
-    panel beside the predicted class (:func:`mark_classes`, with a legend). Sigmoid activations share the scale 0..1.
+    panel beside the predicted class (:func:`mark_classes`, with a legend). Sigmoid activations
+    share the scale 0..1.
     """
     if not isinstance(cache, Mapping):
         raise TypeError(f"cache must be a dict of arrays, got {type(cache).__name__}")
