@@ -33,6 +33,8 @@ def test_show_fc_gradient_all_classes_and_one_class():
     vmin, vmax = mosaic.get_clim()
     assert vmin == -vmax == -np.abs(maps).max()
     assert [t.get_text() for t in images[1].get_yticklabels()] == [f"i={i}" for i in range(10)]
+    # rows and columns are both 0-based, like the indices in code
+    assert [t.get_text() for t in images[1].get_xticklabels()] == [f"q={q}" for q in range(12)]
     fig = figures.show_fc_gradient(maps, errors["dy_hat"], output_class=3)
     panel = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"][0]
     data = np.ma.getdata(panel.images[0].get_array())
@@ -53,3 +55,46 @@ def test_show_fc_gradient_errors_name_the_argument():
         figures.show_fc_gradient(np.zeros((10, 192)), np.zeros(10))
     with pytest.raises(ValueError, match="output_class"):
         figures.show_fc_gradient(maps, np.zeros(10), output_class=10)
+
+
+def test_show_output_error_draws_dy_hat_and_the_whole_dW():
+    rng = np.random.default_rng(1)
+    params = network.init_params(0)
+    cache = network.forward(params, rng.random((28, 28)))
+    grads, errors = network.backward_with_errors(params, cache, 7)
+    predicted = int(np.argmax(cache["y_hat"]))
+    fig = figures.show_output_error(cache["x"], errors["dy_hat"], grads["W"], target=7, predicted=predicted,
+                                    loss=0.5, digit=7, title="t")
+    axes = [ax for ax in fig.findobj(lambda o: hasattr(o, "get_ylabel") and hasattr(o, "images"))]
+    heat = [ax for ax in axes if ax.images and ax.get_ylabel() == "output class i"][0]
+    data = heat.images[0].get_array()
+    assert data.shape == (10, 192) and np.array_equal(data, grads["W"])
+    vmin, vmax = heat.images[0].get_clim()
+    assert vmin == -vmax == -np.abs(grads["W"]).max()  # centred on zero
+    assert [t.get_text() for t in heat.get_xticklabels()] == [f"q={q}" for q in range(12)]
+    bars_ax = [ax for ax in axes if ax.containers][0]
+    heights = [bar.get_height() for bar in bars_ax.containers[0]]
+    assert np.allclose(heights, errors["dy_hat"])  # 0.01 .. 1: no scale factor
+    legend = [t.get_text() for t in bars_ax.get_legend().get_texts()]
+    assert legend == (["label in the loss: 7", f"predicted: {predicted}"] if predicted != 7
+                      else ["label in the loss = predicted: 7"])
+    small = figures.show_output_error(cache["x"], 1e-5 * errors["dy_hat"], grads["W"], target=7, predicted=7, loss=0.0)
+    bars_ax = [ax for ax in small.findobj(lambda o: hasattr(o, "containers")) if getattr(ax, "containers", None)][0]
+    power = int(np.floor(np.log10(1e-5 * np.abs(errors["dy_hat"]).max())))
+    assert bars_ax.get_ylabel().endswith(f"(x 1e{power})")
+    assert np.allclose([bar.get_height() for bar in bars_ax.containers[0]], 1e-5 * errors["dy_hat"] / 10.0**power)
+    legend = [t.get_text() for t in bars_ax.get_legend().get_texts()]
+    assert legend == ["label in the loss = predicted: 7"]
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    assert any("loss L = 0.5000" in t for t in texts)
+    assert any(r"\Delta W(i, j)" in t for t in texts)  # the colour bar is labelled
+
+
+def test_show_output_error_checks_its_arguments():
+    x, d, g = np.zeros((28, 28)), np.zeros(10), np.zeros((10, 192))
+    with pytest.raises(ValueError, match="dy_hat"):
+        figures.show_output_error(x, np.zeros(9), g, target=1, predicted=1, loss=0.0)
+    with pytest.raises(ValueError, match="target"):
+        figures.show_output_error(x, d, g, target=10, predicted=1, loss=0.0)
+    with pytest.raises(ValueError, match="predicted"):
+        figures.show_output_error(x, d, g, target=1, predicted=True, loss=0.0)

@@ -156,7 +156,26 @@ def test_show_network_flow_has_every_layer(rng):
     for name in ("C1", "S1", "C2", "S2", "f", "y_hat"):
         assert any(t.startswith(name) for t in texts), name
     predicted = int(np.argmax(cache["y_hat"]))
-    assert any(f"predicted {predicted}, true 3" in t for t in texts)
+    assert predicted != 3
+    assert "true class: 3" in texts and f"predicted: {predicted}" in texts  # the legend names both
+    bars = [ax for ax in all_axes if ax.get_ylabel() == "y_hat (output)"][0].containers[0]
+    true_bar, predicted_bar = bars[3], bars[predicted]
+    # two different marks, told apart by colour and by pattern (colour-blind safe)
+    assert true_bar.get_facecolor() != predicted_bar.get_facecolor()
+    assert predicted_bar.get_hatch() == "//" and not true_bar.get_hatch()
+    others = {bar.get_facecolor() for i, bar in enumerate(bars) if i not in (3, predicted)}
+    assert len(others) == 1 and others.isdisjoint({true_bar.get_facecolor(), predicted_bar.get_facecolor()})
+
+
+def test_mark_classes_when_the_prediction_is_right(rng):
+    fig = figures.show_vector(np.arange(10.0))
+    ax = fig.axes[0]
+    figures.mark_classes(ax, true=9, predicted=9, true_name="label in the loss")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["label in the loss = predicted: 9"]
+    assert ax.containers[0][9].get_hatch() == "//"
+    with pytest.raises(ValueError, match="bar chart"):
+        figures.mark_classes(figures.new_figure(2, 2).add_subplot(), true=1)
 
 
 def test_show_network_flow_with_the_real_network(rng):
@@ -167,8 +186,8 @@ def test_show_network_flow_with_the_real_network(rng):
     assert isinstance(fig, Figure)
     batch = network.forward(params, rng.random((3, 28, 28)))
     fig_batch = figures.show_network_flow(batch, index=2)
-    y_text = [t for t in all_texts(fig_batch) if t.startswith("y_hat")]
-    assert y_text == [f"y_hat  (predicted {int(np.argmax(batch['y_hat'][2]))})"]
+    legend = [t for t in all_texts(fig_batch) if t.startswith(("predicted", "true"))]
+    assert legend == [f"predicted: {int(np.argmax(batch['y_hat'][2]))}"]
 
 
 def test_show_network_flow_names_missing_keys(rng):

@@ -145,6 +145,9 @@ FIGURES = {
     # notebook 03
     "show_fc_gradient all": lambda rng: _fc(rng, None),
     "show_fc_gradient class 3": lambda rng: _fc(rng, 3),
+    "show_output_error": lambda rng: figures.show_output_error(
+        _digit(rng), _seed(rng)[4]["dy_hat"], _seed(rng)[3]["W"], target=8, predicted=4, loss=1.3079, digit=3,
+        title="digit 3 (example 0), untrained network, label in the loss 8"),
     "show_vector 192": lambda rng: figures.show_vector(rng.normal(size=192), group=16, title="f"),
     "show_digit": lambda rng: figures.show_digit(_digit(rng), label=3),
     # notebook 04

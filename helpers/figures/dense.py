@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import SMALL_FONT, SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
-from helpers.figures.maps import show_digit, show_vector
+from helpers.figures.maps import mark_classes, show_digit, show_vector
 
-__all__ = ["show_fc_gradient"]
+__all__ = ["show_fc_gradient", "show_output_error"]
 
 
 def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, title=None,
@@ -22,12 +22,14 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
     ``dW_maps`` (10, 12, 4, 4) is ``Delta W`` (10, 192) with row ``i`` folded by F^{-1}
     (Zhang eq. 11) into the twelve 4x4 maps it multiplies: ``dW_maps[i, q]`` holds the
     gradients of the weights that connect map ``q`` of S2 to output ``i``. ``dy_hat`` (10,) is
-    Zhang's ``Delta y_hat`` (eq. 18), drawn as bars; ``x`` (28, 28) and ``label`` show the digit.
+    Zhang's ``Delta y_hat`` (eq. 18), drawn as bars with the true class ``label`` marked (or,
+    without a label, the row shown); ``x`` (28, 28) and ``label`` show the digit.
 
     With ``output_class=None`` the right part is a 10 x 12 mosaic (rows: output classes 0..9,
-    columns: maps q=1..12) on one colour scale centred on zero; with ``output_class=i`` it shows
-    the twelve maps of row ``i`` only, larger and with their values written in (format ``fmt``,
-    scaled by the power of ten named on the colour bar, so that they fit their cells at 8 pt).
+    columns: maps q=0..11, 0-based like every index in code) on one colour scale centred on
+    zero; with ``output_class=i`` it shows the twelve maps of row ``i`` only, larger and with
+    their values written in (format ``fmt``, scaled by the power of ten named on the colour bar,
+    so that they fit their cells at 8 pt).
     The maps are tiled into one image (white gaps between them), which draws fast. Returns the
     figure.
     """
@@ -53,12 +55,12 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         show_digit(x, label=label, ax=top.add_subplot(), colorbar=False)
     else:
         bottom = left
-    marks = [int(m) for m in (label, output_class) if m is not None]
     ax = bottom.add_subplot()
-    show_vector(delta, title=r"$\Delta\hat{y}$ (Zhang eq. 18)", xlabel="output class i",
-                ylabel=r"$\Delta\hat{y}(i)$", highlight=marks or None, ax=ax)
+    show_vector(delta, title=None, xlabel="output class i", ylabel=r"$\Delta\hat{y}(i)$ (Zhang eq. 18)", ax=ax)
     if label is not None:
-        ax.get_xticklabels()[int(label)].set_fontweight("bold")
+        mark_classes(ax, true=int(label), ncols=1)
+    elif output_class is not None:
+        mark_classes(ax, true=output_class, true_name="row shown", ncols=1)
 
     blocks = maps[output_class] if single else maps.reshape(n_classes * n_maps, h, w)
     ncols = (3 if n_maps == 12 else default_ncols(n_maps)) if single else n_maps
@@ -79,7 +81,7 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         ax.set_yticks([])
         for q in range(blocks.shape[0]):
             r, c = divmod(q, ncols)
-            ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q + 1}", ha="center", va="bottom", fontsize=9)
+            ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q}", ha="center", va="bottom", fontsize=9)
             for (u, v), value in np.ndenumerate(blocks[q]):
                 ax.text(c * (w + 1) + v, r * (h + 1) + u, format(value / 10.0**power, fmt), ha="center",
                         va="center", fontsize=SMALL_FONT, color=text_colour(SIGNED_CMAP, norm, value))
@@ -87,11 +89,11 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
                      + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}\n"
                      + f"times the {n_maps} maps of S2", fontsize=11, pad=18)
     else:
-        ax.set_xticks(centres_x, [f"q={q + 1}" for q in range(n_maps)], fontsize=8)
+        ax.set_xticks(centres_x, [f"q={q}" for q in range(n_maps)], fontsize=8)
         ax.xaxis.tick_top()
         ax.set_yticks(centres_y, [f"i={i}" for i in range(n_classes)], fontsize=9)
         ax.tick_params(length=0)
-        ax.set_xlabel(f"map q of S2 ({h}x{w} each)", fontsize=9)
+        ax.set_xlabel(f"map q of S2 ({h}x{w} each; i and q 0-based)", fontsize=9)
         ax.set_ylabel("output class i (row of " + r"$\Delta W$)", fontsize=9)
         ax.set_title(r"$\Delta W$: each row folded by $F^{-1}$" + f"\ninto the {n_maps} maps of S2 it multiplies",
                      fontsize=11)
@@ -102,3 +104,67 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         fig.suptitle(title, fontsize=12)
     return fig
 
+
+def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, title=None) -> Figure:
+    """The output error of one digit and the whole gradient it gives the output layer.
+
+    Zhang eqs. 17-19: ``dy_hat`` (10,) is ``Delta y_hat``, the error before the output sigmoid
+    for the label ``target`` used in the loss, drawn as bars with ``target`` and the network's
+    ``predicted`` class marked (:func:`~helpers.figures.maps.mark_classes`); ``dW`` (10, 192)
+    is ``Delta W = Delta y_hat f^T``, every entry on one diverging scale centred on zero, the
+    192 columns grouped by the S2 map q (0-based) their f entries come from. ``x`` (28, 28) is
+    the digit, ``digit`` its class (shown over it) and ``loss`` the squared error L (eq. 13),
+    printed beside the bars. Errors below 1e-2 are drawn in units of a power of ten named on the
+    axis. Returns the figure.
+    """
+    delta = as_float_array(dy_hat, "dy_hat", allow_int=True)
+    check_ndim(delta, "dy_hat", 1, "(10,)")
+    grad = as_float_array(dW, "dW", allow_int=True)
+    check_ndim(grad, "dW", 2, "(10, 192)")
+    n_out, n_in = grad.shape
+    if delta.shape != (n_out,):
+        raise ValueError(f"dy_hat must have shape ({n_out},) to match dW {grad.shape}, got {delta.shape}")
+    for name, value in (("target", target), ("predicted", predicted)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < n_out:
+            raise ValueError(f"{name} must be an int in 0..{n_out - 1}, got {value!r}")
+    fig = new_figure(9.2, 6.2)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.15])
+    left, middle, right = top.subfigures(1, 3, width_ratios=[0.9, 2.0, 1.1])
+    show_digit(x, label=digit, ax=left.add_subplot(), colorbar=False)
+    ax = middle.add_subplot()
+    peak = max(float(np.max(np.abs(delta))), 1e-12)
+    power = int(np.floor(np.log10(peak)))
+    power = power if abs(power) >= 2 else 0  # small errors: bars in units of 1e-power, said on the axis
+    show_vector(delta / 10.0**power, title=None, xlabel="output class i",
+                ylabel=r"$\Delta\hat{y}(i)$" + (f" (x 1e{power})" if power else ""), ax=ax)
+    mark_classes(ax, true=int(target), predicted=int(predicted), true_name="label in the loss")
+    ax.set_ylim(-1.15 * peak / 10.0**power, 1.15 * peak / 10.0**power)
+    text = right.add_subplot()
+    text.axis("off")
+    text.text(0.0, 0.5, f"loss L = {float(loss):.4f}\n\nlargest |$\\Delta\\hat y$|\n= {peak:.2e}\n\n"
+              f"largest |$\\Delta W$|\n= {float(np.max(np.abs(grad))):.2e}", fontsize=11, va="center",
+              transform=text.transAxes)
+    ax2 = bottom.add_subplot()
+    norm = norm_for([grad], True)
+    image = ax2.imshow(grad, cmap=SIGNED_CMAP, norm=norm, aspect="auto", interpolation="nearest")
+    group = n_in // 12 if n_in % 12 == 0 else None
+    if group:
+        for q in range(1, 12):
+            ax2.axvline(q * group - 0.5, color="0.5", linewidth=0.6)
+        ax2.set_xticks([q * group + (group - 1) / 2 for q in range(12)], [f"q={q}" for q in range(12)],
+                       fontsize=SMALL_FONT)
+        ax2.set_xlabel(f"column j of $\\Delta W$ = entry j of f, grouped by the S2 map q = j // {group} (0-based)",
+                       fontsize=9)
+    else:
+        ax2.set_xlabel("column j of $\\Delta W$ (entry j of f)", fontsize=9)
+    ax2.set_yticks(np.arange(n_out))
+    ax2.tick_params(labelsize=SMALL_FONT)
+    ax2.set_ylabel("output class i", fontsize=9)
+    ax2.set_title(r"$\Delta W = \Delta\hat{y}\,f^T$ (Zhang eq. 19): row i is $f$ scaled by $\Delta\hat{y}(i)$",
+                  fontsize=11)
+    cbar = bottom.colorbar(image, ax=ax2, shrink=0.9, aspect=20)
+    cbar.set_label(r"$\Delta W(i, j)$ (blue < 0 < red)", fontsize=9)
+    cbar.ax.tick_params(labelsize=SMALL_FONT)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig

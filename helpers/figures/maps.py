@@ -8,13 +8,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import (SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
                                   check_labels, default_ncols, image_grid, new_figure, norm_for,
                                   root_figure, stack_maps, target_figure)
 
-__all__ = ["show_maps", "show_kernels", "show_digit", "show_vector", "show_network_flow", "side_by_side"]
+__all__ = ["show_maps", "show_kernels", "show_digit", "show_vector", "show_network_flow", "side_by_side",
+           "mark_classes", "TRUE_COLOUR", "PREDICTED_COLOUR"]
 
 
 def show_maps(maps, title=None, signed=False, ncols=None, labels=None, cbar_label=None, *,
@@ -157,6 +159,47 @@ def show_vector(v, title=None, xlabel="index", ylabel="value", *, highlight=None
     return root_figure(fig)
 
 
+TRUE_COLOUR = "#0072B2"
+"""Bar of the true class (Okabe-Ito blue; a solid bar with a black edge)."""
+PREDICTED_COLOUR = "#E69F00"
+"""Bar of the predicted class (Okabe-Ito orange, hatched): told apart from the true class by
+colour and by pattern, so also in greyscale and by colour-blind readers."""
+
+
+def mark_classes(ax, true=None, predicted=None, *, true_name="true class",
+                 predicted_name="predicted", ncols=None) -> None:
+    """Mark the true and the predicted class on a bar chart of class scores drawn on ``ax``.
+
+    The other bars turn grey; the true class is solid blue with a black edge, the predicted
+    class orange and hatched (blue, hatched and edged when they coincide); a legend above the
+    axes names both, with their class numbers, in ``ncols`` columns (default: one row).
+    ``true_name`` renames the first mark (for instance "label in the loss").
+    """
+    bars = list(ax.containers[0]) if ax.containers else []
+    if not bars:
+        raise ValueError("mark_classes needs an axes with a bar chart (show_vector)")
+    for bar in bars:
+        bar.set_facecolor("0.72")
+    handles = []
+    same = true is not None and predicted is not None and int(true) == int(predicted)
+    if true is not None:
+        bars[int(true)].set(facecolor=TRUE_COLOUR, edgecolor="black", linewidth=1.5,
+                            hatch="//" if same else None)
+        name = f"{true_name} = {predicted_name}" if same else true_name
+        handles.append(Patch(facecolor=TRUE_COLOUR, edgecolor="black", linewidth=1.5,
+                             hatch="//" if same else None, label=f"{name}: {int(true)}"))
+    if predicted is not None and not same:
+        bars[int(predicted)].set(facecolor=PREDICTED_COLOUR, edgecolor="black", linewidth=0.8,
+                                 hatch="//")
+        handles.append(Patch(facecolor=PREDICTED_COLOUR, edgecolor="black", linewidth=0.8,
+                             hatch="//", label=f"{predicted_name}: {int(predicted)}"))
+    if not handles:
+        return
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols or len(handles),
+              fontsize=SMALL_FONT + 1, frameon=False, borderaxespad=0.2, handlelength=1.5,
+              columnspacing=1.0)
+
+
 _FLOW_KEYS = ("x", "C1", "S1", "C2", "S2", "f", "y_hat")
 
 
@@ -167,7 +210,8 @@ def show_network_flow(cache, label=None, *, index=0, title=None) -> Figure:
     ``C1`` (6, 24, 24), ``S1`` (6, 12, 12), ``C2`` (12, 8, 8), ``S2`` (12, 4, 4), ``f`` (192,)
     and ``y_hat`` (10,); other layer sizes work too. For the cache of a batch (``x`` of shape
     (N, 28, 28)) image ``index`` is shown. ``label`` is the true class, marked in the y_hat
-    panel next to the predicted class. Sigmoid activations share the scale 0..1.
+    panel beside the predicted class (:func:`mark_classes`, with a legend). Sigmoid activations
+    share the scale 0..1.
     """
     if not isinstance(cache, Mapping):
         raise TypeError(f"cache must be a dict of arrays, got {type(cache).__name__}")
@@ -206,10 +250,9 @@ def show_network_flow(cache, label=None, *, index=0, title=None) -> Figure:
     show_vector(f, title=f"f  (S2 flattened, {f.size} values)", xlabel="index of f (0-based)",
                 ylabel="activation", group=s2_size if f.size % s2_size == 0 else None, ax=ax_f)
     predicted = int(np.argmax(y_hat))
-    marks = [predicted] if label is None else [predicted, int(label)]
-    show_vector(y_hat, title=f"y_hat  (predicted {predicted}"
-                + (f", true {int(label)})" if label is not None else ")"),
-                xlabel="class", ylabel="output", highlight=marks, ax=bottom[1].add_subplot())
+    ax_y = bottom[1].add_subplot()
+    show_vector(y_hat, title=None, xlabel="class", ylabel="y_hat (output)", ax=ax_y)
+    mark_classes(ax_y, true=label, predicted=predicted, ncols=1)
     fig.suptitle(title or "one digit flowing through the network", fontsize=13)
     return fig
 

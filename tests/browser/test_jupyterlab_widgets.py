@@ -24,6 +24,11 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = bk.widget_notebooks()
 
+# Notebooks whose widgets choose a digit the book's one way (issue 12): a class and an example of
+# it (helpers.widgets.digit_picker), never an index into the data set ("image #").
+DIGIT_PICKER_NOTEBOOKS = ("01_", "02_", "03_")
+DIGIT_CONTROLS = {"digit: class", "example of that class"}
+
 PROMPTS_DONE = r"""n => {
     const prompts = Array.from(document.querySelectorAll(
         '.jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt'));
@@ -113,6 +118,12 @@ def test_every_widget_redraws_its_figure(notebook, lab, book_page):
               f"cells in {times['ran']:.1f} s, total {time.monotonic() - start:.1f} s\n"
               f"{report.text()}")
         assert report.ok, f"{notebook.name}:\n{report.text()}"
+        if notebook.stem.startswith(DIGIT_PICKER_NOTEBOOKS):
+            redrawn = {m.control["label"] for m in report.moves if m.changed}
+            assert DIGIT_CONTROLS <= redrawn, \
+                f"{notebook.name}: the digit controls {sorted(DIGIT_CONTROLS - redrawn)} redrew nothing"
+            assert not any(m.control["label"].startswith("image #") for m in report.moves), \
+                f"{notebook.name} still chooses its digit by image index"
     finally:
         shut_down_kernel(book_page)
 
