@@ -472,6 +472,21 @@ def test_notebook_is_stored_from_one_clean_run(path):
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
 
+
+def test_errata_summary_counts_the_rows_of_the_errata_tables():
+    """09's prose sums up its tables ("58 places: 18 wrong, 27 ambiguous, 13 checked"): that
+    sentence must count the verdict column of the tables as they are."""
+    nb = nbformat.read(str(REPO / "notebooks" / "09_errata_and_notation.ipynb"), as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    rows = [line.split(" | ") for line in text.splitlines() if re.match(r"\| E\d+ \|", line)]
+    verdicts = [row[3] for row in rows]
+    assert set(verdicts) <= {"**wrong**", "*ambiguous*", "checked, not an erratum"}, set(verdicts)
+    ids = [row[0] for row in rows]
+    assert len(set(ids)) == len(ids), "an erratum id appears twice"
+    summary = re.findall(r"(\d+) places: (\d+) wrong, (\d+) ambiguous, (\d+) checked", text)
+    assert summary == [(str(len(rows)), str(verdicts.count("**wrong**")),
+                        str(verdicts.count("*ambiguous*")), str(verdicts.count("checked, not an erratum")))]
+
 def test_hypothesis_profile_has_no_deadline():
     from hypothesis import settings
 
