@@ -17,6 +17,8 @@ training them live (it must run in under 30 s):
 3. ``variants`` -- max pooling, ReLU, softmax + cross-entropy: each trained for 2 epochs at every
    rate of :data:`VARIANT_RATES`; each variant's rate is its best validation accuracy after 2
    epochs.
+4. ``plateau`` -- DeepLearnToolbox's setting (:data:`PLATEAU`: batch 50, alpha 1) for 3 epochs,
+   with the loss of every mini-batch: notebook 06, section 8.
 
 Everything is seeded and BLAS runs on one thread. ``tests/test_class_setting.py`` (slow) reruns
 the class setting and one variant and checks the stored figures.
@@ -57,6 +59,9 @@ VARIANTS = {"max pooling": {"pooling": "max"},
             "softmax + cross-entropy": {"output": "softmax"}}
 VARIANT_RATES = (0.1, 0.3, 0.5, 1.0, 2.5)
 VARIANT_EPOCHS = 2
+
+#: DeepLearnToolbox's setting of Zhang's network (batch 50, alpha 1), for notebook 06's section 8
+PLATEAU = {"epochs": 3, "batch_size": 50, "lr": 1.0}
 
 
 def run(setting: dict, data, *, variant=None, keep_steps: bool = False) -> dict:
@@ -105,7 +110,7 @@ def main(argv=None) -> int:
     x, y, _, _ = train.load_dataset("mnist-5k", dtype=np.float64)
     data = train.validation_split(x, y)
     base = {key: train.DEFAULTS[key] for key in ("epochs", "lr_decay", "seed")}
-    n_runs = len(BATCH_SIZES) * len(RATES) + len(VARIANTS) * len(VARIANT_RATES)
+    n_runs = len(BATCH_SIZES) * len(RATES) + len(VARIANTS) * len(VARIANT_RATES) + 1
     bar = tqdm(total=n_runs, desc="class-setting runs", unit="run", disable=args.no_progress)
     t_start = time.perf_counter()
 
@@ -133,6 +138,8 @@ def main(argv=None) -> int:
                             data, variant=variant))
             log(name, runs[-1])
         variants[name] = {"variant": variant, "runs": runs, "chosen": best(runs)}
+    plateau = run(dict(base, **PLATEAU), data, keep_steps=True)
+    log("plateau", plateau)
     bar.close()
 
     picked = sweep[chosen]["setting"]
@@ -149,6 +156,8 @@ def main(argv=None) -> int:
         "class_run": {"setting": class_run["setting"], "history": history},
         "variants": {"epochs": VARIANT_EPOCHS, "rates": list(VARIANT_RATES), "runs": variants,
                      "rule": "each variant's rate: best validation accuracy after its last epoch"},
+        "plateau": {"setting": plateau["setting"], "history": plateau["history"],
+                    "about": "DeepLearnToolbox's batch 50 and alpha 1 on the validation split"},
         "environment": {"python": platform.python_version(), "numpy": np.__version__,
                         "machine": platform.machine(), "cpus": os.cpu_count(),
                         "load_average": [round(v, 2) for v in os.getloadavg()],

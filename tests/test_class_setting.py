@@ -56,6 +56,13 @@ def test_stored_choice_is_the_class_preset():
     assert len(history["step_loss"]) == T.DEFAULTS["epochs"] * math.ceil(3200 / T.DEFAULTS["batch_size"])
 
 
+def test_plateau_run_is_deeplearntoolbox_setting():
+    plateau = pretrained.class_setting()["plateau"]
+    assert {k: plateau["setting"][k] for k in ("epochs", "batch_size", "lr", "lr_decay")} == {
+        "epochs": 3, "batch_size": 50, "lr": 1.0, "lr_decay": 1.0}
+    assert len(plateau["history"]["step_loss"]) == 3 * 3200 // 50 and len(plateau["history"]["val_acc"]) == 4
+
+
 def test_each_variant_keeps_its_best_rate():
     variants = pretrained.class_setting()["variants"]
     assert set(variants["runs"]) == {"max pooling", "ReLU in C1 and C2", "softmax + cross-entropy"}
