@@ -19,20 +19,23 @@ held-out MNIST-5k digits and, for the trained state, on the canonical 10,000-dig
     pretrained.info("trained")["held_out_accuracy"]
 
 :func:`recipe_results` returns the validation figures behind the recipe, one entry per change
-(written by ``scripts/train_recipes.py``), for notebook 06.
+(written by ``scripts/train_recipes.py``), and :func:`class_setting` how notebook 06's class
+setting and its variants' rates were chosen (``scripts/class_setting.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 
 from . import network
 
-__all__ = ["STATES", "CHECKPOINT_DIR", "load", "info", "checkpoint_path", "sha256", "recipe_results"]
+__all__ = ["STATES", "CHECKPOINT_DIR", "load", "info", "checkpoint_path", "sha256", "recipe_results",
+           "class_setting", "class_history"]
 
 #: The states :func:`load` knows, from first to last.
 STATES = ("untrained", "one_epoch", "trained")
@@ -41,6 +44,7 @@ STATES = ("untrained", "one_epoch", "trained")
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 MANIFEST = CHECKPOINT_DIR / "manifest.json"
 RESULTS = CHECKPOINT_DIR / "recipes.json"
+CLASS_SETTING = CHECKPOINT_DIR / "class_setting.json"
 
 
 def _check_state(state) -> str:
@@ -137,3 +141,26 @@ def recipe_results() -> dict:
     test) accuracy.
     """
     return _read_json(RESULTS, "recipe results")
+
+
+def class_setting() -> dict:
+    """How notebook 06's class setting was chosen, as written by ``scripts/class_setting.py``.
+
+    Returns the dict stored in ``helpers/checkpoints/class_setting.json``: ``sweep`` (batch size
+    x learning rate, each run's validation accuracy per epoch, the ``chosen`` index), ``class_run``
+    (the chosen run's full ``history``: the curves notebook 06 draws without training live) and
+    ``variants`` (each design variation's runs over its learning rates, the ``chosen`` index).
+    All on the validation split of the 4,000 training digits; the held-out digits take no part.
+    """
+    return _read_json(CLASS_SETTING, "class-setting results")
+
+
+def class_history() -> dict:
+    """The stored history of notebook 06's class run, as :func:`helpers.solver.train` returns it.
+
+    ``class_setting()["class_run"]["history"]`` with NaN for the entries epoch 0 has not (training
+    loss and accuracy, learning rate): lists ``epoch``, ``lr``, ``train_loss``, ``train_acc``,
+    ``val_loss``, ``val_acc`` (0..epochs, on the validation split) and ``step_loss``.
+    """
+    stored = class_setting()["class_run"]["history"]
+    return {key: [math.nan if v is None else v for v in values] for key, values in stored.items()}

@@ -65,13 +65,37 @@ def test_cli_reports_errors(tmp_path):
     assert run.returncode == 2 and "invalid choice" in run.stderr
 
 
-@pytest.mark.parametrize("preset, setting", [("recipe", T.RECIPE), ("class", dict(T.DEFAULTS, augment=(0.0, 0.0)))])
+@pytest.mark.parametrize("preset, setting", [("recipe", dict(T.RECIPE, validation=False)),
+                                             ("class", dict(T.DEFAULTS, augment=(0.0, 0.0)))])
 def test_cli_defaults_are_the_documented_setting(preset, setting):
     args = T._parser(preset).parse_args([])
     assert (args.dataset, args.epochs, args.batch_size, args.lr, args.lr_decay, args.seed, args.dtype,
-            tuple(args.augment)) == (
+            tuple(args.augment), args.validation) == (
         setting["dataset"], setting["epochs"], setting["batch_size"], setting["lr"],
-        setting["lr_decay"], setting["seed"], setting["dtype"], tuple(setting["augment"]))
+        setting["lr_decay"], setting["seed"], setting["dtype"], tuple(setting["augment"]), setting["validation"])
+
+
+def test_recipe_is_the_shipped_command():
+    """The recipe that wrote the shipped checkpoint: all 4,000 digits, float32, no validation split."""
+    assert T.RECIPE == {"dataset": "mnist-5k", "epochs": 60, "batch_size": 5, "lr": 2.5, "lr_decay": 0.95,
+                        "seed": 0, "dtype": "float32", "augment": (2.0, 10.0)}
+
+
+def test_validation_split_is_disjoint_and_stratified():
+    x, y, _, _ = T.load_dataset("mnist-5k")
+    x_fit, y_fit, x_valid, y_valid = T.validation_split(x, y)
+    assert x_fit.shape == (3200, 28, 28) and x_valid.shape == (800, 28, 28)
+    assert np.bincount(y_valid).tolist() == [T.VAL_PER_CLASS] * 10
+    rows = {row.tobytes() for row in x_fit.reshape(3200, -1)}
+    assert not any(row.tobytes() in rows for row in x_valid.reshape(800, -1)[:200])  # different digits
+
+
+def test_class_preset_scores_validation_every_epoch_and_held_out_once(capsys):
+    code, out, err = run_main(capsys, "--preset", "class", "--epochs", "1", "--limit", "30", "--no-progress")
+    assert code == 0, err
+    assert "30 training and 800 validation images" in out and "float64" in out
+    assert re.search(r"epoch 1/1 .*\|  validation loss", out)
+    assert len(re.findall(r"held-out accuracy, measured once: \d+\.\d% of 1000 images", out)) == 1
 
 
 @pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),
@@ -94,7 +118,8 @@ def test_canonical_test_set_evaluation(tmp_path):
 # --------------------------------------------------------------------------------------------
 # issue 14, faults 3, 4, 7 and 8: checked before training, clear errors, the recorded variant
 # --------------------------------------------------------------------------------------------
-TINY = ("--preset", "class", "--epochs", "1", "--limit", "20", "--batch-size", "10", "--no-progress")
+TINY = ("--preset", "class", "--dtype", "float32", "--no-validation", "--epochs", "1", "--limit", "20",
+        "--batch-size", "10", "--no-progress")
 
 
 def run_main(capsys, *argv):
