@@ -5,7 +5,7 @@
 Zhang's network (:mod:`helpers.network`) is trained in float64 with the SGD of eqs. 65-70 on
 3,200 of the 4,000 MNIST-5k training digits and scored on the other 800
 (:func:`helpers.train.validation_split`, the split of ``scripts/train_recipes.py``). The 1,000
-held-out digits take no part. Three things are stored, for notebook 06 to print instead of
+held-out digits take no part. Four things are stored, for notebook 06 to print instead of
 training them live (it must run in under 30 s):
 
 1. ``sweep`` -- batch size x learning rate for the class run (:data:`helpers.train.DEFAULTS`:
