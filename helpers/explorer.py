@@ -29,6 +29,7 @@ from matplotlib.patches import Rectangle
 from . import network
 from .drawing import perturb
 from .figures.base import new_figure
+from .widgets import examples_by_class
 
 __all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
            "book_states", "book_explorer"]
@@ -224,11 +225,6 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
 # --------------------------------------------------------------------------------------------
 # The widget
 # --------------------------------------------------------------------------------------------
-def _examples_by_class(labels) -> dict:
-    labels = np.asarray(labels)
-    return {c: np.flatnonzero(labels == c) for c in range(10)}
-
-
 def least_sure(params, images, labels) -> dict:
     """The digit the network finds hardest: the lowest output for its true class.
 
@@ -243,7 +239,7 @@ def least_sure(params, images, labels) -> dict:
     index = int(np.argmin(scores))
     digit = int(labels[index])
     return {"index": index, "digit": digit,
-            "example": int(np.flatnonzero(_examples_by_class(labels)[digit] == index)[0]),
+            "example": int(np.flatnonzero(examples_by_class(labels)[digit] == index)[0]),
             "y_hat_true": float(scores[index]), "predicted": int(np.argmax(y_hat[index]))}
 
 
@@ -274,7 +270,7 @@ class Explorer:
         for p in self.states.values():
             network.check_params(p)
         self.images, self.labels = np.asarray(images, dtype=np.float64), np.asarray(labels)
-        self.by_class = _examples_by_class(self.labels)
+        self.by_class = examples_by_class(self.labels)
         self.pad = pad
         state = state if state is not None else list(self.states)[-1]
         style = {"description_width": "initial"}

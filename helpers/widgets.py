@@ -45,6 +45,7 @@ __all__ = [
     "interactive_figure",
     "make_control",
     "digit_slider",
+    "examples_by_class",
     "digit_picker",
     "image_index",
     "layer_dropdown",
@@ -193,7 +194,9 @@ def digit_slider(n: int, value: int = 0, description: str = "image #") -> widget
                              tooltip=f"index of the image in the data set (0 .. {n - 1})")
 
 
-def _examples_by_class(labels) -> dict:
+def examples_by_class(labels) -> dict:
+    """``{class: indices (k,) of the images of that class, in data-set order}`` for the classes
+    present in ``labels`` (N,): the one lookup behind every "class + example" digit control."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be a non-empty 1-D array of classes, got shape {labels.shape}")
@@ -202,7 +205,7 @@ def _examples_by_class(labels) -> dict:
 
 def image_index(labels, digit: int, example: int) -> int:
     """Index into the data set of example ``example`` (0-based) of class ``digit``."""
-    by_class = _examples_by_class(labels)
+    by_class = examples_by_class(labels)
     if digit not in by_class:
         raise ValueError(f"no image of class {digit!r} in labels")
     if not 0 <= int(example) < len(by_class[digit]):
@@ -219,7 +222,7 @@ def digit_picker(labels, index: int = 0) -> dict:
     the class. Pass them to :func:`interactive_figure` with ``**digit_picker(labels)`` and get
     the image with ``image_index(labels, digit, example)``.
     """
-    by_class = _examples_by_class(labels)
+    by_class = examples_by_class(labels)
     labels = np.asarray(labels)
     if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < labels.size:
         raise ValueError(f"index must be an int in 0 .. {labels.size - 1}, got {index!r}")

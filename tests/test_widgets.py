@@ -371,3 +371,11 @@ def test_checkpoint_explorer_scales_and_digit_choice(rng, monkeypatch):
     assert traced == [5] and "label 5" in box.figure.axes[0].get_title()
     with pytest.raises(TypeError, match="together"):
         widgets.checkpoint_explorer(trace, images[0], 2, checkpoints=[{}] * 3)
+
+
+def test_examples_by_class_lists_each_class_in_data_set_order():
+    by_class = widgets.examples_by_class([3, 1, 3, 0, 1, 3])
+    assert sorted(by_class) == [0, 1, 3]
+    assert [list(by_class[c]) for c in (0, 1, 3)] == [[3], [1, 4], [0, 2, 5]]
+    with pytest.raises(ValueError, match="non-empty 1-D array"):
+        widgets.examples_by_class(np.zeros((2, 2), dtype=int))
