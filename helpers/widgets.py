@@ -5,7 +5,7 @@ The pattern every notebook follows:
 1. Write a **plain render function** ``render(**values) -> Figure`` (usually built from
    :mod:`helpers.figures`). It knows nothing about widgets, so tests and the notebook's static
    cell call it directly: ``render(digit=0, layer="C1")`` is the picture a static render shows.
-2. Wrap it: ``interactive_figure(render, digit=digit_slider(5000), layer=layer_dropdown())``.
+2. Wrap it: ``interactive_figure(render, **digit_picker(labels), layer=layer_dropdown())``.
    Each keyword names an argument of ``render`` and gives its control; the result is a widget
    box that draws the figure once and again whenever a control changes.
 
@@ -14,10 +14,10 @@ FloatSlider, :func:`kernel_editor`...) or as shorthands: ``(min, max)`` or ``(mi
 (IntSlider when all are ints, else FloatSlider), a list of options (Dropdown) or a bool
 (Checkbox). Fixed arguments are bound beforehand with ``functools.partial``.
 
-Choosing a digit: "digit" means the **class** everywhere in the book. :func:`digit_picker` gives
-a class dropdown and an example slider (as :mod:`helpers.explorer` does); :func:`digit_slider` is
-labelled "image #" because it is an index into the data set. Each control carries a short
-description (its tooltip), and a control that does nothing in the current mode should be disabled.
+Choosing a digit: a digit is a **class and an example of that class** everywhere in the book.
+:func:`digit_picker` gives the class dropdown and the example slider (as :mod:`helpers.explorer`
+does); :func:`image_index` turns the pair into an index into the data set. Each control carries a
+short description (its tooltip), and a control that does nothing in the current mode is disabled.
 
 In a notebook, give the widget cell the tag ``nbval-ignore-output`` (widget outputs never
 compare cleanly) and put a plain cell beside it that calls ``render`` with fixed values and prints
@@ -44,7 +44,6 @@ __all__ = [
     "InteractiveFigure",
     "interactive_figure",
     "make_control",
-    "digit_slider",
     "examples_by_class",
     "digit_picker",
     "image_index",
@@ -177,21 +176,6 @@ def interactive_figure(render, *, controls_position: str = "top", **controls) ->
 # --------------------------------------------------------------------------------------------
 # Ready-made controls
 # --------------------------------------------------------------------------------------------
-
-
-def digit_slider(n: int, value: int = 0, description: str = "image #") -> widgets.IntSlider:
-    """Slider over image indices ``0 .. n-1`` of a data set with ``n`` images.
-
-    Its label says what it is, "image #" (an index into the data set, not a class); hover shows
-    a longer description. To choose a digit by class, use :func:`digit_picker`.
-    """
-    n = check_positive_int(n, "n (the number of images)")
-    if not 0 <= int(value) < n:
-        raise ValueError(f"value must be in 0 .. {n - 1}, got {value}")
-    return widgets.IntSlider(value=int(value), min=0, max=int(n) - 1, step=1,
-                             description=description, continuous_update=False,
-                             style={"description_width": "initial"},
-                             tooltip=f"index of the image in the data set (0 .. {n - 1})")
 
 
 def examples_by_class(labels) -> dict:

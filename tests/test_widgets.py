@@ -42,7 +42,7 @@ class FakeRender:
 
 def test_interactive_figure_draws_once_and_again_on_every_change():
     render = FakeRender()
-    box = widgets.interactive_figure(render, digit=widgets.digit_slider(10),
+    box = widgets.interactive_figure(render, digit=ipywidgets.IntSlider(min=0, max=9),
                                      layer=widgets.layer_dropdown())
     assert isinstance(box, ipywidgets.VBox)
     assert box.output in box.children
@@ -57,7 +57,7 @@ def test_interactive_figure_draws_once_and_again_on_every_change():
 
 def test_setting_the_same_value_does_not_redraw():
     render = FakeRender()
-    box = widgets.interactive_figure(render, digit=widgets.digit_slider(10, value=2))
+    box = widgets.interactive_figure(render, digit=ipywidgets.IntSlider(value=2, min=0, max=9))
     box.controls["digit"].value = 2
     assert len(render.calls) == 1
 
@@ -115,18 +115,6 @@ def test_old_pyplot_figures_are_closed():
 
 
 # --- ready-made controls ---------------------------------------------------------------------
-
-
-def test_digit_slider_covers_every_image():
-    slider = widgets.digit_slider(5000, value=7)
-    assert (slider.min, slider.max, slider.value) == (0, 4999, 7)
-    assert slider.continuous_update is False
-    with pytest.raises(ValueError, match=r"n \(the number of images\) must be >= 1"):
-        widgets.digit_slider(0)
-    with pytest.raises(TypeError, match="must be an integer"):
-        widgets.digit_slider(5000.0)
-    with pytest.raises(ValueError, match="0 .. 4"):
-        widgets.digit_slider(5, value=5)
 
 
 def test_layer_dropdown_defaults_to_the_seed_layers():
@@ -322,11 +310,6 @@ def test_multi_size_kernel_editor_rejects_bad_arguments():
         widgets.multi_size_kernel_editor(presets={7: {"x": np.zeros((7, 7))}})
     with pytest.raises(ValueError, match="size must be one of"):
         widgets.multi_size_kernel_editor(size=4)
-
-
-def test_digit_slider_says_it_is_an_image_index():
-    slider = widgets.digit_slider(5000, value=7)
-    assert slider.description == "image #" and "index of the image" in slider.tooltip
 
 
 def test_digit_picker_chooses_class_then_example():

@@ -88,7 +88,7 @@ NOT_WIDGET_BUILDERS = {"make_control", "kernel_presets", "read_kernel", "set_ker
 def _helper_widget_builders() -> list[str]:
     """Lower-case names that ``helpers.widgets`` exports to build widgets (read from its
     ``__all__``, so a new builder such as a checkpoint explorer is recognised at once)."""
-    known = {"interactive_figure", "digit_slider", "layer_dropdown", "kernel_editor",
+    known = {"interactive_figure", "digit_picker", "layer_dropdown", "kernel_editor",
              "multi_size_kernel_editor"}
     try:
         from helpers import widgets

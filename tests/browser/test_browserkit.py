@@ -39,7 +39,7 @@ VIEW = {"output_type": "display_data",
 
 @pytest.mark.parametrize("source", [
     "interactive_figure(render, digit=(0, 9))",
-    "widgets.interactive_figure(render, digit=widgets.digit_slider(10))",
+    "widgets.interactive_figure(render, **widgets.digit_picker(labels))",
     "import ipywidgets as widgets\nwidgets.IntSlider(value=3)",
     "ipywidgets.Dropdown(options=['a', 'b'])",
     "interact(f, x=10)",
