@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import zipfile
@@ -27,7 +28,7 @@ import numpy as np
 
 from . import network
 
-__all__ = ["save_params", "load_params", "load_checkpoint", "check_save_path", "VARIANT_KEYS"]
+__all__ = ["save_params", "load_params", "load_checkpoint", "check_save_path", "save_json", "VARIANT_KEYS"]
 
 #: The network options recorded beside the parameters (:data:`helpers.network.DEFAULT_VARIANT`).
 VARIANT_KEYS = tuple(network.DEFAULT_VARIANT)
@@ -143,6 +144,29 @@ def _claim(tmp: str, path: Path) -> None:
         if path.exists():
             raise _exists(path) from None
         os.replace(tmp, path)
+
+
+def save_json(path, data, *, compact: bool = False) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically: the book's stored results (recipes.json,
+    class_setting.json, manifest.json), which their scripts replace on purpose.
+
+    The text goes to a temporary file in the same folder, which is renamed over ``path`` when
+    complete, so an interrupted run leaves the old file whole; the new file is world-readable
+    (0644), as an installed data file must be. ``compact=True`` writes no spaces or line breaks
+    (for long per-step histories), else one key per line. Returns the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, separators=(",", ":")) if compact else json.dumps(data, indent=1)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # our own temporary file, if the rename did not happen
+    return path
 
 
 # --------------------------------------------------------------------------------------------

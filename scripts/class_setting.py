@@ -27,12 +27,10 @@ the class setting and one variant and checks the stored figures.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +42,7 @@ import numpy as np  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not installed
 
-from helpers import network, train  # noqa: E402
+from helpers import checkpoint, network, train  # noqa: E402
 
 OUT = REPO_ROOT / "helpers" / "checkpoints" / "class_setting.json"
 
@@ -166,17 +164,7 @@ def main(argv=None) -> int:
     if not result["chosen_is_default"]:
         print(f"warning: the sweep chose batch {picked['batch_size']}, lr {picked['lr']:g}, not train.DEFAULTS: "
               "update helpers/train.py and notebook 06", file=sys.stderr)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=args.out.name + ".", suffix=".part", dir=args.out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=None, separators=(",", ":"))
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, args.out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    checkpoint.save_json(args.out, result, compact=True)
     print(f"wrote {args.out}")
     return 0
 

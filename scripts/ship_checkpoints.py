@@ -16,7 +16,6 @@ the commands.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -35,7 +34,7 @@ import numpy as np  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from helpers import network, pretrained, train  # noqa: E402
+from helpers import checkpoint, network, pretrained, train  # noqa: E402
 
 
 def recipe_options(epochs=None) -> list[str]:
@@ -115,12 +114,7 @@ def main(argv=None) -> int:
         "environment": {"python": platform.python_version(), "numpy": np.__version__,
                         "machine": platform.machine(), "cpus": os.cpu_count(), "blas_threads": 1},
     }
-    fd, tmp_json = tempfile.mkstemp(prefix="manifest.json.", suffix=".part", dir=pretrained.CHECKPOINT_DIR)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=1)
-        fh.write("\n")
-    os.chmod(tmp_json, 0o644)  # mkstemp makes it private; an installed data file is world-readable
-    os.replace(tmp_json, pretrained.MANIFEST)
+    checkpoint.save_json(pretrained.MANIFEST, manifest)
     print(f"wrote {pretrained.MANIFEST}")
     return 0
 

@@ -36,11 +36,9 @@ chosen recipe, the final accuracies, the timings and the load average they were 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,7 +50,7 @@ import numpy as np  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not installed
 
-from helpers import augment, data, network, train  # noqa: E402
+from helpers import augment, checkpoint, data, network, train  # noqa: E402
 
 OUT = REPO_ROOT / "helpers" / "checkpoints" / "recipes.json"
 
@@ -201,17 +199,7 @@ def main(argv=None) -> int:
     if not result["recipe_is_cli_default"]:
         print(f"warning: the chosen recipe {_describe(recipe)} is not train.RECIPE "
               f"({_describe(cli_default)}): update helpers/train.py and the shipped checkpoints", file=sys.stderr)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=args.out.name + ".", suffix=".part", dir=args.out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=1)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; an installed data file is world-readable
-        os.replace(tmp, args.out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    checkpoint.save_json(args.out, result)
     print(f"wrote {args.out}")
     return 0
 

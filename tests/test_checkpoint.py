@@ -264,3 +264,32 @@ def test_check_save_path_refuses_what_a_save_would_fail_on(tmp_path):
     assert checkpoint.check_save_path(tmp_path / "new" / "deeper" / "w.npz") == tmp_path / "new" / "deeper" / "w.npz"
     assert checkpoint.check_save_path(tmp_path / "taken.npz", overwrite=True).read_bytes() == b"mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder.npz", "taken.npz"]  # nothing made
+
+
+# --------------------------------------------------------------------------------------------
+# save_json: the scripts' stored results, replaced atomically
+# --------------------------------------------------------------------------------------------
+def test_save_json_replaces_the_file_whole_and_world_readable(tmp_path, monkeypatch):
+    import json
+    import stat
+
+    path = tmp_path / "sub" / "results.json"
+    assert checkpoint.save_json(path, {"a": [1, 2]}) == path
+    assert json.loads(path.read_text()) == {"a": [1, 2]} and path.read_text().endswith("\n")
+    checkpoint.save_json(path, {"b": 1.5}, compact=True)
+    assert path.read_text() == '{"b":1.5}\n'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    # data that cannot be written leaves the old file whole and no temporary file behind
+    with pytest.raises(TypeError):
+        checkpoint.save_json(path, {"c": object()})
+    assert path.read_text() == '{"b":1.5}\n'
+    assert sorted(p.name for p in path.parent.iterdir()) == ["results.json"]
+    # a rename that fails (a full disk, Ctrl-C) leaves the old file and removes the temporary one
+
+    def fail(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(checkpoint.os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save_json(path, {"d": 2})
+    assert path.read_text() == '{"b":1.5}\n'
+    assert sorted(p.name for p in path.parent.iterdir()) == ["results.json"]
