@@ -79,8 +79,8 @@ def digit_flow(params, x, label, accuracy: float, epochs: int):
     cache = network.forward(params, x.astype(params["k1"].dtype))
     return figures.show_network_flow(
         cache, label=label,
-        title=(f"A handwritten {label} flowing through the seed network after {epochs} epochs "
-               f"of SGD on MNIST-5k (held-out accuracy {100 * accuracy:.1f}%)"))
+        title=(f"A handwritten {label} through the seed network after {epochs} epochs of SGD\n"
+               f"on MNIST-5k (held-out accuracy {100 * accuracy:.1f}%)"))
 
 
 def error_maps(x, label):
@@ -96,10 +96,10 @@ def error_maps(x, label):
     figures.show_maps(errors["dC1_sigma"], signed=True, ncols=6, prefix="p", panel_size=1.9,
                     title=r"$\Delta C^1_{p,\sigma}$ on the 6 maps of C1 (24x24), Zhang eq. 57",
                     cbar_label="error", fig=bottom)
-    fig.suptitle(f"Backpropagation: the error of one digit (label {label}, loss L = {loss:.3f}) "
-                 "carried back to the convolution layers of the untrained network.\n"
-                 "Red: the loss grows with that pre-activation, blue: it shrinks, white: no "
-                 "effect. Average pooling spreads each error over a 2x2 block.", fontsize=11)
+    fig.suptitle(f"The error of one digit (label {label}, loss L = {loss:.3f}) carried back to the\n"
+                 "convolution layers of the untrained network. Red: the loss grows with that\n"
+                 "pre-activation, blue: it shrinks. Average pooling spreads each error over 2x2.",
+                 fontsize=11)
     return fig
 
 
