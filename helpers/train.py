@@ -131,7 +131,6 @@ def load_dataset(name: str, *, dtype=np.float32, data_dir=None, download: bool =
     return x_train.astype(dt) / dt.type(255), y_train, x_test, y_test
 
 
-
 def validation_split(x_train, y_train):
     """Split the training digits into a part to train on and a validation part to choose with.
 

@@ -5,7 +5,7 @@
 
 Zhang's network (:mod:`helpers.network`, sigmoid, average pooling, squared error) is trained with
 the SGD of eqs. 65-70. The 4,000 MNIST-5k training digits are split once more
-(``helpers.data.stratified_split(y, 80, seed=1)``): 3,200 to train on and 800 to *choose* with.
+(:func:`helpers.train.validation_split`): 3,200 to train on and 800 to *choose* with.
 The 1,000 held-out digits play no part in any choice.
 
 Starting from notebook 06's class run, the changes a practitioner would try are tried one after
@@ -53,9 +53,6 @@ sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not 
 from helpers import augment, checkpoint, data, network, train  # noqa: E402
 
 OUT = REPO_ROOT / "helpers" / "checkpoints" / "recipes.json"
-
-#: the validation split of the 4,000 training digits: 80 per class
-VAL_PER_CLASS, VAL_SEED = 80, 1
 
 #: the starting point: notebook 06's class run as it was when the recipe was chosen (16 epochs; the
 #: notebook now trains 5, train.DEFAULTS), in float32 like the recipe
@@ -157,7 +154,7 @@ def main(argv=None) -> int:
                      "than the book's own recipes.json")
 
     x, y, x_held, y_held = data.load_mnist_5k_split(seed=0, dtype=np.float32)
-    tr, va = data.stratified_split(y, VAL_PER_CLASS, seed=VAL_SEED)
+    x_fit, y_fit, x_val, y_val = train.validation_split(x, y)
     x_test = y_test = None
     if args.data_dir is not None:
         x_test, y_test = train.load_dataset("mnist", data_dir=args.data_dir, download=False, split="test")
@@ -172,7 +169,7 @@ def main(argv=None) -> int:
         bar.write(line)
 
     t_start = time.perf_counter()
-    steps, recipe = choose(x[tr], y[tr], x[va], y[va], progress=False, log=log)
+    steps, recipe = choose(x_fit, y_fit, x_val, y_val, progress=False, log=log)
     final_out = None
     if not args.skip_final:
         final_out = final_run(recipe, x, y, x_held, y_held, x_test, y_test, log)
@@ -181,8 +178,9 @@ def main(argv=None) -> int:
     result = {
         "about": "What each change of the training recipe of Zhang's network bought on a validation "
                  "split, written by scripts/train_recipes.py (read with helpers.pretrained.recipe_results()).",
-        "validation": {"train_images": len(tr), "val_images": len(va),
-                       "split": f"helpers.data.stratified_split(y_train, {VAL_PER_CLASS}, seed={VAL_SEED}) of "
+        "validation": {"train_images": len(y_fit), "val_images": len(y_val),
+                       "split": f"helpers.data.stratified_split(y_train, {train.VAL_PER_CLASS}, "
+                                f"seed={train.VAL_SEED}) of "
                                 "the 4,000 training digits of helpers.data.load_mnist_5k_split(seed=0)"},
         "selection": "greedy: a change is kept only if its final validation accuracy beats the setting "
                      "before it; the best candidate of a step wins",
