@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import data
 from helpers.drawing import add_noise, erase, mnist_preprocess, perturb, rotate, shift, thicken
@@ -161,3 +163,14 @@ def test_thicken_of_a_huge_step_count_stops_at_the_fixed_point(monkeypatch):
 def test_perturb_refuses_an_erase_position_that_is_not_a_pair(erase_at):
     with pytest.raises((TypeError, ValueError), match="erase_at"):
         perturb(np.zeros((28, 28)), erase_size=3, erase_at=erase_at)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(1, 9), w=st.integers(1, 9), seed=st.integers(0, 2**16), extra=st.integers(1, 10**9))
+def test_thicken_reaches_its_fixed_point_after_h_plus_w_minus_2_steps(h, w, seed, extra):
+    x = np.random.default_rng(seed).uniform(size=(h, w)) * (np.random.default_rng(seed + 1).uniform(size=(h, w)) > 0.8)
+    bound = h + w - 2
+    for sign in (1, -1):
+        at_bound = thicken(x, sign * bound)
+        np.testing.assert_array_equal(thicken(at_bound, sign), at_bound)  # one more step changes nothing
+        np.testing.assert_array_equal(thicken(x, sign * (bound + extra)), at_bound)
