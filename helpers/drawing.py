@@ -166,8 +166,8 @@ def perturb(x, *, rows: int = 0, cols: int = 0, degrees: float = 0.0, thickness:
             erase_size: int = 0, erase_at=(10, 10), noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """All perturbations in one call, in a fixed order: rotate, shift, thicken, erase, noise.
 
-    Inputs: ``x`` one image (28, 28) (integer pixels 0..255 or floats in [0, 1]); ``degrees`` counter-clockwise; ``rows``/``cols``
-    the shift down/right in pixels; ``thickness`` the steps of :func:`thicken`; an
+    Inputs: ``x`` one image (28, 28) (integer pixels 0..255 or floats in [0, 1]); ``degrees``
+    counter-clockwise; ``rows``/``cols`` the shift down/right in pixels; ``thickness`` the steps of :func:`thicken`; an
     ``erase_size`` x ``erase_size`` patch at ``erase_at = (row, col)`` set to zero; Gaussian
     ``noise`` of that standard deviation (``seed``). Returns a new (28, 28) float64 image.
     With every setting at its default the result equals ``x``.
