@@ -127,3 +127,63 @@ def check_labelled_batch(x, y) -> tuple[np.ndarray, np.ndarray]:
     if y.shape != (x.shape[0],) or y.dtype.kind not in "iu":
         raise ValueError(f"y must hold integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")
     return x, y
+
+
+def as_pixels(value, name: str) -> np.ndarray:
+    """Return an image (any shape) as float64 ink in [0, 1], or raise one clear error.
+
+    The one rule for every image the drawing and explorer functions take:
+
+    - an integer array (uint8 as MNIST stores it, or any other integer dtype) with values in
+      0..255 is read as pixels and divided by 255;
+    - a floating array with values in [0, 1] is taken as it is.
+
+    Everything else is refused rather than guessed: floats outside [0, 1] (``ValueError``; floats
+    above 1 are most likely pixels 0..255, and the message says to divide them by 255), integers
+    outside 0..255 (``ValueError``), NaN or infinity (``ValueError``), booleans, strings and
+    objects (``TypeError``).
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from exc
+    if arr.dtype.kind in "iu":
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(f"{name} has integer values in {arr.min()}..{arr.max()}, dtype {arr.dtype}: "
+                             "integer pixels must be in 0..255 (they are divided by 255)")
+        return arr.astype(np.float64) / 255.0
+    if arr.dtype.kind not in "f":
+        raise TypeError(f"{name} must hold integer pixels 0..255 or floats in [0, 1], got dtype {arr.dtype}")
+    arr = as_float_array(arr, name)
+    if arr.size and (arr.min() < 0 or arr.max() > 1):
+        lo, hi = float(arr.min()), float(arr.max())
+        hint = ": pixels 0..255 stored as floats? divide them by 255" if hi > 1 else ""
+        raise ValueError(f"{name} must hold floats in [0, 1], got dtype {arr.dtype} with values in "
+                         f"[{lo:.4g}, {hi:.4g}]{hint}")
+    return arr.astype(np.float64)
+
+
+def check_class_labels(labels, n: int, name: str = "labels", n_classes: int = 10) -> np.ndarray:
+    """Return ``labels`` as an int64 array ``(n,)`` of classes ``0 .. n_classes - 1``, or raise.
+
+    ``n`` is the number of images they label: a different length is refused (``ValueError``),
+    as are a non-integer dtype (``TypeError``: float labels such as 3.0 included) and a class
+    out of range (``ValueError``).
+    """
+    arr = np.asarray(labels)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer classes 0..{n_classes - 1}, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one class per image, got shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        raise ValueError(f"{name} must be classes 0..{n_classes - 1}, got values in {arr.min()}..{arr.max()}")
+    return arr.astype(np.int64)
+
+
+def check_unit_interval(value, name: str) -> float:
+    """Return ``value`` as a float if it is a real number in [0, 1] (not a bool), else raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__} {value!r}")
+    if not 0.0 <= float(value) <= 1.0:  # NaN fails this too
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)

@@ -10,6 +10,11 @@ The perturbations (:func:`shift`, :func:`rotate`, :func:`thicken`, :func:`erase`
 :func:`add_noise`, and :func:`perturb`, which chains them) act on one 28x28 image with values
 in [0, 1] and return a new float64 image in [0, 1]; they never change their input.
 
+Accepted images (every function here, one rule, :func:`helpers._validate.as_pixels`): integer
+pixels 0..255 of any integer dtype (divided by 255), or floats in [0, 1]. Floats above 1 are
+refused with a message to divide them by 255, not clipped: clipping a 0..255 drawing to 1
+would silently turn its grey edges black.
+
 Index convention: row ``i`` grows downwards, column ``j`` to the right (numpy's), 0-based. The
 geometric centre of a 28x28 field is the point (13.5, 13.5); MNIST's digits have their centre of
 mass at about pixel (14, 14), and :func:`mnist_preprocess` follows MNIST.
@@ -21,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_pixels, check_unit_interval
 from .augment import shift_rotate
 
 __all__ = ["mnist_preprocess", "shift", "rotate", "thicken", "erase", "add_noise", "perturb"]
@@ -32,11 +37,12 @@ CENTRE = 14.0  # where MNIST's centres of mass sit (0-based; the mean over MNIST
 
 
 def _check_image(x, name: str = "x", shape=None) -> np.ndarray:
-    x = as_float_array(x, name, allow_int=True)
+    """One image (H, W) as float64 in [0, 1] (:func:`helpers._validate.as_pixels`), or raise."""
+    x = as_pixels(x, name)
     if x.ndim != 2 or (shape is not None and x.shape != shape):
         want = shape if shape is not None else "(H, W)"
         raise ValueError(f"{name} must be one image of shape {want}, got shape {x.shape}")
-    return x.astype(np.float64)
+    return x
 
 
 def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -53,19 +59,19 @@ def mnist_preprocess(drawing, threshold: float = 0.05) -> np.ndarray:
     """MNIST's preprocessing of one drawn digit.
 
     Inputs:
-    - drawing: array of shape (H, W), ink in [0, 1] (uint8 0..255 is scaled by 1/255); any size,
-      for example a 280x280 canvas.
-    - threshold: pixels below ``threshold * max`` count as background when the digit's box is found.
+    - drawing: array of shape (H, W), any size (for example a 280x280 canvas): integer pixels
+      0..255 of any integer dtype (divided by 255) or floats in [0, 1]; floats above 1 are
+      refused (divide 0..255 pixels by 255), as are NaN and infinity.
+    - threshold: a number in [0, 1]; pixels below ``threshold * max`` count as background when
+      the digit's box is found.
 
     Returns an array of shape (28, 28), float64 in [0, 1]: the inked box scaled (aspect ratio
     kept, area averaging) so that its longer side is 20 pixels, then placed so that its centre
     of mass is within half a pixel of pixel (14, 14), where MNIST's digits have theirs. An
     empty drawing gives zeros.
     """
-    img = np.asarray(drawing)
-    scale = 255.0 if img.dtype == np.uint8 else 1.0
-    img = _check_image(img, "drawing") / scale
-    img = np.clip(img, 0.0, 1.0)
+    img = _check_image(drawing, "drawing")
+    threshold = check_unit_interval(threshold, "threshold")
     out = np.zeros((SIDE, SIDE))
     peak = img.max() if img.size else 0.0
     if peak <= 0:
@@ -108,18 +114,28 @@ def rotate(x, degrees: float) -> np.ndarray:
 def thicken(x, steps: int = 1) -> np.ndarray:
     """Make the strokes thicker (``steps > 0``, grey dilation) or thinner (``steps < 0``, erosion).
 
-    Each step replaces a pixel by the maximum (or minimum) of itself and its four neighbours.
+    Each step replaces a pixel by the maximum (or minimum) of itself and its four neighbours, so
+    after k steps a pixel holds the maximum (minimum) over the pixels within k moves up, down,
+    left or right. Past ``H + W - 2`` steps (54 on a 28x28 image: corner to opposite corner)
+    that covers the whole image and nothing changes any more, so at most that many are taken,
+    however large ``steps`` is; the result is the same.
     """
     x = _check_image(x)
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
         raise TypeError(f"steps must be an integer, got {steps!r}")
-    pick = np.maximum if steps > 0 else np.minimum
-    fill = 0.0 if steps > 0 else 1.0
+    grow = steps > 0
     out = x.copy()
-    for _ in range(abs(int(steps))):
-        p = np.pad(out, 1, constant_values=fill)
-        out = pick.reduce([p[1:-1, 1:-1], p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
+    for _ in range(min(abs(int(steps)), x.shape[0] + x.shape[1] - 2)):
+        out = _thicken_once(out, grow)
     return out
+
+
+def _thicken_once(x: np.ndarray, grow: bool) -> np.ndarray:
+    """One step of :func:`thicken`: the maximum (``grow``) or minimum of a pixel and its four
+    neighbours; outside the image counts as 0 (1 when thinning), so the edge changes nothing."""
+    p = np.pad(x, 1, constant_values=0.0 if grow else 1.0)
+    pick = np.maximum if grow else np.minimum
+    return pick.reduce([p[1:-1, 1:-1], p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
 
 
 def erase(x, row: int, col: int, size: int) -> np.ndarray:
@@ -150,13 +166,15 @@ def perturb(x, *, rows: int = 0, cols: int = 0, degrees: float = 0.0, thickness:
             erase_size: int = 0, erase_at=(10, 10), noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """All perturbations in one call, in a fixed order: rotate, shift, thicken, erase, noise.
 
-    Inputs: ``x`` one image (28, 28) in [0, 1]; ``degrees`` counter-clockwise; ``rows``/``cols``
-    the shift down/right in pixels; ``thickness`` the steps of :func:`thicken`; an
+    Inputs: ``x`` one image (28, 28) (integer pixels 0..255 or floats in [0, 1]); ``degrees``
+    counter-clockwise; ``rows``/``cols`` the shift down/right in pixels; ``thickness`` the steps of :func:`thicken`; an
     ``erase_size`` x ``erase_size`` patch at ``erase_at = (row, col)`` set to zero; Gaussian
     ``noise`` of that standard deviation (``seed``). Returns a new (28, 28) float64 image.
     With every setting at its default the result equals ``x``.
     """
     out = _check_image(x, shape=(SIDE, SIDE))
+    if isinstance(erase_at, (str, bytes)) or not hasattr(erase_at, "__len__") or len(erase_at) != 2:
+        raise ValueError(f"erase_at must be a pair (row, col) of integers, got {erase_at!r}")
     if degrees:
         out = rotate(out, degrees)
     if rows or cols:

@@ -27,9 +27,10 @@ from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.patches import Rectangle
 
 from . import network
+from ._validate import as_pixels, check_class_labels
 from .drawing import perturb
 from .figures.base import new_figure
-from .widgets import examples_by_class
+from .widgets import examples_by_class, image_index
 
 __all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
            "book_states", "book_explorer"]
@@ -72,7 +73,7 @@ def explore(params, x, target: int) -> dict:
 
     Inputs:
     - params: Zhang's parameters (see :func:`helpers.network.init_params`).
-    - x: one image of shape (28, 28), floats in [0, 1].
+    - x: one image of shape (28, 28): floats in [0, 1] or integer pixels 0..255 (divided by 255).
     - target: the class 0..9 whose one-hot vector is y in the loss (any class, not only the true one).
 
     Returns a dict with the forward cache's maps (``x, C1, S1, C2, S2, f, y_hat``), the errors
@@ -80,7 +81,7 @@ def explore(params, x, target: int) -> dict:
     dk2, db2, dW, db``), ``loss`` (Zhang eq. 13), ``target`` and ``predicted`` (argmax y_hat).
     """
     target = _check_class(target, "target")
-    x = np.asarray(x)
+    x = as_pixels(x, "x")
     if x.shape != (28, 28):
         raise ValueError(f"x must be one image of shape (28, 28), got shape {x.shape}")
     cache = network.forward(params, x)
@@ -163,6 +164,16 @@ def _step_image(result: dict, step: str):
     raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
 
 
+def _check_patch(patch) -> None:
+    """Raise ``ValueError`` unless ``patch`` is None or ``(row, col, size)``: integers, size >= 0."""
+    if patch is None:
+        return
+    ok = (not isinstance(patch, (str, bytes)) and hasattr(patch, "__len__") and len(patch) == 3
+          and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in patch) and patch[2] >= 0)
+    if not ok:
+        raise ValueError(f"patch must be None or (row, col, size), three integers with size >= 0, got {patch!r}")
+
+
 def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true_class=None,
            patch=None, note: str = ""):
     """Draw one step of the pass for a :func:`explore` result.
@@ -176,6 +187,7 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
     """
     if scale not in ("linear", "symlog"):
         raise ValueError(f"scale must be 'linear' or 'symlog', got {scale!r}")
+    _check_patch(patch)
     image, signed, how, bars = _step_image(result, step)
     title, eq, _ = STEPS[step]
     fig = new_figure(FIG_WIDTH, 4.3)  # a plain Figure: shown once, not kept by pyplot
@@ -228,13 +240,14 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
 def least_sure(params, images, labels) -> dict:
     """The digit the network finds hardest: the lowest output for its true class.
 
-    Inputs: ``params``; ``images`` (N, 28, 28) in [0, 1]; ``labels`` (N,) classes 0..9.
+    Inputs: ``params``; ``images`` (N, 28, 28), floats in [0, 1] or integer pixels 0..255
+    (divided by 255); ``labels`` (N,) integer classes 0..9, one per image.
     Returns a dict: ``index`` into ``images``, its ``digit`` (class) and ``example`` (its rank
     among the images of that class, as the explorer's controls count), ``y_hat_true`` and the
     ``predicted`` class. A good first frame for a class: a digit that is misread or nearly so.
     """
-    labels = np.asarray(labels)
-    y_hat = network.forward(params, np.asarray(images))["y_hat"]
+    images, labels = _check_digits(images, labels)
+    y_hat = network.forward(params, images)["y_hat"]
     scores = y_hat[np.arange(len(labels)), labels]
     index = int(np.argmin(scores))
     digit = int(labels[index])
@@ -243,22 +256,34 @@ def least_sure(params, images, labels) -> dict:
             "y_hat_true": float(scores[index]), "predicted": int(np.argmax(y_hat[index]))}
 
 
+def _check_digits(images, labels) -> tuple[np.ndarray, np.ndarray]:
+    """``images`` (N, 28, 28) as float64 in [0, 1] (:func:`helpers._validate.as_pixels`) and
+    ``labels`` (N,) as int64 classes 0..9, or one clear error naming the argument."""
+    images = as_pixels(images, "images")
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+        raise ValueError(f"images must have shape (N, 28, 28) with N >= 1, got shape {images.shape}")
+    return images, check_class_labels(labels, len(images), "labels")
+
+
 class Explorer:
     """The explorer widget: controls on top, the figure and its numbers below.
 
     Inputs:
     - states: dict name -> parameters, e.g. ``{"untrained": p0, "one epoch": p1, "trained": p2}``.
-    - images: array (N, 28, 28) of digits in [0, 1]; labels: array (N,) of their classes.
+    - images: array (N, 28, 28) of digits, floats in [0, 1] or integer pixels 0..255 (divided by
+      255); labels: array (N,) of their integer classes 0..9, one per image.
     - pad: an optional :class:`helpers.drawpad.DrawingPad` (displayed by the notebook in a cell of
       its own); with it, the digit can be drawn, and each finished stroke updates the explorer.
-    - digit, example, state, step, label: the starting values (``label=None``: the true class).
+    - digit, example, state, step, label: the starting values (``digit=None``: class 3 if the
+      labels have it, else their smallest class; ``label=None``: the true class). The digit
+      control offers the classes the labels have.
 
     Attributes: ``widget`` (the ipywidgets box to display), ``controls`` (dict of widgets),
     ``result`` (the last :func:`explore` result), ``figure`` (the last figure). ``image()`` is
     the digit as fed to the network after the perturbations.
     """
 
-    def __init__(self, states: dict, images, labels, *, pad=None, digit: int = 3, example: int = 0,
+    def __init__(self, states: dict, images, labels, *, pad=None, digit=None, example: int = 0,
                  state=None, step: str = "dC1_sigma", label=None):
         import ipywidgets as w
 
@@ -269,8 +294,13 @@ class Explorer:
         self.states = {name: {k: np.array(v, dtype=np.float64) for k, v in p.items()} for name, p in states.items()}
         for p in self.states.values():
             network.check_params(p)
-        self.images, self.labels = np.asarray(images, dtype=np.float64), np.asarray(labels)
+        self.images, self.labels = _check_digits(images, labels)
         self.by_class = examples_by_class(self.labels)
+        if digit is None:
+            digit = 3 if 3 in self.by_class else min(self.by_class)
+        if _check_class(digit, "digit") not in self.by_class:
+            raise ValueError(f"digit must be a class the labels have, one of {sorted(self.by_class)}, got {digit}")
+        image_index(self.labels, digit, example)  # refuses an example that is not there
         self.pad = pad
         state = state if state is not None else list(self.states)[-1]
         style = {"description_width": "initial"}
@@ -278,7 +308,7 @@ class Explorer:
             "source": w.ToggleButtons(options=["data set", "my drawing"], value="data set",
                                       description="digit from", style=style, disabled=pad is None,
                                       tooltips=["a digit of the data set", "the digit drawn on the pad"]),
-            "digit": w.Dropdown(options=list(range(10)), value=_check_class(digit, "digit"),
+            "digit": w.Dropdown(options=sorted(self.by_class), value=digit,
                                 description="digit: class", style=style, layout=w.Layout(width="160px")),
             "example": w.IntSlider(value=example, min=0, max=len(self.by_class[digit]) - 1,
                                    description="example of that class", style=style, continuous_update=False),

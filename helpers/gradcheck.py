@@ -105,7 +105,12 @@ def order(err: float) -> str:
 
 
 def describe(err: float, tol: float = BOOK_TOL) -> str:
-    """``"< 1e-7"`` when ``err`` passes, else its order (``"1e-1"``): text that holds on any CPU."""
+    """``"< 1e-7"`` when ``err`` passes, else its order (``"1e-1"``): text that holds on any CPU.
+
+    A non-finite ``err`` (a gradient holding NaN or infinity) is ``"not finite"``: it fails.
+    """
+    if not np.isfinite(err):
+        return "not finite"
     return f"< {order(tol)}" if err < tol else order(err)
 
 
@@ -114,15 +119,21 @@ def report(name: str, analytic, numeric, tol: float = BOOK_TOL, width: int = 34)
 
     The book's one gradient-check report. The metric is :func:`relative_error_norm` (whole
     tensor, ``||a - n|| / (||a|| + ||n||)``); it passes when below ``tol`` (default
-    :data:`BOOK_TOL`). Printed: ``name  rel. error < 1e-7  ok`` or ``name  rel. error 1e-1  WRONG``.
+    :data:`BOOK_TOL`). Printed: ``name  rel. error < 1e-7  ok`` or ``name  rel. error 1e-1  WRONG``;
+    a gradient holding NaN or infinity is wrong whatever the other holds: ``not finite  WRONG``.
 
     Inputs:
     - name: what is checked (printed, left-aligned in ``width`` characters)
     - analytic, numeric: arrays of the same shape
     Returns True when the error is below ``tol``.
     """
-    err = relative_error_norm(analytic, numeric)
-    passed = err < tol
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: no warning, the line says it
+        err = relative_error_norm(a, n)  # also refuses arrays of different shapes
+    if not (np.isfinite(a).all() and np.isfinite(n).all()):
+        err = float("nan")
+    passed = bool(err < tol)
     print(f"{name:<{width}} rel. error {describe(err, tol):>7}  {'ok' if passed else 'WRONG'}")
     return passed
 

@@ -84,3 +84,27 @@ def test_the_package_exports_every_check_of_its_modules():
                   and getattr(obj, "__module__", None) == module.__name__}
         assert public <= set(module.__all__) <= set(checks.__all__), (module.__name__, public - set(module.__all__))
         assert all(getattr(checks, name) is getattr(module, name) for name in module.__all__)
+
+
+class _Uncomparable:
+    def __eq__(self, other):
+        raise RuntimeError("no comparing me")
+
+
+@pytest.mark.parametrize("compute, expected, why", [
+    (lambda: np.array([24, 0]), 24, "got array([24,  0]), expected 24"),
+    (lambda: np.array([24]), 24, "got array([24]), expected 24"),
+    (lambda: _Uncomparable(), 24, "RuntimeError: no comparing me"),
+])
+def test_run_cases_turns_a_result_it_cannot_compare_into_a_fail_line(compute, expected, why, capsys):
+    assert checks.run_cases("one case", [("the case", compute, expected)]) is False
+    out = capsys.readouterr().out
+    assert "FAIL  the case" in out and why in out
+    assert out.strip().splitlines()[-1] == "0 of 1 cases pass"
+
+
+def test_check_output_size_fails_each_case_of_an_array_answer(capsys):
+    assert checks.check_output_size(lambda n, f, p, s: np.array([n, 0])) is False
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert all(line.split()[0] == "FAIL" for line in lines[1:-1]) and len(lines) == 11
+    assert lines[-1] == "0 of 9 cases pass"

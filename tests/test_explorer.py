@@ -112,3 +112,57 @@ def test_least_sure_finds_the_lowest_true_class_output(states, digits):
     assert found["index"] == int(np.argmin(scores)) and found["digit"] == y[found["index"]]
     assert np.flatnonzero(y == found["digit"])[found["example"]] == found["index"]
     assert found["y_hat_true"] == pytest.approx(scores.min())
+
+
+# --- issue 21: accepted inputs (item 8) and clear errors (item 16) -------------------------------
+def test_explorer_reads_uint8_images_as_pixels_0_to_255(states, digits):
+    x, y = digits
+    pixels = np.round(x * 255).astype(np.uint8)
+    e = explorer.Explorer(states, pixels, y, digit=3, state="untrained", step="dC2")
+    np.testing.assert_array_equal(e.images, pixels / 255.0)
+    np.testing.assert_array_equal(e.result["x"], pixels[3] / 255.0)
+    with pytest.raises(ValueError, match=r"images .*divide .* by 255"):
+        explorer.Explorer(states, pixels.astype(np.float64), y)
+    with pytest.raises(ValueError, match=r"images .*divide .* by 255"):
+        explorer.least_sure(states["untrained"], pixels.astype(np.float64), y)
+
+
+def test_least_sure_and_explorer_refuse_images_and_labels_of_different_lengths(states, digits):
+    x, y = digits
+    with pytest.raises(ValueError, match=r"labels .*\(20,\).*\(10,\)|20 images.*10 labels"):
+        explorer.least_sure(states["untrained"], x[:20], y[:10])
+    with pytest.raises(ValueError, match=r"labels .*\(10,\).*\(30,\)|10 images.*30 labels"):
+        explorer.Explorer(states, x[:10], y)
+
+
+@pytest.mark.parametrize("labels, error", [
+    (np.arange(30.0) % 10, TypeError),              # float labels
+    (np.where(np.arange(30) == 4, 12, np.arange(30) % 10), ValueError),   # a label of 12
+    (np.where(np.arange(30) == 4, -1, np.arange(30) % 10), ValueError),
+    ((np.arange(30) % 10)[:, None], ValueError),    # not one label per image
+])
+def test_least_sure_and_explorer_refuse_labels_that_are_not_classes(states, digits, labels, error):
+    x, _ = digits
+    with pytest.raises(error, match="labels"):
+        explorer.least_sure(states["untrained"], x, labels)
+    with pytest.raises(error, match="labels"):
+        explorer.Explorer(states, x, labels)
+
+
+def test_explorer_offers_only_the_classes_its_labels_have(states, digits):
+    x, y = digits
+    keep = y != 3
+    e = explorer.Explorer(states, x[keep], y[keep], state="untrained")  # the default digit 3 is absent
+    assert list(e.controls["digit"].options) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert e.controls["digit"].value == 0 and e.result["x"].shape == (28, 28)
+    with pytest.raises(ValueError, match="digit"):
+        explorer.Explorer(states, x[keep], y[keep], digit=3)
+    with pytest.raises(ValueError, match="example"):
+        explorer.Explorer(states, x, y, digit=4, example=3)  # class 4 has 3 examples: 0..2
+
+
+@pytest.mark.parametrize("patch", [(1, 2), (1, 2, 3, 4), 5, (1, 2, 1.5), (1, 2, -1)])
+def test_render_refuses_a_patch_that_is_not_row_col_size(states, digits, patch, no_pyplot_leak):
+    r = explorer.explore(states["untrained"], digits[0][1], 3)
+    with pytest.raises((TypeError, ValueError), match="patch"):
+        explorer.render(r, "C1", patch=patch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -235,3 +236,17 @@ def test_report_gradients_every_tensor(capsys):
     assert out[2].endswith("ok") and out[3].endswith("WRONG")
     with pytest.raises(ValueError, match=r"missing keys \['b'\]"):
         gc.report_gradients(loss, params, {"W": exact["W"]})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("where", ["analytic", "numeric"])
+def test_report_calls_a_gradient_that_is_not_finite_wrong(bad, where, capsys):
+    good = np.array([1.0, 2.0, 3.0])
+    broken = good.copy()
+    broken[1] = bad
+    args = (broken, good) if where == "analytic" else (good, broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on stderr (notebooks compare it)
+        assert gc.report("dW", *args) is False
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.split()[0] == "dW" and "not finite" in line and line.endswith("WRONG")

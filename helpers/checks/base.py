@@ -21,7 +21,8 @@ def run_cases(title: str, cases: Iterable[tuple[str, Callable[[], object], objec
     """Run ``(name, compute, expected)`` cases and print one line each.
 
     ``compute()`` calls the student's function; its result is compared with ``expected``
-    (arrays by shape and ``max |difference| <= atol``, anything else by ``==``). An exception
+    (arrays by shape and ``max |difference| <= atol``, anything else by ``==``, which must give
+    True or False). An exception, raised by the student's code or while comparing its result,
     counts as a failure and its type and message are printed instead of a traceback.
 
     A function that still raises ``NotImplementedError`` (the stub of the student edition, made
@@ -40,7 +41,11 @@ def run_cases(title: str, cases: Iterable[tuple[str, Callable[[], object], objec
         except Exception as exc:  # the student's code may raise anything
             lines.append(f"  FAIL  {name}: raised {type(exc).__name__}: {exc}")
             continue
-        ok, why = compare(got, expected, atol)
+        try:
+            ok, why = compare(got, expected, atol)
+            ok = bool(ok)
+        except Exception as exc:  # a result whose comparison itself fails is a wrong result
+            ok, why = False, f"the result could not be compared: {type(exc).__name__}: {exc}"
         passed += ok
         lines.append(f"  {'pass' if ok else 'FAIL'}  {name}" + ("" if ok else f": {why}"))
     lines.append(f"{passed} of {total} cases pass")
@@ -49,6 +54,7 @@ def run_cases(title: str, cases: Iterable[tuple[str, Callable[[], object], objec
 
 
 def compare(got, expected, atol):
+    """``(ok, why)``: whether ``got`` matches ``expected`` (see :func:`run_cases`) and, if not, why."""
     if isinstance(expected, (np.ndarray, list, tuple)) and not isinstance(expected, str):
         exp = np.asarray(expected)
         try:
@@ -67,7 +73,10 @@ def compare(got, expected, atol):
         except (TypeError, ValueError):
             return False, f"expected a number, got {type(got).__name__}"
         return err <= atol, f"|difference| = {err:.2e}"
-    return got == expected, f"got {got!r}, expected {expected!r}"
+    same = got == expected
+    if not isinstance(same, (bool, np.bool_)):  # an array compared with a number, say
+        return False, f"got {got!r}, expected {expected!r}"
+    return bool(same), f"got {got!r}, expected {expected!r}"
 
 
 def agree(name, loops, fast, *, name_width: int = 12, shape_width: int = 14) -> None:
