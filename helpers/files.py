@@ -81,17 +81,20 @@ def check_target(path, *, overwrite: bool = True) -> Path:
     """Check that :func:`replace_file` may write ``path``, writing nothing; return the file it
     would write: ``path`` itself, or the file a symbolic link ``path`` points to.
 
-    Raises ``OSError`` (``ENAMETOOLONG``) for a name longer than the file system allows,
+    Raises ``OSError`` (``ENAMETOOLONG``) for a name (of the file or of a folder on its way)
+    longer than the file system allows,
     ``FileExistsError`` if the name exists (a link too, even one to nothing) and not
     ``overwrite``, ``IsADirectoryError`` for a folder, and ``OSError`` saying what it is for a
     target that is not a regular file (a device, a FIFO, a socket).
     """
     path = Path(path)
-    size = len(os.fsencode(path.name))
     limit = _name_max(_existing_folder(path))
-    if size > limit:
-        raise OSError(errno.ENAMETOOLONG, f"the file name is {size} bytes; this file system allows at most "
-                      f"{limit} bytes", str(path))
+    for part in reversed(path.parts):  # the file's name, and those of folders still to be made
+        size = len(os.fsencode(part))
+        if size > limit:
+            what = "file name" if part == path.name else f"folder name {part[:20]!r}..."
+            raise OSError(errno.ENAMETOOLONG, f"the {what} is {size} bytes; this file system allows at most "
+                          f"{limit} bytes", str(path))
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         mode = os.stat(target).st_mode

@@ -274,7 +274,11 @@ def test_save_json_replaces_the_file_whole_and_world_readable(tmp_path, monkeypa
     import stat
 
     path = tmp_path / "sub" / "results.json"
-    assert checkpoint.save_json(path, {"a": [1, 2]}) == path
+    old_mask = os.umask(0o022)  # a new file gets 0666 less the umask (helpers.files)
+    try:
+        assert checkpoint.save_json(path, {"a": [1, 2]}) == path
+    finally:
+        os.umask(old_mask)
     assert json.loads(path.read_text()) == {"a": [1, 2]} and path.read_text().endswith("\n")
     checkpoint.save_json(path, {"b": 1.5}, compact=True)
     assert path.read_text() == '{"b":1.5}\n'

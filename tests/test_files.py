@@ -180,6 +180,8 @@ def test_a_name_of_up_to_255_bytes_is_written_and_a_longer_one_refused_before_wr
         checkpoint.check_save_path(tmp_path / too_long)
     with pytest.raises(OSError, match="256 bytes"):
         files.write_text(tmp_path / too_long, "x")
+    with pytest.raises(OSError, match="folder name .* 256 bytes"):  # refused before any folder is made
+        checkpoint.check_save_path(tmp_path / "new" / ("d" * 256) / "w.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([long_name, umlauts])
 
 
