@@ -35,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["replace_file", "write_text", "check_target", "read_json"]
+__all__ = ["replace_file", "write_text", "check_target", "temporary_prefix", "read_json"]
 
 _SUFFIX = ".part"
 _RANDOM = 8  # characters tempfile adds to a name
@@ -82,10 +82,9 @@ def check_target(path, *, overwrite: bool = True) -> Path:
     would write: ``path`` itself, or the file a symbolic link ``path`` points to.
 
     Raises ``OSError`` (``ENAMETOOLONG``) for a name (of the file or of a folder on its way)
-    longer than the file system allows,
-    ``FileExistsError`` if the name exists (a link too, even one to nothing) and not
-    ``overwrite``, ``IsADirectoryError`` for a folder, and ``OSError`` saying what it is for a
-    target that is not a regular file (a device, a FIFO, a socket).
+    longer than the file system allows; ``IsADirectoryError`` for a folder; ``OSError`` saying
+    what it is for a target that is not a regular file (a device, a FIFO, a socket);
+    ``FileExistsError`` if the name exists (a link too, even one to nothing) and not ``overwrite``.
     """
     path = Path(path)
     limit = _name_max(_existing_folder(path))
