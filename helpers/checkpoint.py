@@ -2,31 +2,31 @@
 
 * :func:`save_params` -- the six arrays ``k1, b1, k2, b2, W, b`` (and, when given, the network
   variant: ``pooling``, ``conv_activation``, ``output`` as plain strings) in an ``.npz`` file.
-  Every save is written to a temporary file in the target folder and then renamed to its
-  final name, so a full disk, a file-size limit or Ctrl-C never leaves half a file under that
-  name; the file gets ordinary permissions (``0666`` less the umask, or those of the file it
-  replaces).
+  Every save goes through :func:`helpers.files.replace_file`: written to a temporary file
+  beside the target and then renamed to its final name, so a full disk, a file-size limit or
+  Ctrl-C never leaves half a file under that name; a new file gets ``0666`` less the umask, a
+  replaced one keeps its mode; a symbolic link stays a link (its target is replaced); a device
+  or FIFO is refused.
 * :func:`load_params` / :func:`load_checkpoint` -- read such a file back. Every ``.npy``
   header in the archive is read and checked (names, shapes, dtypes) before any array is, so a
   file that declares a 40000 x 40000 array is refused at once; ``allow_pickle=False`` always.
   A file that is not such an archive -- empty, truncated, a renamed ``.npy``, text, a broken
-  header -- raises one ``ValueError`` that names the file and what is wrong with it.
+  header, a zip member that is encrypted, compressed by a method zipfile lacks or damaged --
+  raises one ``ValueError`` that names the file and what is wrong with it.
 * :func:`check_save_path` -- everything :func:`save_params` needs of a path, checked before a
   long training run rather than after it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from . import network
+from . import files, network
 
 __all__ = ["save_params", "load_params", "load_checkpoint", "check_save_path", "save_json", "VARIANT_KEYS"]
 
@@ -38,29 +38,27 @@ _MAX_STRING = 64  # characters of a recorded option; the real ones have at most 
 # --------------------------------------------------------------------------------------------
 # saving
 # --------------------------------------------------------------------------------------------
-def _existing_ancestor(path: Path) -> Path:
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return folder
-
-
 def check_save_path(path, *, overwrite: bool = False) -> Path:
     """Check that :func:`save_params` can write ``path``, without writing it; return it as a Path.
 
     Raises ``ValueError`` unless the name ends with ``.npz``; ``IsADirectoryError`` if it is a
-    folder; ``FileExistsError`` if it exists and not ``overwrite``; ``NotADirectoryError`` if a
-    parent is a file; ``PermissionError`` (or the operating system's error) if the nearest
-    existing parent folder does not accept a new file (read-only, no permission) -- found by
-    creating and removing a temporary file there. Missing parent folders are fine
-    (:func:`save_params` creates them).
+    folder; ``FileExistsError`` if it exists and not ``overwrite``; ``OSError`` for a name
+    longer than the file system allows or a target (or a link's target) that is not a regular
+    file (``/dev/full``, a FIFO); ``NotADirectoryError`` if a parent is a file;
+    ``PermissionError`` (or the operating system's error) if the nearest existing parent folder
+    does not accept a new file (read-only, no permission) -- found by creating and removing a
+    temporary file there, under the temporary name the save will use. Missing parent folders
+    are fine (:func:`save_params` creates them).
     """
     path = _check_name(path, overwrite)
-    folder = _existing_ancestor(path)
+    target = files.check_target(path, overwrite=overwrite)
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     if not folder.is_dir():
         raise NotADirectoryError(f"cannot save to {str(path)!r}: {str(folder)!r} is a file, not a folder")
     try:
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", suffix=".part", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=files.temporary_prefix(target), suffix=".part", dir=folder)
     except OSError as exc:
         raise type(exc)(f"cannot save to {str(path)!r}: the folder {str(folder)!r} does not accept "
                         f"new files ({exc.strerror or exc})") from exc
@@ -78,17 +76,13 @@ def _check_name(path, overwrite: bool) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"path must end with .npz, got {str(path)!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"{str(path)!r} is a folder; give a file name ending with .npz")
-    if path.exists() and not overwrite:
-        raise _exists(path)
+    try:
+        files.check_target(path, overwrite=overwrite)  # the name's length; a folder, a device, a FIFO
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{str(path)!r} is a folder; give a file name ending with .npz") from None
+    except FileExistsError:
+        raise _exists(path) from None
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def save_params(path, params, *, overwrite: bool = False, variant: dict | None = None) -> Path:
@@ -99,11 +93,12 @@ def save_params(path, params, *, overwrite: bool = False, variant: dict | None =
     ``conv_activation``, ``output``; missing ones are Zhang's), stored as plain strings so that
     an evaluation can use them (:func:`load_checkpoint`).
 
-    The file is written under a temporary name in the same folder and renamed when complete,
-    so an interrupted save never leaves half a file. Refuses (``FileExistsError``) to replace
-    an existing file unless ``overwrite=True``; without it the final name is claimed with a
-    hard link, so even a file that appears meanwhile is not clobbered. Missing parent folders
-    are created. Returns the path written.
+    The file is written by :func:`helpers.files.replace_file` (a temporary name beside it,
+    renamed when complete; the umask's mode or the replaced file's; a symbolic link stays a
+    link; a device is refused), so an interrupted save never leaves half a file. Refuses
+    (``FileExistsError``) to replace an existing file unless ``overwrite=True``; without it the
+    final name is claimed with a hard link, so even a file that appears meanwhile is not
+    clobbered. Missing parent folders are created. Returns the path written.
     """
     network.check_params(params)
     arrays = {key: np.ascontiguousarray(params[key]) for key in network.PARAM_SHAPES}
@@ -113,65 +108,36 @@ def save_params(path, params, *, overwrite: bool = False, variant: dict | None =
         config = network.check_variant(dict(variant))
         arrays.update({key: np.array(str(config[key])) for key in VARIANT_KEYS})
     path = _check_name(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = path.stat().st_mode & 0o7777 if overwrite else None
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, (0o666 & ~_umask()) if mode is None else mode)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            _claim(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)  # our own temporary file only
-    return path
-
-
-def _claim(tmp: str, path: Path) -> None:
-    """Give the complete file ``tmp`` the name ``path`` unless that name exists."""
-    try:
-        os.link(tmp, path)  # atomic, and fails if the name is taken
+        files.replace_file(path, lambda fh: np.savez(fh, **arrays), overwrite=overwrite)
     except FileExistsError:
         raise _exists(path) from None
-    except OSError:  # a file system without hard links
-        if path.exists():
-            raise _exists(path) from None
-        os.replace(tmp, path)
+    return path
 
 
 def save_json(path, data, *, compact: bool = False) -> Path:
     """Write ``data`` as JSON to ``path`` atomically: the book's stored results (recipes.json,
     class_setting.json, manifest.json), which their scripts replace on purpose.
 
-    The text goes to a temporary file in the same folder, which is renamed over ``path`` when
-    complete, so an interrupted run leaves the old file whole; the new file is world-readable
-    (0644), as an installed data file must be. ``compact=True`` writes no spaces or line breaks
-    (for long per-step histories), else one key per line. Returns the path written.
+    Written by :func:`helpers.files.write_text`: a temporary file beside ``path``, renamed
+    over it when complete, so an interrupted run leaves the old file whole; a replaced file
+    keeps its mode (the shipped files are 0644), a new one gets 0666 less the umask.
+    ``compact=True`` writes no spaces or line breaks (for long per-step histories), else one
+    key per line. Returns the path written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    import json
+
     text = json.dumps(data, separators=(",", ":")) if compact else json.dumps(data, indent=1)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)  # our own temporary file, if the rename did not happen
-    return path
+    return files.write_text(path, text + "\n")
 
 
 # --------------------------------------------------------------------------------------------
 # loading
 # --------------------------------------------------------------------------------------------
+class _FileError(ValueError):
+    """A ``ValueError`` that already names the file and says what is wrong with it."""
+
+
 def _header(member, where: str):
     """``(shape, dtype)`` from an open ``.npy`` member, reading nothing past its header."""
     try:
@@ -183,25 +149,25 @@ def _header(member, where: str):
         else:
             raise ValueError(f"unsupported .npy format version {version}")
     except Exception as exc:  # ValueError, SyntaxError, tokenize.TokenError, EOFError, ...
-        raise ValueError(f"{where} has a broken .npy header ({type(exc).__name__}: {exc})") from None
+        raise _FileError(f"{where} has a broken .npy header ({type(exc).__name__}: {exc})") from None
     return shape, dtype
 
 
 def _expected(key: str, shape, dtype, where: str) -> None:
     """Refuse a member whose header does not declare what the seed network stores."""
     if dtype.hasobject:
-        raise ValueError(f"{where} holds pickled objects (dtype {dtype}); only plain arrays are accepted")
+        raise _FileError(f"{where} holds pickled objects (dtype {dtype}); only plain arrays are accepted")
     if key in network.PARAM_SHAPES:
         if dtype.kind != "f":
-            raise ValueError(f"{where} must hold floats, its header declares dtype {dtype}")
+            raise _FileError(f"{where} must hold floats, its header declares dtype {dtype}")
         if tuple(shape) != network.PARAM_SHAPES[key]:
-            raise ValueError(f"{where} must have shape {network.PARAM_SHAPES[key]}, "
+            raise _FileError(f"{where} must have shape {network.PARAM_SHAPES[key]}, "
                              f"its header declares {tuple(shape)}")
     elif key in VARIANT_KEYS:
         if dtype.kind != "U" or tuple(shape) != () or dtype.itemsize > 4 * _MAX_STRING:
-            raise ValueError(f"{where} must be one short string, its header declares {dtype} {tuple(shape)}")
+            raise _FileError(f"{where} must be one short string, its header declares {dtype} {tuple(shape)}")
     else:
-        raise ValueError(f"{where}: unexpected array {key!r}; a parameter file holds "
+        raise _FileError(f"{where}: unexpected array {key!r}; a parameter file holds "
                          f"{list(network.PARAM_SHAPES)} and optionally {list(VARIANT_KEYS)}")
 
 
@@ -214,14 +180,14 @@ def _read_archive(path: Path) -> dict:
     if path.is_dir():
         raise IsADirectoryError(f"{name} is a folder, not an .npz parameter file")
     if path.stat().st_size == 0:
-        raise ValueError(f"{name} is empty (0 bytes), not an .npz parameter file; an interrupted save?")
+        raise _FileError(f"{name} is empty (0 bytes), not an .npz parameter file; an interrupted save?")
     with open(path, "rb") as fh:
         start = fh.read(6)
         if start.startswith(b"\x93NUMPY"):
-            raise ValueError(f"{name} is a single .npy array (saved with np.save?), not an .npz "
+            raise _FileError(f"{name} is a single .npy array (saved with np.save?), not an .npz "
                              "archive of the six parameters")
         if not start.startswith(b"PK"):
-            raise ValueError(f"{name} is not an .npz archive (a zip file of .npy arrays): "
+            raise _FileError(f"{name} is not an .npz archive (a zip file of .npy arrays): "
                              f"it starts with {start!r}")
         fh.seek(0)
         try:
@@ -230,7 +196,7 @@ def _read_archive(path: Path) -> dict:
                 for info in archive.infolist():
                     where = f"{name}, array {info.filename!r},"
                     if not info.filename.endswith(".npy"):
-                        raise ValueError(f"{where} is not a .npy array")
+                        raise _FileError(f"{where} is not a .npy array")
                     key = info.filename[:-4]
                     with archive.open(info) as member:
                         shape, dtype = _header(member, where)
@@ -238,7 +204,7 @@ def _read_archive(path: Path) -> dict:
                     headers[key] = info
                 missing = [key for key in network.PARAM_SHAPES if key not in headers]
                 if missing:
-                    raise ValueError(f"{name} lacks the parameter(s) {missing}; "
+                    raise _FileError(f"{name} lacks the parameter(s) {missing}; "
                                      f"a parameter file holds {list(network.PARAM_SHAPES)}")
                 arrays = {}
                 for key, info in headers.items():
@@ -246,10 +212,14 @@ def _read_archive(path: Path) -> dict:
                         try:
                             arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
                         except ValueError as exc:  # fewer bytes than the header declares
-                            raise ValueError(f"{name}, array {info.filename!r}, is truncated: {exc}") from None
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-            raise ValueError(f"{name} is damaged or truncated, not a complete .npz archive "
-                             f"({type(exc).__name__}: {exc})") from None
+                            raise _FileError(f"{name}, array {info.filename!r}, is truncated: {exc}") from None
+        except (_FileError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 -- zipfile's and the decompressors' own errors:
+            # BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError, RuntimeError (encrypted),
+            # NotImplementedError (a compression method zipfile lacks), ...
+            raise ValueError(f"{name} is damaged or truncated, not a complete .npz archive that numpy can "
+                             f"read ({type(exc).__name__}: {exc})") from None
     return arrays
 
 

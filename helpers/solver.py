@@ -139,7 +139,8 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
     ``(params, history)``; ``history`` has ``epoch`` (0..epochs), ``lr`` (per epoch, NaN at
     epoch 0), ``step_loss`` (the cost of every batch, in order) and, with ``evaluate``,
     ``val_loss`` and ``val_acc`` per epoch (index 0 = before training). Raises
-    ``FloatingPointError`` as soon as a cost is NaN or infinite.
+    ``FloatingPointError`` ("training diverged at epoch E step S: ...", S counted from 1 in each
+    epoch) as soon as a cost is NaN or infinite.
     """
     if not callable(loss_and_grads):
         raise TypeError(f"loss_and_grads must be callable, got {type(loss_and_grads).__name__}")
@@ -168,12 +169,13 @@ def sgd_loop(loss_and_grads, params, x, y, *, epochs: int, batch_size: int, lr, 
     for epoch in range(1, epochs + 1):
         alpha = rate(epoch)
         order = rng.permutation(n)
-        for start in range(0, n, batch_size):
+        for step, start in enumerate(range(0, n, batch_size), 1):
             idx = order[start:start + batch_size]
             xb = x[idx] if transform is None else _transformed(transform, x[idx], rng)
             cost, grads = loss_and_grads(params, xb, y[idx])
             if not math.isfinite(cost):
-                raise FloatingPointError(f"the loss became {cost} in epoch {epoch}: lr = {alpha:g} is too large")
+                raise FloatingPointError(f"training diverged at epoch {epoch} step {step}: the loss is {cost}, "
+                                         f"not finite; lr = {alpha:g} is too large")
             history["step_loss"].append(float(cost))
             params = sgd_step(params, grads, alpha)  # eqs. 65-70
         history["epoch"].append(epoch)

@@ -214,12 +214,8 @@ def _evaluation_variant(path, recorded, flags: dict) -> dict:
 
 def _check_before_training(parser, args, dtype) -> None:
     """Every option of a training run, checked before any data is loaded or any step taken."""
-    if args.save is not None:
-        save_path = Path(args.save)
-        if save_path.suffix != ".npz":
-            parser.error(f"--save {args.save}: the file name must end with .npz")
-        if save_path.exists() and not args.overwrite:
-            parser.error(f"--save {args.save}: the file exists; add --overwrite to replace it")
+    if args.save is not None and Path(args.save).suffix != ".npz":
+        parser.error(f"--save {args.save}: the file name must end with .npz")
     if args.limit is not None and args.limit < 1:
         parser.error(f"--limit must be >= 1, got {args.limit}")
     epochs = check_int(args.epochs, "--epochs", 1)
@@ -229,8 +225,8 @@ def _check_before_training(parser, args, dtype) -> None:
     check_lr(rate(1), dtype, "--lr")
     if epochs > 1:  # the smallest rate, that of the last epoch, must not round to 0
         check_lr(rate(epochs), dtype, f"the learning rate of epoch {epochs} (--lr x --lr-decay^{epochs - 1})")
-    if args.save is not None:
-        check_save_path(args.save, overwrite=args.overwrite)  # a folder, read-only, a file as parent
+    if args.save is not None:  # exists, a folder, a device, read-only, a file as parent, a name too long
+        check_save_path(args.save, overwrite=args.overwrite)
 
 
 def _data(args, dtype, split: str = "both"):
@@ -255,11 +251,12 @@ def _message(exc: BaseException) -> str:
 
 def _save_or_rescue(args, params, variant) -> Path:
     """Save the trained parameters to ``--save``; if that fails now (a file appeared meanwhile, the
-    disk filled up), save them to a new file in the temporary folder and say where."""
+    disk filled up), save them to a new file ``unsaved-XXXXXXXX.npz`` in the temporary folder (a
+    short name, whatever the length of ``--save``'s) and say where."""
     try:
         return save_params(args.save, params, overwrite=args.overwrite, variant=variant)
     except OSError as exc:
-        fd, rescue = tempfile.mkstemp(prefix=Path(args.save).stem + "-unsaved-", suffix=".npz")
+        fd, rescue = tempfile.mkstemp(prefix="unsaved-", suffix=".npz")
         os.close(fd)
         try:
             save_params(rescue, params, overwrite=True, variant=variant)
@@ -282,6 +279,9 @@ def main(argv=None) -> int:
     held_out = "held-out" if args.dataset == "mnist-5k" else "test"
     try:
         if args.evaluate is not None:
+            if args.save is not None:
+                raise ValueError(f"--evaluate {args.evaluate} trains nothing, so there is nothing for "
+                                 f"--save {args.save} to save; leave out --save (or --evaluate to train)")
             params, recorded = load_checkpoint(args.evaluate, dtype=dtype)
             variant = _evaluation_variant(args.evaluate, recorded, flags)
             x_test, y_test = _data(args, dtype, split="test")
@@ -304,10 +304,12 @@ def main(argv=None) -> int:
               f"augment {args.augment[0]:g} px {args.augment[1]:g} deg, seed {args.seed}, {args.dtype}")
         params = network.init_params(args.seed, dtype=dtype)
         t0 = time.perf_counter()
-        params, history = train(params, x_train, y_train, x_val, y_val, epochs=args.epochs,
-                                batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
-                                seed=args.seed, variant=variant, progress=not args.no_progress,
-                                verbose=True, val_name=monitored, transform=transform)
+        # a diverging run is reported in one line (FloatingPointError below), not after numpy's warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            params, history = train(params, x_train, y_train, x_val, y_val, epochs=args.epochs,
+                                    batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+                                    seed=args.seed, variant=variant, progress=not args.no_progress,
+                                    verbose=True, val_name=monitored, transform=transform)
         seconds = time.perf_counter() - t0
         best = int(np.argmax(history["val_acc"]))
         print(f"final {monitored} accuracy {100 * history['val_acc'][-1]:.1f}% "
@@ -321,6 +323,9 @@ def main(argv=None) -> int:
             print(f"saved the six parameters to {path}")
     except (OSError, ValueError, TypeError) as exc:  # FileNotFoundError, ConnectionError, ... are OSErrors
         print(f"error: {_message(exc)}", file=sys.stderr)
+        return 2
+    except FloatingPointError as exc:  # the loss became NaN or infinite (helpers.solver.sgd_loop)
+        print(f"error: {exc}; lower --lr", file=sys.stderr)
         return 2
     return 0
 

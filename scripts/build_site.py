@@ -24,7 +24,9 @@ What it does, in order:
    ``site/conf.py`` gives every heading in the site too, so one link works in both places
    (``python scripts/check_links.py`` checks every link without building).
 
-Exit status 0 when the site was built; otherwise the failing step's message and status 1.
+The notebooks are read (and staged) before anything else; one that is not valid JSON ends the
+build at once with one line naming it and exit status 2. Exit status 0 when the site was built;
+otherwise the failing step's message and status 1.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the helpers of this checkout
+
+from helpers import files  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = REPO_ROOT / "site"
@@ -221,8 +228,7 @@ def stage_sources() -> list[Path]:
     shutil.copyfile(SITE_DIR / "index.md", STAGE_DIR / "index.md")
     staged = []
     for path in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
-        with open(path, encoding="utf-8") as fh:
-            nb = json.load(fh)
+        nb = files.read_json(path)  # ValueError naming the file if it is not valid JSON
         target = STAGE_DIR / "notebooks" / path.name
         with open(target, "w", encoding="utf-8") as fh:
             json.dump(stage_notebook(nb, path.name), fh, indent=1, ensure_ascii=False)
@@ -282,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
+        stage_sources()  # first: a broken notebook is named before npm or Sphinx run
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BuildError as exc:  # no notebooks at all
+        print(f"build_site: {exc}", file=sys.stderr)
+        return 1
+    try:
         try:
             import myst_nb  # noqa: F401
             import sphinx_book_theme  # noqa: F401
@@ -290,7 +304,6 @@ def main(argv: list[str] | None = None) -> int:
             raise BuildError(f"{exc.name} is missing: pip install -e \".[site]\"") from None
         katex_dist = ensure_katex()
         katex_static = stage_katex(katex_dist)
-        stage_sources()
         run_sphinx(katex_dist, katex_static, args.out.resolve(), args.quiet)
     except BuildError as exc:
         print(f"build_site: {exc}", file=sys.stderr)

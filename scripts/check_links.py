@@ -29,8 +29,12 @@ A link is accepted when
 target notebook matches: the site's or GitHub's lower-case slug of the heading
 (``#counting-the-parameters``), a different letter case, or a cut-off anchor (a prefix of
 exactly one heading's anchor, as links copied from a truncated address are). Nothing else is
-changed, a file is written only if a link in it changed (atomically, keeping its JSON layout),
-and running it twice changes nothing the second time. Lead engineers: run it after merging
+changed, a file is written only if a link in it changed (atomically, keeping its JSON layout,
+its mode, and a symbolic link as a link: ``helpers.files.replace_file``), and running it twice
+changes nothing the second time. Links in code -- fenced, indented by four spaces, or a code
+span -- are neither checked nor changed. A ``--notebooks`` folder that does not exist, is a
+file or holds no notebook, and a notebook that is not valid JSON, end in one ``error:`` line
+naming it (exit status 2). Lead engineers: run it after merging
 branches that edit notebook Markdown, then ``python -m pytest tests/test_notebook_links.py``.
 """
 
@@ -39,15 +43,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import re
 import sys
-import tempfile
 import unicodedata
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not installed
+
+from helpers import files  # noqa: E402
 
 EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")   # http:, https:, mailto:, ...
 
@@ -109,20 +115,36 @@ class Heading:
         return self.lab_id == self.site_id
 
 
+LIST_ITEM = re.compile(r"^ {0,3}([-+*]|\d{1,9}[.)])([ \t]|$)")
+INDENTED = re.compile(r"^( {4}|[ ]{0,3}\t)")
+
+
 def markdown_lines(source: str):
-    """(line, in_code) for each line of a Markdown cell; fenced code is marked in_code."""
-    fence = None
+    """(line, in_code) for each line of a Markdown cell; fenced code and indented code blocks
+    (CommonMark: four spaces or a tab, after a blank line, outside a list item) are in_code."""
+    fence, blank_before, in_list, in_indented = None, True, False, False
     for line in source.split("\n"):
         m = FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)[0] * len(m.group(1))
+        if fence is None and m:  # at most three spaces: never a line of indented code
+            fence, in_indented = m.group(1)[0] * len(m.group(1)), False
             yield line, True
         elif fence is not None:
             if line.strip().startswith(fence):
                 fence = None
             yield line, True
+        elif not line.strip():
+            yield line, in_indented
+        elif INDENTED.match(line) and (in_indented or (blank_before and not in_list)):
+            in_indented = True
+            yield line, True
         else:
+            in_indented = False
+            if LIST_ITEM.match(line):
+                in_list = True
+            elif not line.startswith((" ", "\t")) and blank_before:
+                in_list = False  # a paragraph after a blank line, not indented: the list has ended
             yield line, False
+        blank_before = not line.strip()
 
 
 def headings(nb: dict) -> list[Heading]:
@@ -266,11 +288,15 @@ class Problem:
 
 
 def load_notebooks(folder: Path = NOTEBOOK_DIR) -> dict[str, dict]:
-    books = {}
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        with open(path, encoding="utf-8") as fh:
-            books[path.name] = json.load(fh)
-    return books
+    """Every ``*.ipynb`` of ``folder`` by file name. Raises ``NotADirectoryError`` or
+    ``FileNotFoundError`` for a folder that is a file or does not exist, ``ValueError`` naming
+    the file for a notebook that is not valid JSON."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"--notebooks {folder}: no such folder")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"--notebooks {folder}: not a folder (give the folder that holds the notebooks)")
+    return {path.name: files.read_json(path) for path in sorted(folder.glob("*.ipynb"))}
 
 
 def check(books: dict[str, dict]) -> list[Problem]:
@@ -307,18 +333,6 @@ def check(books: dict[str, dict]) -> list[Problem]:
     return problems
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _set_source(cell: dict, text: str) -> None:
     """Store ``text`` as the cell source in the form the file already uses (list of lines or
     one string)."""
@@ -350,7 +364,7 @@ def fix(folder: Path = NOTEBOOK_DIR) -> list[str]:
         original = path.read_text(encoding="utf-8")
         text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         if text != original:
-            _write_atomic(path, text)
+            files.write_text(path, text)
     return sorted(changes)
 
 
@@ -361,10 +375,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOK_DIR,
                         help="folder of the notebooks (default: notebooks/)")
     args = parser.parse_args(argv)
-    if args.fix:
-        for line in fix(args.notebooks):
-            print("fixed:", line)
-    books = load_notebooks(args.notebooks)
+    try:
+        books = load_notebooks(args.notebooks)  # before --fix writes anything
+        if not books:
+            raise FileNotFoundError(f"--notebooks {args.notebooks}: no notebooks (*.ipynb) in this folder")
+        if args.fix:
+            for line in fix(args.notebooks):
+                print("fixed:", line)
+            books = load_notebooks(args.notebooks)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     problems = check(books)
     n_links = sum(len(links(nb)) for nb in books.values())
     for p in problems:

@@ -7,54 +7,73 @@ Usage (from the repository root)::
 
 The book marks its reference solutions the way nbgrader does: the code of a solution sits between
 the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` inside the function the exercise asks
-for. This script applies nbgrader's rule (its ``ClearSolutions`` step) with nbformat: the two
-markers and everything between them become ``# YOUR CODE HERE`` and ``raise NotImplementedError()``
-at the indentation of the ``### BEGIN SOLUTION`` line. It also shows the solution cells' source
-(the book hides it: JupyterLab's ``source_hidden`` flag and the ``hide-input`` tag) and clears all
-outputs. Run on the student edition, every self-check prints ``check_...: not implemented yet``
-until the student fills in the function.
+for. This script applies nbgrader's rule (its ``ClearSolutions`` step) with nbformat. As in
+nbgrader, a line is a marker when it *contains* ``BEGIN SOLUTION`` (or ``END SOLUTION``), so
+``#### BEGIN SOLUTION``, ``###BEGIN SOLUTION`` and ``# BEGIN SOLUTION (the loop)`` all count; the
+two markers and everything between them become ``# YOUR CODE HERE`` and
+``raise NotImplementedError()`` at the indentation of the BEGIN line. The same rule finds the
+solution cells, whose source the script shows (the book hides it: JupyterLab's ``source_hidden``
+flag and the ``hide-input`` tag); all outputs are cleared. A BEGIN inside a region, a BEGIN
+without an END and an END without a BEGIN are errors (nbgrader lets the last pass). Run on the
+student edition, every self-check prints ``check_...: not implemented yet`` until the student
+fills in the function.
 
 Teachers who use nbgrader can run its own step instead: ``nbgrader generate_assignment`` applies
 the same rule to notebooks carrying these markers.
 
 The output folder is created if needed. A notebook that already exists there is never
-overwritten: the script stops with an error before writing anything.
+overwritten: the script stops with an error before writing anything. Each notebook is written
+whole or not at all (``helpers.files.replace_file``: a temporary file beside it, renamed when
+complete) with the user's umask (``0666`` less the umask). Every error -- a notebook already
+there, an output "folder" that is a file, a folder that takes no new files, an unreadable
+source -- is one ``error:`` line and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not installed
+
+from helpers import files  # noqa: E402
+
+#: nbgrader's delimiters (``ClearSolutions.begin_solution_delimeter`` / ``end_...``): a line that
+#: contains one of them is a marker, whatever comment marks surround it.
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
 
+def is_solution(source: str) -> bool:
+    """True if a cell's source has a BEGIN SOLUTION marker line (nbgrader's rule, as stripped)."""
+    return BEGIN in source
+
+
 def strip_solutions(source: str) -> str:
-    """Replace every BEGIN/END SOLUTION region of a cell's source by the stub (nbgrader's rule)."""
+    """Replace every BEGIN/END SOLUTION region of a cell's source by the stub (nbgrader's rule:
+    a line containing ``BEGIN SOLUTION`` opens a region, one containing ``END SOLUTION`` closes it)."""
     out, inside = [], False
     for line in source.split("\n"):
-        if line.strip() == BEGIN:
+        if BEGIN in line:
             if inside:
-                raise ValueError("### BEGIN SOLUTION inside another solution region")
+                raise ValueError(f"{line.strip()!r} inside another solution region")
             indent = line[:len(line) - len(line.lstrip())]
             out += [indent + s for s in STUB]
             inside = True
-        elif line.strip() == END:
+        elif END in line:
             if not inside:
-                raise ValueError("### END SOLUTION without a ### BEGIN SOLUTION")
+                raise ValueError(f"{line.strip()!r} without a BEGIN SOLUTION line before it")
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError("### BEGIN SOLUTION without a ### END SOLUTION")
+        raise ValueError("a BEGIN SOLUTION line without an END SOLUTION line")
     return "\n".join(out)
 
 
@@ -65,7 +84,7 @@ def student_notebook(nb):
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None
-        if BEGIN in cell.source:
+        if is_solution(cell.source):
             cell.source = strip_solutions(cell.source)
             cell.metadata.get("jupyter", {}).pop("source_hidden", None)
             if "jupyter" in cell.metadata and not cell.metadata["jupyter"]:
@@ -85,29 +104,34 @@ def main(argv=None) -> int:
                         help="notebooks to convert (default: every notebook in notebooks/)")
     args = parser.parse_args(argv)
     sources = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
-    targets = [args.out_dir / src.name for src in sources]
+    out_dir = args.out_dir
+    targets = [out_dir / src.name for src in sources]
+
+    def fail(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+    if out_dir.exists() and not out_dir.is_dir():
+        return fail(f"{out_dir} is not a folder (a file of that name exists); nothing was written")
     existing = [str(t) for t in targets if t.exists()]
     if existing:
-        print(f"error: {', '.join(existing)} already exist(s); choose an empty folder "
-              "(nothing was written)", file=sys.stderr)
-        return 1
+        return fail(f"{', '.join(existing)} already exist(s); choose an empty folder (nothing was written)")
     try:
         editions = [student_notebook(nbformat.read(src, as_version=4)) for src in sources]
     except (OSError, ValueError) as exc:
-        print(f"error: {exc} (nothing was written)", file=sys.stderr)
-        return 1
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+        return fail(f"{exc} (nothing was written)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return fail(f"cannot create the folder {out_dir}: {exc.strerror or exc}; nothing was written")
     for nb, target in zip(editions, targets):
-        fd, tmp = tempfile.mkstemp(dir=args.out_dir, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                nbformat.write(nb, handle)
-            os.link(tmp, target)            # fails instead of overwriting a file that appeared since
+        text = nbformat.writes(nb)
+        try:  # claimed with a hard link: a file that appeared meanwhile is never overwritten
+            files.write_text(target, text if text.endswith("\n") else text + "\n", overwrite=False)
         except FileExistsError:
-            print(f"error: {target} already exists; it was left as it was", file=sys.stderr)
-            return 1
-        finally:
-            os.unlink(tmp)
+            return fail(f"{target} already exists; it was left as it was")
+        except OSError as exc:
+            return fail(f"cannot write {target}: {exc.strerror or exc}")
         print(f"wrote {target}")
     return 0
 

@@ -23,10 +23,14 @@ are produced here, under the very conditions the test uses:
   trailing ``;`` hides a value in both;
 * streams merged and carriage returns resolved the way nbval does before comparing.
 
-Each notebook is executed in place. Code cells are numbered 1..N, per-run metadata (timings,
-the Python patch version, collapsed/scrolled flags) is removed, and the file is written only if
-every cell ran. A cell that raises stops the run: the error is printed, the file is left as it
-was, and the script exits with status 1. A cell tagged ``raises-exception`` may raise (nbval and
+Each notebook is executed and then replaced. Code cells are numbered 1..N, per-run metadata
+(timings, the Python patch version, collapsed/scrolled flags) is removed -- the cell metadata
+kept is :data:`KEPT_CELL_METADATA`, nbgrader's included -- and the file is written only if every
+cell ran, whole or not at all: a temporary file beside the notebook, renamed over it when
+complete (``helpers.files.replace_file``; the notebook keeps its mode, a symbolic link stays a
+link), so a full disk leaves the old notebook as it was. A cell that raises, or a write that
+fails, stops the run: the error is printed, the file is left as it was, and the script exits
+with status 1. A cell tagged ``raises-exception`` may raise (nbval and
 nbclient both honour that tag); a cell tagged ``skip-execution`` is not run and keeps no outputs
 (tag such cells ``nbval-skip`` too).
 """
@@ -41,10 +45,14 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # the helpers of this checkout, even if not installed
+
+from helpers import files  # noqa: E402
 
 # Cell metadata worth keeping; everything else (execution timings, scrolled, collapsed, ...)
 # is per-session noise.
-KEPT_CELL_METADATA = ("tags", "jupyter", "editable", "deletable", "slideshow")
+KEPT_CELL_METADATA = ("tags", "jupyter", "editable", "deletable", "slideshow", "nbgrader")
 
 DEFAULT_TIMEOUT = 1800  # seconds per cell; training cells can be long on two cores
 
@@ -126,7 +134,8 @@ def regenerate(path: Path, timeout: int = DEFAULT_TIMEOUT) -> float:
     client.execute()
     elapsed = time.perf_counter() - start
     nbformat.validate(nb)
-    nbformat.write(_tidy(nb), str(path))
+    text = nbformat.writes(_tidy(nb))  # what nbformat.write(nb, path) writes, but atomically
+    files.write_text(path, text if text.endswith("\n") else text + "\n")
     return elapsed
 
 
@@ -168,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             seconds = regenerate(path, timeout=args.timeout)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             print(f"\nFAILED: {path} was not changed.\n{err}", file=sys.stderr)
+            return 1
+        except OSError as err:  # writing the notebook failed (a full disk, ...): the old one is whole
+            print(f"error: cannot write {path}: {err.strerror or err}; it was not changed", file=sys.stderr)
             return 1
         print(f"  wrote {path} ({seconds:.1f} s)", flush=True)
     return 0

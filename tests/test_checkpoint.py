@@ -274,7 +274,11 @@ def test_save_json_replaces_the_file_whole_and_world_readable(tmp_path, monkeypa
     import stat
 
     path = tmp_path / "sub" / "results.json"
-    assert checkpoint.save_json(path, {"a": [1, 2]}) == path
+    old_mask = os.umask(0o022)  # a new file gets 0666 less the umask (helpers.files)
+    try:
+        assert checkpoint.save_json(path, {"a": [1, 2]}) == path
+    finally:
+        os.umask(old_mask)
     assert json.loads(path.read_text()) == {"a": [1, 2]} and path.read_text().endswith("\n")
     checkpoint.save_json(path, {"b": 1.5}, compact=True)
     assert path.read_text() == '{"b":1.5}\n'
@@ -293,3 +297,51 @@ def test_save_json_replaces_the_file_whole_and_world_readable(tmp_path, monkeypa
         checkpoint.save_json(path, {"d": 2})
     assert path.read_text() == '{"b":1.5}\n'
     assert sorted(p.name for p in path.parent.iterdir()) == ["results.json"]
+
+
+# --------------------------------------------------------------------------------------------
+# issue 21, fault 14: zip-level failures (encryption, unknown compression, broken LZMA) are one
+# ValueError naming the file. The hostile files are made by editing the bytes of a real archive.
+# --------------------------------------------------------------------------------------------
+def _patch_member(data: bytearray, *, local: int, central: int, value: int, size: int = 2) -> None:
+    """Set a field of the first member's local header and of its central directory entry."""
+    start = data.index(b"PK\x03\x04")
+    data[start + local:start + local + size] = value.to_bytes(size, "little")
+    entry = data.index(b"PK\x01\x02")
+    data[entry + central:entry + central + size] = value.to_bytes(size, "little")
+
+
+def hostile_npz(path, kind):
+    """A parameter file that zipfile itself cannot read: ``kind`` is ``encrypted`` (flag bit 0
+    set), ``method9`` / ``method99`` (Deflate64, AES: compression methods zipfile lacks) or
+    ``lzma`` (an LZMA member whose compressed data is damaged after its .npy header)."""
+    params = network.init_params(0, np.float32)
+    buffer = io.BytesIO()
+    compression = zipfile.ZIP_LZMA if kind == "lzma" else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name in ["W"] + [key for key in params if key != "W"]:  # W first: the member edited
+            member = io.BytesIO()
+            np.save(member, params[name])
+            archive.writestr(f"{name}.npy", member.getvalue())
+    data = bytearray(buffer.getvalue())
+    if kind == "encrypted":
+        _patch_member(data, local=6, central=8, value=1)
+    elif kind.startswith("method"):
+        _patch_member(data, local=8, central=10, value=int(kind[len("method"):]))
+    else:
+        start = data.index(b"PK\x03\x04")
+        name_len, extra_len = (int.from_bytes(data[start + o:start + o + 2], "little") for o in (26, 28))
+        size = int.from_bytes(data[start + 18:start + 22], "little")
+        body = start + 30 + name_len + extra_len
+        for i in range(body + size - 1500, body + size - 8):  # past the first read: the header decodes
+            data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["encrypted", "method9", "method99", "lzma"])
+def test_zip_level_failures_are_one_value_error_naming_the_file(tmp_path, kind):
+    path = hostile_npz(tmp_path / f"{kind}.npz", kind)
+    with pytest.raises(ValueError) as info:
+        checkpoint.load_params(path)
+    assert str(path) in str(info.value)

@@ -366,6 +366,9 @@ def _scratch_repo(tmp_path: Path, cells) -> Path:
     shutil.copy(REPO / "conftest.py", root)
     shutil.copy(SANITIZE_FILE, root / "tests")
     shutil.copy(REPO / "scripts" / "regenerate_notebooks.py", root / "scripts")
+    (root / "helpers").mkdir()  # the script writes through helpers.files (atomic, modes kept)
+    for name in ("__init__.py", "files.py"):
+        shutil.copy(REPO / "helpers" / name, root / "helpers")
     nb = new_notebook(cells=cells, metadata={"kernelspec": {
         "name": "no-such-kernel", "display_name": "-", "language": "python"}})
     nbformat.write(nb, str(root / "notebooks" / "scratch.ipynb"))

@@ -234,3 +234,73 @@ def test_the_books_widget_cells_all_get_a_figure_and_a_live_line():
                     assert any("image/png" in o.get("data", {}) for o in outs), path.name
                 else:                                       # the drawing pad: nothing stored to show
                     assert "no picture" in lines[0]["data"]["text/markdown"], path.name
+
+
+# ------------------------------------------------------------------------------------------
+# issue 21, faults 9 and 15: a wrong folder, code blocks, an invalid notebook
+# ------------------------------------------------------------------------------------------
+
+
+def _main(capsys, *argv):
+    code = check_links.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_error_line(code, out, err):
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "0 notebooks" not in out
+
+
+@pytest.mark.parametrize("fix", [False, True])
+def test_a_missing_folder_or_a_file_is_an_error_not_zero_notebooks(tmp_path, capsys, fix):
+    (tmp_path / "a.ipynb").write_text(json.dumps(_notebook(_md_cell("# A\n", "a"))))
+    extra = ["--fix"] if fix else []
+    code, out, err = _main(capsys, "--notebooks", tmp_path / "typo", *extra)
+    _one_error_line(code, out, err)
+    assert "typo" in err and "no such folder" in err
+    code, out, err = _main(capsys, "--notebooks", tmp_path / "a.ipynb", *extra)
+    _one_error_line(code, out, err)
+    assert "a.ipynb" in err and "not a folder" in err
+    (tmp_path / "empty").mkdir()
+    code, out, err = _main(capsys, "--notebooks", tmp_path / "empty", *extra)
+    _one_error_line(code, out, err)
+    assert "no notebooks" in err
+
+
+def test_fix_leaves_links_in_indented_and_fenced_code_alone(tmp_path):
+    source = ("# A\n## 1. First part\n\nA paragraph with [a link](#first-part).\n\n"
+              "    [in indented code](#first-part)\n\n"
+              "```\n[in fenced code](#first-part)\n```\n\n"
+              "- a list item\n\n    [in the item's second paragraph](#first-part)\n")
+    path = tmp_path / "a.ipynb"
+    path.write_text(json.dumps(_notebook(_md_cell(source, "a")), indent=1) + "\n")
+    assert [link.target for link in check_links.links(json.loads(path.read_text()))] == [
+        "#first-part", "#first-part"]  # the paragraph's and the list item's, not the code's
+    changes = check_links.fix(tmp_path)
+    assert len(changes) == 2
+    text = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert text == source.replace("[a link](#first-part)", "[a link](#1.-First-part)").replace(
+        "paragraph](#first-part)", "paragraph](#1.-First-part)")
+
+
+def test_an_invalid_notebook_is_named_in_one_error_line(tmp_path, capsys):
+    (tmp_path / "a.ipynb").write_text(json.dumps(_notebook(_md_cell("# A\n", "a"))))
+    (tmp_path / "b.ipynb").write_text('{"cells": [')
+    for extra in ([], ["--fix"]):
+        code, out, err = _main(capsys, "--notebooks", tmp_path, *extra)
+        _one_error_line(code, out, err)
+        assert "b.ipynb" in err and "not valid JSON" in err
+
+
+def test_the_site_build_names_an_invalid_notebook(tmp_path, monkeypatch, capsys):
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "nb" / "a.ipynb").write_text(json.dumps(_notebook(_md_cell("# A\n", "a"))))
+    (tmp_path / "nb" / "b.ipynb").write_bytes(b'{"cells": [}')
+    monkeypatch.setattr(build_site, "NOTEBOOK_DIR", tmp_path / "nb")
+    monkeypatch.setattr(build_site, "STAGE_DIR", tmp_path / "stage")
+    code = build_site.main(["--out", str(tmp_path / "html")])
+    out, err = capsys.readouterr()
+    assert code == 2 and "b.ipynb" in err and "not valid JSON" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "html").exists()

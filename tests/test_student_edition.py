@@ -4,7 +4,9 @@ notebooks from top to bottom (slow: every notebook is executed once more).
 """
 
 import importlib.util
+import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -90,7 +92,7 @@ def test_the_script_never_overwrites_a_file(tmp_path):
     mine = tmp_path / "03_fc_gradients.ipynb"
     mine.write_text("my own notes")
     result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "already exist" in result.stderr and "nothing was written" in result.stderr
     assert mine.read_text() == "my own notes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["03_fc_gradients.ipynb"]
@@ -153,3 +155,111 @@ def test_the_student_edition_runs_and_every_check_says_not_implemented(path, stu
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         expected = "".join(f"{name}: not implemented yet\n" for name in _check_calls(cell.source))
         assert text == expected, cell.source
+
+
+# --------------------------------------------------------------------------------------------
+# issue 21, fault 5: every marker nbgrader accepts is stripped, by one rule
+# --------------------------------------------------------------------------------------------
+# nbgrader's ClearSolutions (nbgrader/preprocessors/clearsolutions.py, 2026) takes a line as a
+# marker when it contains "BEGIN SOLUTION" (or "END SOLUTION") anywhere: any number of comment
+# marks, with or without a space, text after it.
+SPELLINGS = [("#### BEGIN SOLUTION", "#### END SOLUTION"), ("###BEGIN SOLUTION", "###END SOLUTION"),
+             ("# BEGIN SOLUTION", "# END SOLUTION"), ("### BEGIN SOLUTION (the loop)", "### END SOLUTION  "),
+             ("\t### BEGIN SOLUTION", "\t### END SOLUTION")]
+
+
+@pytest.mark.parametrize("begin, end", SPELLINGS)
+def test_every_spelling_nbgrader_accepts_is_stripped(begin, end):
+    indent = "    " if not begin.startswith("\t") else ""
+    source = f"def f(x):\n{indent}{begin}\n    secret = 2 * x\n    return secret\n{indent}{end}\ncheck(f)"
+    stripped = _script().strip_solutions(source)
+    assert "secret" not in stripped and "SOLUTION" not in stripped
+    stub_indent = indent or "\t"
+    assert stripped == (f"def f(x):\n{stub_indent}# YOUR CODE HERE\n{stub_indent}raise NotImplementedError()\n"
+                        "check(f)")
+
+
+@pytest.mark.parametrize("begin, end", SPELLINGS)
+def test_a_solution_cell_in_any_spelling_is_stripped_and_shown(begin, end):
+    import nbformat.v4 as v4
+
+    cell = v4.new_code_cell(f"def f():\n    {begin.strip()}\n    return 'secret'\n    {end.strip()}",
+                            metadata={"jupyter": {"source_hidden": True}, "tags": ["hide-input"]})
+    (out,) = _script().student_notebook(v4.new_notebook(cells=[cell])).cells
+    assert "secret" not in out.source and "raise NotImplementedError()" in out.source
+    assert out.metadata == {}  # shown: no source_hidden, no hide-input
+
+
+@pytest.mark.parametrize("source", [
+    "def f():\n    return 1\n    #### END SOLUTION",
+    "def f():\n    return 1\n    ##END SOLUTION",
+    "###BEGIN SOLUTION\n#### BEGIN SOLUTION\n### END SOLUTION",
+    "def f():\n    #### BEGIN SOLUTION\n    return 1",
+])
+def test_unbalanced_markers_in_any_spelling_are_an_error(source):
+    with pytest.raises(ValueError):
+        _script().strip_solutions(source)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 21, faults 3 and 15: the user's umask, and one line for a target that cannot be written
+# --------------------------------------------------------------------------------------------
+def _run_main(capsys, *argv):
+    code = _script().main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_student_edition_gets_the_users_umask(tmp_path, capsys):
+    old = os.umask(0o027)
+    try:
+        code, out, err = _run_main(capsys, tmp_path / "student", NOTEBOOKS[1])
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    written = tmp_path / "student" / NOTEBOOKS[1].name
+    assert stat.S_IMODE(written.stat().st_mode) == 0o640  # 0666 less the umask, not 0600
+    assert [p.name for p in written.parent.iterdir()] == [NOTEBOOKS[1].name]
+
+
+def _one_error_line(code, err):
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_a_target_that_is_a_file_is_one_error_line(tmp_path, capsys):
+    target = tmp_path / "student"
+    target.write_text("my notes")
+    code, out, err = _run_main(capsys, target, NOTEBOOKS[1])
+    _one_error_line(code, err)
+    assert "student" in err and "not a folder" in err
+    assert target.read_text() == "my notes"
+    code, out, err = _run_main(capsys, target / "deeper", NOTEBOOKS[1])  # a file as a parent
+    _one_error_line(code, err)
+    assert target.read_text() == "my notes"
+
+
+def test_a_folder_that_takes_no_new_files_is_one_error_line(tmp_path, capsys, monkeypatch):
+    """Root writes into a 0555 folder, so the refusal of the operating system is simulated: the
+    temporary file cannot be created (EACCES), as for a non-root user in a read-only folder."""
+    from helpers import files
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    code, out, err = _run_main(capsys, tmp_path, NOTEBOOKS[1])
+    _one_error_line(code, err)
+    assert "Permission denied" in err and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes into read-only folders; the simulated refusal covers root")
+def test_a_read_only_folder_is_one_error_line(tmp_path, capsys):
+    tmp_path.chmod(0o555)
+    try:
+        code, out, err = _run_main(capsys, tmp_path, NOTEBOOKS[1])
+    finally:
+        tmp_path.chmod(0o755)
+    _one_error_line(code, err)
+    assert list(tmp_path.iterdir()) == []

@@ -249,3 +249,92 @@ def test_weights_are_not_lost_when_the_final_save_fails(tmp_path, capsys, monkey
         assert_array_equal(params["W"], expected["W"])
     finally:
         rescue.unlink()
+
+
+# --------------------------------------------------------------------------------------------
+# issue 21, faults 2, 3, 7 and 14: long names, links to devices, --evaluate with --save,
+# unreadable archives and a diverging training are one error line
+# --------------------------------------------------------------------------------------------
+def test_a_250_byte_save_name_is_saved_and_its_rescue_name_is_short(tmp_path, capsys, monkeypatch):
+    name = "w" * 246 + ".npz"  # 250 bytes; the old temporary name was 265, the rescue name 263
+    code, out, err = run_main(capsys, *TINY, "--save", str(tmp_path / name))
+    assert code == 0, err
+    assert checkpoint.load_params(tmp_path / name)["W"].dtype == np.float32
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    # the final save fails (someone's file appears meanwhile): the rescue file has a short name
+    target = tmp_path / ("v" * 246 + ".npz")
+    real_train = T.train
+
+    def train_while_someone_saves(*args, **kwargs):
+        result = real_train(*args, **kwargs)
+        target.write_bytes(b"someone else's file")
+        return result
+
+    monkeypatch.setattr(T, "train", train_while_someone_saves)
+    code, out, err = run_main(capsys, *TINY, "--save", str(target))
+    assert code == 2 and target.read_bytes() == b"someone else's file", err
+    rescue = Path(re.search(r"saved to (\S+\.npz) instead", err).group(1))
+    try:
+        assert rescue.name.startswith("unsaved-") and len(rescue.name) <= 24
+        assert checkpoint.load_params(rescue)["W"].shape == (10, 192)
+    finally:
+        rescue.unlink()
+
+
+def test_a_save_name_longer_than_the_file_system_allows_is_refused_before_training(tmp_path, capsys):
+    code, out, err = run_main(capsys, *TINY, "--save", str(tmp_path / ("w" * 252 + ".npz")))
+    _refused_before_training(code, out, err)
+    assert "256 bytes" in err and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_save_through_a_link_to_a_device_is_refused_before_training(tmp_path, capsys):
+    link = tmp_path / "link.npz"
+    link.symlink_to("/dev/full")
+    code, out, err = run_main(capsys, *TINY, "--save", str(link), "--overwrite")
+    _refused_before_training(code, out, err)
+    assert "/dev/full" in err and "not a regular file" in err
+    assert link.is_symlink() and os.readlink(link) == "/dev/full"
+
+
+def test_save_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path, capsys):
+    target = checkpoint.save_params(tmp_path / "real.npz", network.init_params(5, np.float32))
+    target.chmod(0o640)
+    link = tmp_path / "link.npz"
+    link.symlink_to(target.name)
+    code, out, err = run_main(capsys, *TINY, "--save", str(link), "--overwrite")
+    assert code == 0, err
+    assert link.is_symlink() and os.readlink(link) == "real.npz"
+    assert (target.stat().st_mode & 0o777) == 0o640
+    assert not np.array_equal(checkpoint.load_params(target)["W"], network.init_params(5, np.float32)["W"])
+
+
+def test_evaluate_with_save_is_refused(tmp_path, capsys):
+    weights = checkpoint.save_params(tmp_path / "w.npz", network.init_params(0, np.float32))
+    code, out, err = run_main(capsys, "--evaluate", str(weights), "--save", str(tmp_path / "y.npz"))
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "--evaluate" in err and "--save" in err and out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
+
+
+@pytest.mark.parametrize("kind", ["encrypted", "method9", "method99", "lzma"])
+def test_evaluate_on_an_archive_zipfile_cannot_read_is_one_error_line(tmp_path, capsys, kind):
+    from test_checkpoint import hostile_npz
+
+    path = hostile_npz(tmp_path / f"{kind}.npz", kind)
+    code, out, err = run_main(capsys, "--evaluate", str(path))
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert str(path) in err and out == ""
+
+
+@pytest.mark.parametrize("flags", [("--conv-activation", "relu", "--lr", "1e20"),
+                                   ("--output", "softmax", "--conv-activation", "relu", "--lr", "1e300",
+                                    "--dtype", "float64")])
+def test_a_diverging_training_stops_with_one_error_line(tmp_path, flags):
+    """From a terminal: numpy's overflow warnings must not come before the error line either."""
+    run = run_cli(*TINY, *flags, "--save", str(tmp_path / "w.npz"), cwd=tmp_path)
+    code, err = run.returncode, run.stderr
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert re.search(r"training diverged at epoch 1 step \d+: the loss is (nan|inf)", err), err
+    assert "lower --lr" in err
+    assert list(tmp_path.iterdir()) == []  # nothing saved
