@@ -10,7 +10,8 @@ This module answers them for Zhang's network, in two layers (as everywhere in th
   draws one step of the pass;
 * the widget :class:`Explorer`, which wires those functions to controls (digit by class and
   example, or a drawing; the label in the loss; the network state; the step; the colour scale;
-  perturbations; an editable first-layer kernel).
+  perturbations; an editable first-layer kernel). Each lesson offers the steps taught so far
+  (:data:`UPTO`); :func:`book_explorer` is the explorer on MNIST-5k that the notebooks show.
 
 The steps follow the order of the backward pass, each with its equation in Zhang's note:
 output error -> dW, df -> dS2 -> dC2 -> dC2_sigma -> dk2, db2 -> dS1 -> dC1 -> dC1_sigma ->
