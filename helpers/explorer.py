@@ -531,7 +531,7 @@ def book_explorer(step=None, *, pad=None, state: str = "trained", upto: str = "a
     images = images / 255.0
     _, held_out = data.stratified_split(labels, 100, 0)  # load_mnist_5k_split's held-out digits
     states = book_states()
-    start = least_sure(states["trained"], images, labels, among=[RUNNING])
+    start = least_sure(states["trained"], images, labels, among=[RUNNING])  # the same dict, for one digit
     hardest = least_sure(states["trained"], images, labels, among=held_out)
     presets = {f"running example (image {RUNNING})": RUNNING,
                f"hardest held-out digit (image {hardest['index']})": hardest["index"]}
