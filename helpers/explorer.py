@@ -165,7 +165,8 @@ def _step_image(result: dict, step: str):
     if step == "dy_hat":
         return None, True, "", ("Δŷ by class 0..9", result["dy_hat"], 0)
     if step == "dW":
-        return result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)", ("Δb = Δŷ, class 0..9", result["db"], 0)
+        return (result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)",
+                ("Δb = Δŷ, class 0..9", result["db"], 0))
     if step == "df":
         return None, True, "", ("Δf(j), j = 1..192", result["df"], 1)
     if step in ("dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma"):
@@ -173,7 +174,8 @@ def _step_image(result: dict, step: str):
         return _mosaic(maps, 3 if len(maps) == 6 else 6), True, _order(maps), None
     if step == "dk2":
         k = result["dk2"]  # (6, 12, 5, 5): rows p = 1..6, columns q = 1..12
-        return _mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12", ("Δb2(q), q = 1..12", result["db2"], 1)
+        return (_mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12",
+                ("Δb2(q), q = 1..12", result["db2"], 1))
     if step == "dk1":
         return _mosaic(result["dk1"], 6), True, "kernels p = 1..6", ("Δb1(p), p = 1..6", result["db1"], 1)
     raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
@@ -408,7 +410,9 @@ class Explorer:
     def index(self):
         """Index into the collection of the digit shown, or None for a drawing."""
         c = self.controls
-        return None if c["source"].value == "my drawing" else int(self.by_class[c["digit"].value][c["example"].value])
+        if c["source"].value == "my drawing":
+            return None
+        return int(self.by_class[c["digit"].value][c["example"].value])
 
     def image(self) -> np.ndarray:
         """The digit as fed to the network: the chosen one (or the drawing), perturbed."""
@@ -458,12 +462,14 @@ class Explorer:
             return
         s = summary(self.result)
         index = self.index()
-        where = "your drawing" if index is None else f"image {index} of the collection" + (
-            "" if self.held_out is None else (" (a held-out digit)" if index in self.held_out else " (a training digit)"))
+        where = "your drawing" if index is None else f"image {index} of the collection"
+        if index is not None and self.held_out is not None:
+            where += " (a held-out digit)" if index in self.held_out else " (a training digit)"
         taught = [k for k in ERROR_LAYERS if k in UPTO[self.upto]]
         cells = "".join(f"<td style='padding:0 8px'>{k}<br><b>{s['max_abs'][k]:.2e}</b></td>" for k in taught)
         self.summary_html.value = (
-            f"<div style='font-size:15px'>{where}: loss <b>{s['loss']:.3g}</b> &nbsp; predicted <b>{s['predicted']}</b> "
+            f"<div style='font-size:15px'>{where}: loss <b>{s['loss']:.3g}</b> &nbsp; "
+            f"predicted <b>{s['predicted']}</b> "
             f"(ŷ = {s['y_hat_predicted']:.3f}) &nbsp; label in the loss <b>{s['target']}</b> "
             f"(ŷ = {s['y_hat_target']:.3f})"
             + (f"<br>largest |error| per layer:<table><tr>{cells}</tr></table>" if taught else "") + "</div>")
