@@ -10,7 +10,8 @@ This module answers them for Zhang's network, in two layers (as everywhere in th
   draws one step of the pass;
 * the widget :class:`Explorer`, which wires those functions to controls (digit by class and
   example, or a drawing; the label in the loss; the network state; the step; the colour scale;
-  perturbations; an editable first-layer kernel).
+  perturbations; an editable first-layer kernel). Each lesson offers the steps taught so far
+  (:data:`UPTO`); :func:`book_explorer` is the explorer on MNIST-5k that the notebooks show.
 
 The steps follow the order of the backward pass, each with its equation in Zhang's note:
 output error -> dW, df -> dS2 -> dC2 -> dC2_sigma -> dk2, db2 -> dS1 -> dC1 -> dC1_sigma ->
@@ -25,6 +26,7 @@ import numbers
 import numpy as np
 from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from . import network
 from ._validate import as_pixels, check_class_labels
@@ -32,8 +34,8 @@ from .drawing import perturb
 from .figures.base import new_figure
 from .widgets import examples_by_class, image_index
 
-__all__ = ["STEPS", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
-           "book_states", "book_explorer"]
+__all__ = ["STEPS", "UPTO", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
+           "book_states", "book_explorer", "RUNNING"]
 
 #: step key -> (title, equation in Zhang's note, what is shown)
 STEPS = {
@@ -53,9 +55,17 @@ STEPS = {
     "dC1_sigma": ("ΔC1_σ: times σ'", "eq. 57", "backward"),
     "dk1": ("Δk1 and Δb1", "eqs. 59, 64", "backward"),
 }
-#: the layers whose largest absolute error :func:`summary` reports
+#: the steps each lesson has taught, the explorer's ``upto``: 02 the forward maps, 03 the output
+#: error, dW and df, 04 the error through F^-1 and the pooling, 05 everything
+UPTO = {"forward": ("C1", "S1", "C2", "S2"),
+        "fc": ("C1", "S1", "C2", "S2", "dy_hat", "dW", "df"),
+        "pooling": ("C1", "S1", "C2", "S2", "dy_hat", "dW", "df", "dS2", "dC2"),
+        "all": tuple(STEPS)}
+#: MNIST-5k image of the book's running example: the first 3 (example 0 of class 3), a training digit
+RUNNING = 1500
 #: the steps drawn as bars only (no colour scale to choose)
 BARS_ONLY = ("dy_hat", "df")
+#: the layers whose largest absolute error :func:`summary` reports
 ERROR_LAYERS = ("dy_hat", "df", "dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma")
 
 FIG_WIDTH = 9.2  # inches: 920 px at the inline backend's 100 dpi, inside a 930 px notebook
@@ -142,25 +152,33 @@ def _norm(values: np.ndarray, signed: bool, scale: str):
     return Normalize(-top, top)
 
 
+def _order(maps: np.ndarray) -> str:
+    """How to read a mosaic of 6 maps (p) or 12 maps (q), numbered from 1 as everywhere in the book."""
+    letter = "p" if len(maps) == 6 else "q"
+    return f"maps {letter} = 1..{len(maps)}, left to right, row by row"
+
+
 def _step_image(result: dict, step: str):
     """``(image, signed, how to read the tiles, extra bars or None)`` for one step."""
     if step in ("C1", "S1", "C2", "S2"):
         maps = result[step]
-        return _mosaic(maps, 3 if len(maps) == 6 else 6), False, f"{len(maps)} maps, left to right, row by row", None
+        return _mosaic(maps, 3 if len(maps) == 6 else 6), False, _order(maps), None
     if step == "dy_hat":
-        return None, True, "", ("Δŷ(i)", result["dy_hat"])
+        return None, True, "", ("Δŷ by class 0..9", result["dy_hat"], 0)
     if step == "dW":
-        return result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)", ("Δb(i) = Δŷ(i)", result["db"])
+        return (result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)",
+                ("Δb = Δŷ, class 0..9", result["db"], 0))
     if step == "df":
-        return None, True, "", ("Δf(j)", result["df"])
+        return None, True, "", ("Δf(j), j = 1..192", result["df"], 1)
     if step in ("dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma"):
         maps = result[step]
-        return _mosaic(maps, 3 if len(maps) == 6 else 6), True, f"{len(maps)} maps, left to right, row by row", None
+        return _mosaic(maps, 3 if len(maps) == 6 else 6), True, _order(maps), None
     if step == "dk2":
         k = result["dk2"]  # (6, 12, 5, 5): rows p = 1..6, columns q = 1..12
-        return _mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12", ("Δb2(q)", result["db2"])
+        return (_mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12",
+                ("Δb2(q), q = 1..12", result["db2"], 1))
     if step == "dk1":
-        return _mosaic(result["dk1"], 6), True, "kernels p = 1..6", ("Δb1(p)", result["db1"])
+        return _mosaic(result["dk1"], 6), True, "kernels p = 1..6", ("Δb1(p), p = 1..6", result["db1"], 1)
     raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
 
 
@@ -220,9 +238,14 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
                      if signed else "activation", fontsize=FONT)
         cb.ax.tick_params(labelsize=FONT)
     if bars is not None:
-        name, values = bars
+        name, values, first = bars  # first: 0 for classes 0..9, 1 for Zhang's p, q, j counted from 1
         ax_b = fig.add_subplot(grid[:, 2] if image is not None else grid[:, 1])
-        ax_b.bar(np.arange(len(values)), values, color=np.where(values >= 0, "tab:red", "tab:blue"))
+        positions = np.arange(first, first + len(values))
+        ax_b.bar(positions, values, color=np.where(values >= 0, "tab:red", "tab:blue"))
+        if len(values) <= 12:
+            ax_b.set_xticks(positions)  # integer ticks: one per class or map
+        else:
+            ax_b.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax_b.axhline(0, color="black", linewidth=0.8)
         ax_b.set_title(name if image is not None else f"{label}: {name}", fontsize=FONT)
         ax_b.tick_params(labelsize=FONT)
@@ -237,23 +260,32 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
 # --------------------------------------------------------------------------------------------
 # The widget
 # --------------------------------------------------------------------------------------------
-def least_sure(params, images, labels) -> dict:
+def least_sure(params, images, labels, among=None) -> dict:
     """The digit the network finds hardest: the lowest output for its true class.
 
     Inputs: ``params``; ``images`` (N, 28, 28), floats in [0, 1] or integer pixels 0..255
-    (divided by 255); ``labels`` (N,) integer classes 0..9, one per image.
+    (divided by 255); ``labels`` (N,) integer classes 0..9, one per image; ``among``: optional
+    indices into ``images`` to search (e.g. the held-out digits), default all.
     Returns a dict: ``index`` into ``images``, its ``digit`` (class) and ``example`` (its rank
-    among the images of that class, as the explorer's controls count), ``y_hat_true`` and the
-    ``predicted`` class. A good first frame for a class: a digit that is misread or nearly so.
+    among all the images of that class in ``images``, as the explorer's controls count),
+    ``y_hat_true`` and the ``predicted`` class. A digit that is misread or nearly so.
     """
     images, labels = _check_digits(images, labels)
-    y_hat = network.forward(params, images)["y_hat"]
-    scores = y_hat[np.arange(len(labels)), labels]
-    index = int(np.argmin(scores))
+    if among is None:
+        among = np.arange(len(labels))
+    else:
+        among = np.asarray(among)
+        if among.ndim != 1 or among.size == 0 or among.dtype.kind not in "iu" or \
+                among.min() < 0 or among.max() >= len(labels):
+            raise ValueError(f"among must be a non-empty 1-d array of indices 0..{len(labels) - 1}")
+    y_hat = network.forward(params, images[among])["y_hat"]
+    scores = y_hat[np.arange(len(among)), labels[among]]
+    k = int(np.argmin(scores))
+    index = int(among[k])
     digit = int(labels[index])
     return {"index": index, "digit": digit,
             "example": int(np.flatnonzero(examples_by_class(labels)[digit] == index)[0]),
-            "y_hat_true": float(scores[index]), "predicted": int(np.argmax(y_hat[index]))}
+            "y_hat_true": float(scores[k]), "predicted": int(np.argmax(y_hat[k]))}
 
 
 def _check_digits(images, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -274,23 +306,37 @@ class Explorer:
       255); labels: array (N,) of their integer classes 0..9, one per image.
     - pad: an optional :class:`helpers.drawpad.DrawingPad` (displayed by the notebook in a cell of
       its own); with it, the digit can be drawn, and each finished stroke updates the explorer.
+      Without it the "digit from" control is left out.
     - digit, example, state, step, label: the starting values (``digit=None``: class 3 if the
       labels have it, else their smallest class; ``label=None``: the true class). The digit
       control offers the classes the labels have.
+    - upto: the steps taught so far, a key of :data:`UPTO` ("forward", "fc", "pooling", "all");
+      only those steps are offered, and controls that cannot apply are left out or hidden (no
+      label and no colour scale for the forward maps alone).
+    - presets: optional dict button text -> index into ``images``: one button per entry that
+      shows that digit (e.g. the running example, the hardest held-out digit).
+    - held_out: optional indices of the held-out digits among ``images``; the summary then says
+      whether the digit shown is a training or a held-out digit.
 
     Attributes: ``widget`` (the ipywidgets box to display), ``controls`` (dict of widgets),
-    ``result`` (the last :func:`explore` result), ``figure`` (the last figure). ``image()`` is
-    the digit as fed to the network after the perturbations.
+    ``buttons`` (dict text -> Button), ``result`` (the last :func:`explore` result), ``figure``
+    (the last figure). ``image()`` is the digit as fed to the network after the perturbations.
     """
 
     def __init__(self, states: dict, images, labels, *, pad=None, digit=None, example: int = 0,
-                 state=None, step: str = "dC1_sigma", label=None):
+                 state=None, step=None, label=None, upto: str = "all", presets=None, held_out=None):
         import ipywidgets as w
 
         from .widgets import InteractiveFigure, KernelEditor, kernel_presets
 
         if not states:
             raise ValueError("states must name at least one set of parameters")
+        if upto not in UPTO:
+            raise ValueError(f"upto must be one of {list(UPTO)}, got {upto!r}")
+        self.upto, steps = upto, UPTO[upto]
+        step = steps[-1] if step is None else step
+        if step not in steps:
+            raise ValueError(f"step must be one of {list(steps)} (the steps of upto={upto!r}), got {step!r}")
         self.states = {name: {k: np.array(v, dtype=np.float64) for k, v in p.items()} for name, p in states.items()}
         for p in self.states.values():
             network.check_params(p)
@@ -301,6 +347,11 @@ class Explorer:
         if _check_class(digit, "digit") not in self.by_class:
             raise ValueError(f"digit must be a class the labels have, one of {sorted(self.by_class)}, got {digit}")
         image_index(self.labels, digit, example)  # refuses an example that is not there
+        self.held_out = None if held_out is None else set(int(i) for i in held_out)
+        self.presets = {} if presets is None else {str(k): int(v) for k, v in presets.items()}
+        for text, index in self.presets.items():
+            if not 0 <= index < len(self.labels):
+                raise ValueError(f"presets[{text!r}] must be an index 0..{len(self.labels) - 1}, got {index}")
         self.pad = pad
         state = state if state is not None else list(self.states)[-1]
         style = {"description_width": "initial"}
@@ -317,7 +368,7 @@ class Explorer:
                                 description="label in the loss", style=style, layout=w.Layout(width="230px")),
             "state": w.ToggleButtons(options=list(self.states), value=state, description="network",
                                      style=style),
-            "step": w.Dropdown(options=[(f"{t} ({e})", k) for k, (t, e, _) in STEPS.items()], value=step,
+            "step": w.Dropdown(options=[(f"{STEPS[k][0]} ({STEPS[k][1]})", k) for k in steps], value=step,
                                description="step of the pass", style=style, layout=w.Layout(width="360px")),
             "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", description="colour scale",
                                      style=style, tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
@@ -332,9 +383,9 @@ class Explorer:
             "erase_size": w.IntSlider(value=0, min=0, max=12, description="erase patch (px)", style=style,
                                       continuous_update=False),
             "erase_row": w.IntSlider(value=8, min=0, max=27, description="patch row", style=style,
-                                     continuous_update=False, disabled=True),
+                                     continuous_update=False, layout=w.Layout(display="none")),
             "erase_col": w.IntSlider(value=8, min=0, max=27, description="patch column", style=style,
-                                     continuous_update=False, disabled=True),
+                                     continuous_update=False, layout=w.Layout(display="none")),
             "noise": w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="noise (std)",
                                    style=style, continuous_update=False),
             "kernel": w.Dropdown(options=[("as trained", -1)] + [(f"edit k1 of map p={p + 1}", p) for p in range(6)],
@@ -346,6 +397,11 @@ class Explorer:
         c["k1"] = self.editor
         self.controls = c
         self.summary_html = w.HTML()
+        self.buttons = {text: w.Button(description=text, layout=w.Layout(width="auto"),
+                                       tooltip=f"show image {index} of the collection")
+                        for text, index in self.presets.items()}
+        for text, button in self.buttons.items():
+            button.on_click(lambda _, index=self.presets[text]: self.show(index))
         # these keep the controls consistent; registered first, so they run before the redraw
         c["digit"].observe(self._on_digit, names="value")
         c["erase_size"].observe(self._on_erase, names="value")
@@ -358,13 +414,19 @@ class Explorer:
         self.figure = self.figure_box.figure
         if pad is not None:
             pad.on_change(self._on_drawing)
-        # every control stays visible (no tabs): a class sees at once what it can change
-        row = lambda *ws: w.HBox(list(ws), layout=w.Layout(flex_flow="row wrap"))  # noqa: E731
+        # every control that applies stays visible (no tabs): a class sees at once what it can
+        # change; one that cannot apply in this lesson (no pad, no loss taught) is left out
+        row = lambda *ws: w.HBox([x for x in ws if x is not None],  # noqa: E731
+                                 layout=w.Layout(flex_flow="row wrap"))
         head = lambda text: w.HTML(f"<b style='font-size:15px'>{text}</b>")  # noqa: E731
+        forward_only = upto == "forward"
+        self.digit_row = row(c["digit"], c["example"], *self.buttons.values())
         self.widget = w.VBox([
-            head("The digit, the label in the loss, the network, the step"),
-            row(c["source"]), row(c["digit"], c["example"]), row(c["label"], c["state"]),
-            row(c["step"], c["scale"]),
+            head("The digit, the network, the step" if forward_only
+                 else "The digit, the label in the loss, the network, the step"),
+            *([row(c["source"])] if pad is not None else []), self.digit_row,
+            row(None if forward_only else c["label"], c["state"]),
+            row(c["step"], None if forward_only else c["scale"]),
             head("Perturb the digit"),
             row(c["degrees"], c["rows"], c["cols"]), row(c["thickness"], c["noise"]),
             row(c["erase_size"], c["erase_row"], c["erase_col"]),
@@ -374,6 +436,20 @@ class Explorer:
         self._update_summary()
 
     # -- what the controls mean --------------------------------------------------------------
+    def show(self, index: int) -> None:
+        """Show image ``index`` of the collection (what a preset button does)."""
+        digit = int(self.labels[index])
+        self.controls["source"].value = "data set"
+        self.controls["digit"].value = digit
+        self.controls["example"].value = int(np.flatnonzero(self.by_class[digit] == index)[0])
+
+    def index(self):
+        """Index into the collection of the digit shown, or None for a drawing."""
+        c = self.controls
+        if c["source"].value == "my drawing":
+            return None
+        return int(self.by_class[c["digit"].value][c["example"].value])
+
     def image(self) -> np.ndarray:
         """The digit as fed to the network: the chosen one (or the drawing), perturbed."""
         v = {k: ctrl.value for k, ctrl in self.controls.items()}
@@ -421,12 +497,18 @@ class Explorer:
         if getattr(self, "result", None) is None:
             return
         s = summary(self.result)
-        cells = "".join(f"<td style='padding:0 8px'>{k}<br><b>{v:.2e}</b></td>" for k, v in s["max_abs"].items())
+        index = self.index()
+        where = "your drawing" if index is None else f"image {index} of the collection"
+        if index is not None and self.held_out is not None:
+            where += " (a held-out digit)" if index in self.held_out else " (a training digit)"
+        taught = [k for k in ERROR_LAYERS if k in UPTO[self.upto]]
+        cells = "".join(f"<td style='padding:0 8px'>{k}<br><b>{s['max_abs'][k]:.2e}</b></td>" for k in taught)
         self.summary_html.value = (
-            f"<div style='font-size:15px'>loss <b>{s['loss']:.4f}</b> &nbsp; predicted <b>{s['predicted']}</b> "
+            f"<div style='font-size:15px'>{where}: loss <b>{s['loss']:.3g}</b> &nbsp; "
+            f"predicted <b>{s['predicted']}</b> "
             f"(ŷ = {s['y_hat_predicted']:.3f}) &nbsp; label in the loss <b>{s['target']}</b> "
-            f"(ŷ = {s['y_hat_target']:.3f})<br>largest |error| per layer:"
-            f"<table><tr>{cells}</tr></table></div>")
+            f"(ŷ = {s['y_hat_target']:.3f})"
+            + (f"<br>largest |error| per layer:<table><tr>{cells}</tr></table>" if taught else "") + "</div>")
 
     # -- keeping the controls consistent -----------------------------------------------------
     def _on_digit(self, change) -> None:
@@ -434,8 +516,8 @@ class Explorer:
         ex.max = len(self.by_class[change["new"]]) - 1
 
     def _on_erase(self, change) -> None:
-        for k in ("erase_row", "erase_col"):
-            self.controls[k].disabled = change["new"] == 0
+        for k in ("erase_row", "erase_col"):  # no patch, no position: hidden, not greyed
+            self.controls[k].layout.display = "none" if change["new"] == 0 else None
 
     def _on_kernel(self, change) -> None:
         p = self.controls["kernel"].value
@@ -446,12 +528,12 @@ class Explorer:
     def _on_step(self, change) -> None:
         # forward maps are in [0, 1]; dy_hat and df are drawn as bars only: no colour scale
         step = change["new"]
-        self.controls["scale"].disabled = STEPS[step][2] == "forward" or step in BARS_ONLY
+        fixed = STEPS[step][2] == "forward" or step in BARS_ONLY
+        self.controls["scale"].layout.display = "none" if fixed else None
 
     def _on_source(self, change) -> None:
-        drawn = change["new"] == "my drawing"
-        self.controls["digit"].disabled = drawn
-        self.controls["example"].disabled = drawn
+        # a drawing has no class nor example: the data-set controls are hidden while it is shown
+        self.digit_row.layout.display = "none" if change["new"] == "my drawing" else None
 
     def _on_drawing(self, image) -> None:
         if self.controls["source"].value != "my drawing":
@@ -471,19 +553,31 @@ def book_states() -> dict:
     return {name.replace("_", " "): pretrained.load(name, dtype=np.float64) for name in pretrained.STATES}
 
 
-def book_explorer(step: str = "dC1_sigma", *, pad=None, state: str = "trained") -> Explorer:
-    """The explorer on the 1,000 held-out MNIST-5k digits with the shipped states.
+def book_explorer(step=None, *, pad=None, state: str = "trained", upto: str = "all") -> Explorer:
+    """The explorer on the 5,000 MNIST-5k digits with the shipped states, as the notebooks use it.
 
-    It starts on the held-out digit that the trained network finds hardest
-    (:func:`least_sure`), with ``state`` and ``step`` chosen; ``pad`` connects a drawing pad.
-    The attribute ``start`` holds the :func:`least_sure` result of that first digit.
+    The collection is the one :func:`helpers.widgets.digit_picker` chooses from when given
+    ``helpers.data.load_mnist_5k()``'s labels: "example k of class c" is the (k+1)-th image of
+    class c in data-set order, in every notebook. It opens on the running example (image
+    :data:`RUNNING`, example 0 of class 3, a training digit), which the trained network reads
+    correctly; a button shows the held-out digit (one of the 1,000 that
+    ``helpers.data.load_mnist_5k_split`` holds out) that the trained network finds hardest
+    (:func:`least_sure`), another goes back to the running example. ``upto``, ``step`` and
+    ``state`` as in :class:`Explorer`; ``pad`` connects a drawing pad. Attributes ``start``
+    (the running example) and ``hardest`` (the hardest held-out digit): dicts as returned by
+    :func:`least_sure` (``index`` into the 5,000).
     """
     from . import data
 
-    _, _, images, labels = data.load_mnist_5k_split()
+    images, labels = data.load_mnist_5k()
+    images = images / 255.0
+    _, held_out = data.stratified_split(labels, 100, 0)  # load_mnist_5k_split's held-out digits
     states = book_states()
-    start = least_sure(states["trained"], images, labels)
+    start = least_sure(states["trained"], images, labels, among=[RUNNING])  # the same dict, for one digit
+    hardest = least_sure(states["trained"], images, labels, among=held_out)
+    presets = {f"running example (image {RUNNING})": RUNNING,
+               f"hardest held-out digit (image {hardest['index']})": hardest["index"]}
     e = Explorer(states, images, labels, pad=pad, digit=start["digit"], example=start["example"],
-                 state=state, step=step)
-    e.start = start
+                 state=state, step=step, upto=upto, presets=presets, held_out=held_out)
+    e.start, e.hardest = start, hardest
     return e

@@ -17,7 +17,7 @@ FloatSlider, :func:`kernel_editor`...) or as shorthands: ``(min, max)`` or ``(mi
 Choosing a digit: a digit is a **class and an example of that class** everywhere in the book.
 :func:`digit_picker` gives the class dropdown and the example slider (as :mod:`helpers.explorer`
 does); :func:`image_index` turns the pair into an index into the data set. Each control carries a
-short description (its tooltip), and a control that does nothing in the current mode is disabled.
+short description (its tooltip), and a control that does nothing in the current mode is hidden, not greyed.
 
 In a notebook, give the widget cell the tag ``nbval-ignore-output`` (widget outputs never
 compare cleanly) and put a plain cell beside it that calls ``render`` with fixed values and prints

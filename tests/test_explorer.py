@@ -76,9 +76,9 @@ def test_widget_controls_change_the_result(states, digits):
     assert np.array_equal(e.result["x"], x[4]) and c["example"].max == 2
     c["example"].value = 2
     assert np.array_equal(e.result["x"], x[24])
-    assert c["erase_row"].disabled
+    assert c["erase_row"].layout.display == "none"  # no patch: its position is hidden, not greyed
     c["erase_size"].value = 4
-    assert not c["erase_row"].disabled and not e.result["x"][8:12, 8:12].any()
+    assert c["erase_row"].layout.display is None and not e.result["x"][8:12, 8:12].any()
     c["kernel"].value = 2
     np.testing.assert_array_equal(e.editor.value, states["other"]["k1"][2])
     before = e.result["C1"][2].copy()
@@ -89,17 +89,17 @@ def test_widget_controls_change_the_result(states, digits):
     assert "largest |error|" in e.summary_html.value
     assert "k1 of map p=3 edited" in e.figure._suptitle.get_text()
     c["step"].value = "C1"
-    assert c["scale"].disabled  # forward maps are in [0, 1]: no signed scale to choose
+    assert c["scale"].layout.display == "none"  # forward maps are in [0, 1]: no signed scale to choose
     for step in explorer.BARS_ONLY:  # bars only: the colour scale would change nothing
         c["step"].value = step
-        assert c["scale"].disabled
+        assert c["scale"].layout.display == "none"
     c["step"].value = "dk1"
-    assert not c["scale"].disabled
+    assert c["scale"].layout.display is None
     # a stroke on the pad switches to the drawing and disables the data-set controls
     pad.down(140, 40)
     pad.move(140, 240)
     pad.up()
-    assert c["source"].value == "my drawing" and c["digit"].disabled
+    assert c["source"].value == "my drawing" and e.digit_row.layout.display == "none"
     np.testing.assert_array_equal(e.result["x"], perturb(pad.value, erase_size=4, erase_at=(8, 8)))
 
 
@@ -166,3 +166,93 @@ def test_render_refuses_a_patch_that_is_not_row_col_size(states, digits, patch, 
     r = explorer.explore(states["untrained"], digits[0][1], 3)
     with pytest.raises((TypeError, ValueError), match="patch"):
         explorer.render(r, "C1", patch=patch)
+
+
+def shown_controls(box):
+    """The descriptions of every control inside an ipywidgets box (left-out controls are absent)."""
+    out = []
+    for child in getattr(box, "children", ()):
+        if hasattr(child, "value") and getattr(child, "description", ""):
+            out.append(child.description)
+        out += shown_controls(child)
+    return out
+
+
+@pytest.mark.parametrize("upto", list(explorer.UPTO))
+def test_explorer_offers_the_steps_taught_so_far(states, digits, upto):
+    x, y = digits
+    e = explorer.Explorer(states, x, y, upto=upto)
+    offered = [k for _, k in e.controls["step"].options]
+    assert offered == list(explorer.UPTO[upto]) and e.controls["step"].value == offered[-1]
+    assert offered == [k for k in explorer.STEPS if k in offered]  # in the order of the pass
+    shown = shown_controls(e.widget)
+    assert "digit from" not in shown  # no pad: no choice of source
+    assert ("label in the loss" in shown) == (upto != "forward")
+    assert ("colour scale" in shown) == (upto != "forward")
+    if upto == "forward":
+        assert "largest |error|" not in e.summary_html.value
+    with pytest.raises(ValueError, match="steps of upto"):
+        explorer.Explorer(states, x, y, upto=upto, step="dk1" if upto != "all" else "nope")
+    with pytest.raises(ValueError, match="upto must be one of"):
+        explorer.Explorer(states, x, y, upto="backward")
+    assert explorer.UPTO["forward"] == ("C1", "S1", "C2", "S2")
+    assert set(explorer.UPTO["pooling"]) - set(explorer.UPTO["fc"]) == {"dS2", "dC2"}
+
+
+def test_preset_buttons_show_their_digit(states, digits):
+    x, y = digits
+    e = explorer.Explorer(states, x, y, presets={"first": 0, "hard one": 27}, held_out=[27], upto="fc")
+    assert e.index() == 3 and "a training digit" in e.summary_html.value  # digit 3, example 0
+    e.buttons["hard one"].click()
+    assert e.index() == 27 and np.array_equal(e.result["x"], x[27]) and e.result["target"] == 7
+    assert "image 27 of the collection (a held-out digit)" in e.summary_html.value
+    e.buttons["first"].click()
+    assert e.index() == 0 and np.array_equal(e.result["x"], x[0])
+    with pytest.raises(ValueError, match="presets"):
+        explorer.Explorer(states, x, y, presets={"bad": 30})
+
+
+def test_least_sure_searches_only_among_the_given_indices(states, digits):
+    x, y = digits
+    p = states["untrained"]
+    among = [4, 9, 14, 21]
+    found = explorer.least_sure(p, x, y, among=among)
+    scores = network.forward(p, x)["y_hat"][np.arange(len(y)), y]
+    best = among[int(np.argmin(scores[among]))]
+    assert found["index"] == best and found["y_hat_true"] == pytest.approx(scores[best])
+    assert np.flatnonzero(y == y[best])[found["example"]] == best  # example counted in all of y
+
+
+def test_book_explorer_and_digit_picker_choose_from_one_collection():
+    from helpers import data, widgets
+
+    images, labels = data.load_mnist_5k()
+    e = explorer.book_explorer(upto="pooling")
+    # the running example opens, read correctly by the trained network
+    assert e.index() == explorer.RUNNING == e.start["index"] and labels[explorer.RUNNING] == 3
+    assert e.result["predicted"] == 3 == e.start["predicted"]
+    _, held_out = data.stratified_split(labels, 100, 0)
+    assert explorer.RUNNING not in set(held_out) and "a training digit" in e.summary_html.value
+    # the same (class, example) pair names the same image in the picker and in the explorer
+    picker = widgets.digit_picker(labels, explorer.RUNNING)
+    for digit, example in ((3, 0), (7, 12), (0, 499)):
+        picker["digit"].value, picker["example"].value = digit, example
+        e.controls["digit"].value, e.controls["example"].value = digit, example
+        i = widgets.image_index(labels, picker["digit"].value, picker["example"].value)
+        assert e.index() == i and np.array_equal(e.result["x"], images[i] / 255.0)
+    # the hardest held-out digit is one click away
+    y_hat = network.forward(e.states["trained"], images[held_out] / 255.0)["y_hat"]
+    scores = y_hat[np.arange(len(held_out)), labels[held_out]]
+    assert e.hardest["index"] == held_out[int(np.argmin(scores))]
+    e.buttons[f"hardest held-out digit (image {e.hardest['index']})"].click()
+    assert e.index() == e.hardest["index"] and "a held-out digit" in e.summary_html.value
+    assert e.result["predicted"] != labels[e.hardest["index"]]  # misread: a digit worth a class's time
+
+
+def test_bars_count_maps_from_one(states, digits):
+    r = explorer.explore(states["untrained"], digits[0][1], 3)
+    fig = explorer.render(r, "dk1")
+    bars = fig.axes[-1]
+    assert list(bars.get_xticks()) == [1, 2, 3, 4, 5, 6] and "p = 1..6" in bars.get_title()
+    fig = explorer.render(r, "dy_hat")
+    assert list(fig.axes[-1].get_xticks()) == list(range(10))

@@ -90,6 +90,22 @@ def test_show_kernel_gradient_terms_panels_and_scales(rng, show):
     assert fig.get_suptitle() == "eq. 40"
 
 
+def test_show_kernel_gradient_terms_draws_only_the_chosen_taps(rng):
+    x = rng.random((9, 9))
+    err = rng.normal(size=(5, 5))  # 5 x 5 kernel
+    patches, products, dk = figures.kernel_gradient_terms(x, err)
+    fig = figures.show_kernel_gradient_terms(x, err, show="products", taps=[(-2, -2), (0, 0), (2, 1)])
+    ax_mosaic = image_axes(fig)[2]
+    assert texts_of(ax_mosaic) == ["(-2,-2)", "(0,0)", "(2,1)"]
+    mosaic = ax_mosaic.images[0].get_array()
+    gap = max(2, round(0.35 * 5))
+    np.testing.assert_array_equal(mosaic[:5, :5], products[0, 0])        # one row, in the order given
+    np.testing.assert_array_equal(mosaic[:5, 2 * (5 + gap):2 * (5 + gap) + 5], products[4, 3])
+    assert mosaic.shape[0] == 5
+    with pytest.raises(ValueError, match="taps"):
+        figures.show_kernel_gradient_terms(x, err, taps=[(3, 0)])
+
+
 def test_show_kernel_gradient_terms_rejects_an_unknown_view(rng):
     with pytest.raises(ValueError, match="show"):
         figures.show_kernel_gradient_terms(rng.random((5, 5)), rng.random((3, 3)), show="sums")

@@ -171,7 +171,7 @@ def test_show_error_upsampling_without_sharing_scales_each_grid(rng):
     assert len(axes) == 4
     assert_symmetric(axes[0].images[0], np.abs(dS).max())
     assert_symmetric(axes[2].images[0], np.abs(dC).max())
-    assert colorbar_labels(fig) == ["dL/dS", "dL/dC"]
+    assert colorbar_labels(fig) == ["dL/dS (its own scale)", "dL/dC (its own scale)"]
     assert any("after max upsampling" in t for t in all_texts(fig))
 
 

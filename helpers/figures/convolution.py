@@ -209,7 +209,7 @@ def kernel_gradient_terms(input_map, error_map, convention: str = "convolution")
 def show_kernel_gradient_terms(input_map, error_map, *, show="patches", convention="convolution",
                                input_name="S1_p", error_name=r"\Delta C^2_{q,\sigma}",
                                grad_name=r"\Delta k^2_{p,q}", input_cmap=None,
-                               input_label="activation", title=None, fmt=".2f") -> Figure:
+                               input_label="activation", title=None, fmt=".2f", taps=None) -> Figure:
     """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58).
 
     Left: the layer's input map ``input_map`` (H, W) with the block that kernel tap
@@ -219,7 +219,9 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     the error map (``show="products"``), labelled ``(u, v)``. The kernel gradient, whose entry
     ``(u, v)`` is the sum of that product, is drawn with its values written in (format ``fmt``,
     scaled by the power of ten named on its colour bar, so they stay legible at 930 px).
-    Names are LaTeX without dollars; ``input_label`` labels the input's colourbar.
+    Names are LaTeX without dollars; ``input_label`` labels the input's colourbar. ``taps``, a
+    list of centred ``(u, v)``, draws only those taps' panels, in one row and larger (readable
+    when projected); default every tap.
     Returns the figure. See :func:`kernel_gradient_terms`.
     """
     from matplotlib.patches import Rectangle
@@ -231,6 +233,11 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     err = np.asarray(error_map, dtype=float)
     kh, kw, ho, wo = patches.shape
     ch, cw = kh // 2, kw // 2
+    chosen = [(a, b) for a in range(kh) for b in range(kw)] if taps is None else \
+        [(int(u) + ch, int(v) + cw) for u, v in taps]
+    if not chosen or any(not (0 <= a < kh and 0 <= b < kw) for a, b in chosen):
+        raise ValueError(f"taps must be a non-empty list of (u, v) in -{ch}..{ch}, got {taps!r}")
+    ncols = kw if taps is None else len(chosen)
 
     # Readable at 930 px: the three small maps in a row above, the kh x kw patches below; the
     # sums are written into the kernel gradient (scaled by a power of ten named on its colour
@@ -267,7 +274,7 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     cmap = SIGNED_CMAP if signed else cmap_in
     # one image for the kh x kw panels (a grid of 25 axes takes seconds to draw)
     gap = max(2, round(0.35 * ho))
-    mosaic = block_mosaic(grid.reshape(kh * kw, ho, wo), kw, gap=gap)
+    mosaic = block_mosaic(np.stack([grid[a, b] for a, b in chosen]), ncols, gap=gap)
     ax_m = bottom.add_subplot()
     im = ax_m.imshow(mosaic, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), norm=norm,
                      interpolation="nearest")
@@ -276,14 +283,15 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     ax_m.set_yticks([])
     for spine in ax_m.spines.values():
         spine.set_visible(False)
-    for a in range(kh):
-        for b in range(kw):
-            ax_m.text(b * (wo + gap) + (wo - 1) / 2, a * (ho + gap) - 0.6,
-                      f"({a - ch},{b - cw})", ha="center", va="bottom", fontsize=SMALL_FONT)
-            ax_m.add_patch(Rectangle((b * (wo + gap) - 0.5, a * (ho + gap) - 0.5), wo, ho, fill=False,
-                                     edgecolor="0.5", linewidth=0.6))
-    ax_m.set_title("patch x error for each tap (u,v): its sum is the gradient entry (u,v) above" if signed
-                   else "input patch read by each tap (u,v): sum of patch x error = gradient entry (u,v) above",
+    for k, (a, b) in enumerate(chosen):
+        row, col = divmod(k, ncols)
+        ax_m.text(col * (wo + gap) + (wo - 1) / 2, row * (ho + gap) - 0.6,
+                  f"({a - ch},{b - cw})", ha="center", va="bottom", fontsize=SMALL_FONT if taps is None else 9)
+        ax_m.add_patch(Rectangle((col * (wo + gap) - 0.5, row * (ho + gap) - 0.5), wo, ho, fill=False,
+                                 edgecolor="0.5", linewidth=0.6))
+    which = "each tap (u,v)" if taps is None else f"{len(chosen)} of the {kh * kw} taps (u,v)"
+    ax_m.set_title(f"patch x error for {which}: its sum is the gradient entry (u,v) above" if signed
+                   else f"input patch read by {which}: sum of patch x error = gradient entry (u,v) above",
                    fontsize=9)
     cb = bottom.colorbar(im, ax=ax_m, shrink=0.85, aspect=30)
     cb.set_label("patch x error" if signed else "input value", fontsize=8)

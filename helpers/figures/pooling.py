@@ -136,7 +136,8 @@ def show_error_upsampling(dS, dC, x=None, label=None, *, mode: str = "avg", shar
     (K, 2h, 2w) the upsampled Delta C2 (12, 8, 8) (eq. 32 for ``mode="avg"``, the max-pool routing
     of seed 002 for ``mode="max"``). ``x`` (28, 28), if given, is drawn on the left with
     ``label``. With ``share`` both grids use one symmetric colour scale, so the 1/4 of average
-    pooling shows as paler colours; otherwise each grid has its own. Returns the figure.
+    pooling shows as paler colours; otherwise each grid has its own, and each colour bar says so
+    (readable on a projector when one grid is much weaker). Returns the figure.
     """
     s = stack_maps(dS, "dS")
     c = stack_maps(dC, "dC")
@@ -154,7 +155,7 @@ def show_error_upsampling(dS, dC, x=None, label=None, *, mode: str = "avg", shar
         show_digit(x, label=label, ax=subs[0].add_subplot(), colorbar=False)
         subs = subs[1:]
     vmax = symmetric_limits([s, c])[1] if share else None
-    scale = " (same colour scale)" if share else ""
+    scale = " (same colour scale)" if share else " (its own scale)"
     show_maps(s, title=f"error on the pooled maps ({k} of {s.shape[1]}x{s.shape[2]})",
               signed=True, ncols=ncols, prefix="q", vmax=vmax, panel_size=panel,
               cbar_label="dL/dS" + scale, fig=subs[0])
