@@ -1,0 +1,106 @@
+"""Every notebook 01-09 is one lesson (issue 19, BOOK-STANDARD.md "A notebook is a lesson").
+
+Read from the stored notebooks: a plan at the top (a Markdown table with a ``minutes`` column in
+one of the first four cells, 45-90 minutes in all) and a class path, everything above the first
+Markdown heading that begins "After class", within one lesson's limits. The limits are counted
+exactly as the repository's before-stop hook counts them: code cells other than exercise cells
+(a ``BEGIN SOLUTION`` marker inside, or nbgrader solution or grade metadata); whitespace-separated
+words of the path's Markdown, mathematics included; exercises as the distinct numbers ``n.k`` of
+Markdown lines that begin with ``**Exercise n.k`` or a heading ``Exercise n.k``.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import pytest
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+LESSONS = sorted(p.name for p in NOTEBOOKS.glob("0[1-9]_*.ipynb"))
+MAX_CODE, MAX_WORDS, MAX_EXERCISES = 20, 2000, 2
+AFTER_CLASS = re.compile(r"^#+\s*(\d+\.?\s*)?After class", re.M | re.I)
+
+
+def cells_of(name):
+    return json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell):
+    return "".join(cell.get("source", ""))
+
+
+def exercise_cell(cell):
+    grader = cell.get("metadata", {}).get("nbgrader", {})
+    return "BEGIN SOLUTION" in source(cell) or bool(grader.get("solution") or grader.get("grade"))
+
+
+def class_path(cells):
+    """The cells above the first Markdown heading that begins 'After class' (None if there is none)."""
+    cut = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and AFTER_CLASS.search(source(c))),
+               None)
+    return None if cut is None else cells[:cut]
+
+
+def path_counts(path):
+    """(code cells, Markdown words, exercises) of a class path, counted as the before-stop hook does."""
+    code = sum(1 for c in path if c["cell_type"] == "code" and not exercise_cell(c))
+    md = "\n".join(source(c) for c in path if c["cell_type"] == "markdown")
+    exercises = len(set(re.findall(r"^\s*(?:\*\*|#+\s*)Exercise\s+(\d+\.\d+)", md, re.M)))
+    return code, len(md.split()), exercises
+
+
+def plan_minutes(cells):
+    """The minutes column of the first Markdown table with a 'minutes' header in cells 0-3, as ints."""
+    for cell in cells[:4]:
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = source(cell).splitlines()
+        for k, line in enumerate(lines):
+            header = [h.strip().lower() for h in line.strip().strip("|").split("|")]
+            if line.lstrip().startswith("|") and "minutes" in header:
+                column = header.index("minutes")
+                minutes = []
+                for row in lines[k + 2:]:
+                    if not row.lstrip().startswith("|"):
+                        break
+                    value = row.strip().strip("|").split("|")[column].strip().strip("*")
+                    minutes.append(int(value))
+                return minutes
+    return None
+
+
+def test_counting_matches_the_hook_on_a_made_up_notebook():
+    """The counting rules on cells whose counts are known (guards the parser, not a notebook)."""
+    md = lambda s: {"cell_type": "markdown", "source": s, "metadata": {}}
+    code = lambda s, meta=None: {"cell_type": "code", "source": s, "metadata": meta or {}}
+    cells = [md("# Title\n\n| part | minutes |\n| --- | --- |\n| one | 30 |\n| two | 45 |"),
+             code("x = 1"),
+             md("**Exercise 1.1.** Write it.\n\n## Exercise 1.2 again\n**Exercise 1.1** twice"),
+             code("### BEGIN SOLUTION\npass\n### END SOLUTION"),
+             code("check()", {"nbgrader": {"grade": True}}),
+             md("## After class: more"), code("y = 2"), md("**Exercise 1.3.**")]
+    assert plan_minutes(cells) == [30, 45]
+    path = class_path(cells)
+    assert len(path) == 5
+    assert path_counts(path) == (1, 22 + 11, 2)  # 2 + 4 x 5 table tokens; 4 + 4 + 3
+    assert class_path(cells[:5]) is None
+    assert class_path([md("## 7. After class, going further")]) == []
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_plan_at_the_top(name):
+    minutes = plan_minutes(cells_of(name))
+    assert minutes, f"{name}: no Markdown table with a 'minutes' column in its first four cells"
+    assert 45 <= sum(minutes) <= 90, f"{name}: the plan's minutes sum to {sum(minutes)}, not 45-90"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_class_path_is_one_lesson(name):
+    path = class_path(cells_of(name))
+    assert path is not None, f"{name}: no Markdown heading beginning 'After class'"
+    code, words, exercises = path_counts(path)
+    assert code <= MAX_CODE, f"{name}: {code} code cells on the class path (at most {MAX_CODE})"
+    assert words <= MAX_WORDS, f"{name}: {words} words on the class path (at most {MAX_WORDS})"
+    assert exercises <= MAX_EXERCISES, f"{name}: {exercises} exercises on the class path (at most {MAX_EXERCISES})"
