@@ -104,3 +104,32 @@ def test_class_path_is_one_lesson(name):
     assert code <= MAX_CODE, f"{name}: {code} code cells on the class path (at most {MAX_CODE})"
     assert words <= MAX_WORDS, f"{name}: {words} words on the class path (at most {MAX_WORDS})"
     assert exercises <= MAX_EXERCISES, f"{name}: {exercises} exercises on the class path (at most {MAX_EXERCISES})"
+
+
+def minutes_by_notebook(text, name_pattern):
+    """{notebook number: minutes} from the first Markdown table in ``text`` with a 'minutes' column;
+    a row's notebook is the first match of ``name_pattern`` (a regex with one group, the number)."""
+    lines = text.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.lstrip().startswith("|") and "minutes" in
+                 [h.strip().lower() for h in line.strip().strip("|").split("|")])
+    header = [h.strip().lower() for h in lines[start].strip().strip("|").split("|")]
+    found = {}
+    for row in lines[start + 2:]:
+        if not row.lstrip().startswith("|"):
+            break
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        match = re.search(name_pattern, row)
+        if match:
+            found[match.group(1)] = cells[header.index("minutes")]
+    return found
+
+
+def test_readme_and_notebook_00_give_the_same_minutes_per_lesson():
+    """Issue 19: the README's notebook table and 00's class plan say the same (01-09, a lesson each)."""
+    readme = (NOTEBOOKS.parent / "README.md").read_text(encoding="utf-8")
+    plan_cell = next(source(c) for c in cells_of("00_start_here.ipynb")
+                     if c["cell_type"] == "markdown" and "class plan" in source(c).lower())
+    in_readme = minutes_by_notebook(readme, r"`(0[1-9])_\w+\.ipynb`")
+    in_00 = minutes_by_notebook(plan_cell, r"^\|\s*\d+\s*\|\s*(0[1-9]) ")
+    assert sorted(in_readme) == [name[:2] for name in LESSONS]
+    assert in_00 == in_readme
