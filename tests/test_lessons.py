@@ -51,23 +51,29 @@ def path_counts(path):
     return code, len(md.split()), exercises
 
 
+def minutes_table(text):
+    """(header, rows) of the first Markdown table in ``text`` with a 'minutes' column (cells
+    stripped, header lower-cased), or None."""
+    lines = text.splitlines()
+    split = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]
+    for k, line in enumerate(lines):
+        if line.lstrip().startswith("|") and "minutes" in [h.lower() for h in split(line)]:
+            rows = []
+            for row in lines[k + 2:]:
+                if not row.lstrip().startswith("|"):
+                    break
+                rows.append(split(row))
+            return [h.lower() for h in split(line)], rows
+    return None
+
+
 def plan_minutes(cells):
     """The minutes column of the first Markdown table with a 'minutes' header in cells 0-3, as ints."""
     for cell in cells[:4]:
-        if cell["cell_type"] != "markdown":
-            continue
-        lines = source(cell).splitlines()
-        for k, line in enumerate(lines):
-            header = [h.strip().lower() for h in line.strip().strip("|").split("|")]
-            if line.lstrip().startswith("|") and "minutes" in header:
-                column = header.index("minutes")
-                minutes = []
-                for row in lines[k + 2:]:
-                    if not row.lstrip().startswith("|"):
-                        break
-                    value = row.strip().strip("|").split("|")[column].strip().strip("*")
-                    minutes.append(int(value))
-                return minutes
+        table = minutes_table(source(cell)) if cell["cell_type"] == "markdown" else None
+        if table:
+            header, rows = table
+            return [int(row[header.index("minutes")].strip("*")) for row in rows]
     return None
 
 
@@ -107,20 +113,14 @@ def test_class_path_is_one_lesson(name):
 
 
 def minutes_by_notebook(text, name_pattern):
-    """{notebook number: minutes} from the first Markdown table in ``text`` with a 'minutes' column;
-    a row's notebook is the first match of ``name_pattern`` (a regex with one group, the number)."""
-    lines = text.splitlines()
-    start = next(k for k, line in enumerate(lines) if line.lstrip().startswith("|") and "minutes" in
-                 [h.strip().lower() for h in line.strip().strip("|").split("|")])
-    header = [h.strip().lower() for h in lines[start].strip().strip("|").split("|")]
+    """{notebook number: minutes} from the first table in ``text`` with a 'minutes' column; a row's
+    notebook is the first match of ``name_pattern`` (a regex with one group, the number) in its cells."""
+    header, rows = minutes_table(text)
     found = {}
-    for row in lines[start + 2:]:
-        if not row.lstrip().startswith("|"):
-            break
-        cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        match = re.search(name_pattern, row)
+    for row in rows:
+        match = re.search(name_pattern, "| " + " | ".join(row) + " |")
         if match:
-            found[match.group(1)] = cells[header.index("minutes")]
+            found[match.group(1)] = row[header.index("minutes")]
     return found
 
 
