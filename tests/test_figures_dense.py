@@ -33,8 +33,8 @@ def test_show_fc_gradient_all_classes_and_one_class():
     vmin, vmax = mosaic.get_clim()
     assert vmin == -vmax == -np.abs(maps).max()
     assert [t.get_text() for t in images[1].get_yticklabels()] == [f"i={i}" for i in range(10)]
-    # rows and columns are both 0-based, like the indices in code
-    assert [t.get_text() for t in images[1].get_xticklabels()] == [f"q={q}" for q in range(12)]
+    # rows are the digits 0..9; maps follow the book's index rule, 1-based q = 1..12 (notebooks 00, 01)
+    assert [t.get_text() for t in images[1].get_xticklabels()] == [f"q={q}" for q in range(1, 13)]
     fig = figures.show_fc_gradient(maps, errors["dy_hat"], output_class=3)
     panel = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"][0]
     data = np.ma.getdata(panel.images[0].get_array())
@@ -44,7 +44,13 @@ def test_show_fc_gradient_all_classes_and_one_class():
     assert panel.images[0].get_clim()[1] == np.abs(maps[3]).max()
     power = int(np.floor(np.log10(np.abs(maps[3]).max())))  # values scaled by the power on the colour bar
     assert f"{maps[3, 4, 0, 0] / 10.0**power:.1f}" in [t.get_text() for t in panel.texts]
-    assert [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"][0].endswith(f"x 1e{power})")
+    assert "q=1" in [t.get_text() for t in panel.texts] and "q=0" not in [t.get_text() for t in panel.texts]
+    cbar = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"][0]
+    assert cbar.get_ylabel().endswith(f"x 1e{power})")
+    # the colour bar's ticks are in the same scaled units as the numbers in the cells (review, 03 c33)
+    fig.canvas.draw()
+    ticks = [(t.get_position()[1], t.get_text()) for t in cbar.get_yticklabels() if t.get_text()]
+    assert ticks and all(abs(float(text.replace("−", "-")) - value / 10.0**power) < 1e-9 for value, text in ticks)
 
 
 def test_show_fc_gradient_errors_name_the_argument():
@@ -71,7 +77,7 @@ def test_show_output_error_draws_dy_hat_and_the_whole_dW():
     assert data.shape == (10, 192) and np.array_equal(data, grads["W"])
     vmin, vmax = heat.images[0].get_clim()
     assert vmin == -vmax == -np.abs(grads["W"]).max()  # centred on zero
-    assert [t.get_text() for t in heat.get_xticklabels()] == [f"q={q}" for q in range(12)]
+    assert [t.get_text() for t in heat.get_xticklabels()] == [f"q={q}" for q in range(1, 13)]
     bars_ax = [ax for ax in axes if ax.containers][0]
     heights = [bar.get_height() for bar in bars_ax.containers[0]]
     assert np.allclose(heights, errors["dy_hat"])  # 0.01 .. 1: no scale factor

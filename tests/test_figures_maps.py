@@ -228,3 +228,22 @@ def test_side_by_side_separate_scales_for_different_shapes(rng):
         figures.side_by_side([dS2, dC2[:1]], ["a", "b"])
     with pytest.raises(ValueError, match="same shape"):
         figures.side_by_side([dS2, dC2], ["a", "b"], show_difference=True)
+
+
+@pytest.mark.parametrize("scale", [0.0015, 0.0025, 0.04, 3.0])
+def test_side_by_side_difference_colour_bar_labels_do_not_overlap(scale):
+    """09's difference figure (one map, panel_size 2.2): the difference column's colour bar is one
+    panel wide; its tick labels (e.g. -0.0050 -0.0025 0.0000 0.0025 0.0050) must not run together."""
+    rng = np.random.default_rng(9)
+    fig = figures.side_by_side([scale * rng.normal(size=(12, 12)), scale * rng.normal(size=(12, 12))],
+                               ["as printed", "corrected"], signed=True, show_difference=True,
+                               title="E2 eq. 49: error on S1", cbar_label="value", panel_size=2.2)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    for cbar in colorbar_axes(fig):
+        boxes = sorted((t.get_window_extent(renderer) for t in cbar.get_xticklabels() if t.get_text()),
+                       key=lambda b: b.x0)
+        assert len(boxes) >= 2
+        gaps = [right.x0 - left.x1 for left, right in zip(boxes, boxes[1:])]
+        assert min(gaps) > 2, f"tick labels of a colour bar overlap or touch (gaps {gaps} px)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -26,10 +27,10 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
     without a label, the row shown); ``x`` (28, 28) and ``label`` show the digit.
 
     With ``output_class=None`` the right part is a 10 x 12 mosaic (rows: output classes 0..9,
-    columns: maps q=0..11, 0-based like every index in code) on one colour scale centred on
+    columns: maps q=1..12, the book's 1-based map numbers, Zhang's S^2_q) on one colour scale centred on
     zero; with ``output_class=i`` it shows the twelve maps of row ``i`` only, larger and with
     their values written in (format ``fmt``, scaled by the power of ten named on the colour bar,
-    so that they fit their cells at 8 pt).
+    so that they fit their cells at 8 pt; the colour bar's ticks are in the same scaled units).
     The maps are tiled into one image (white gaps between them), which draws fast. Returns the
     figure.
     """
@@ -81,7 +82,7 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
         ax.set_yticks([])
         for q in range(blocks.shape[0]):
             r, c = divmod(q, ncols)
-            ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q}", ha="center", va="bottom", fontsize=9)
+            ax.text(centres_x[c], r * (h + 1) - 0.6, f"q={q + 1}", ha="center", va="bottom", fontsize=9)
             for (u, v), value in np.ndenumerate(blocks[q]):
                 ax.text(c * (w + 1) + v, r * (h + 1) + u, format(value / 10.0**power, fmt), ha="center",
                         va="center", fontsize=SMALL_FONT, color=text_colour(SIGNED_CMAP, norm, value))
@@ -89,17 +90,19 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
                      + r"$\Delta\hat{y}$" + f"({output_class}) = {delta[output_class]:+.4f}\n"
                      + f"times the {n_maps} maps of S2", fontsize=11, pad=18)
     else:
-        ax.set_xticks(centres_x, [f"q={q}" for q in range(n_maps)], fontsize=8)
+        ax.set_xticks(centres_x, [f"q={q + 1}" for q in range(n_maps)], fontsize=8)
         ax.xaxis.tick_top()
         ax.set_yticks(centres_y, [f"i={i}" for i in range(n_classes)], fontsize=9)
         ax.tick_params(length=0)
-        ax.set_xlabel(f"map q of S2 ({h}x{w} each; i and q 0-based)", fontsize=9)
+        ax.set_xlabel(f"map q of S2 ({h}x{w} each; q = 1..{n_maps} as in Zhang, i = digit)", fontsize=9)
         ax.set_ylabel("output class i (row of " + r"$\Delta W$)", fontsize=9)
         ax.set_title(r"$\Delta W$: each row folded by $F^{-1}$" + f"\ninto the {n_maps} maps of S2 it multiplies",
                      fontsize=11)
     cbar = right.colorbar(image, ax=ax, shrink=0.85, aspect=25)
     cbar.set_label(r"$\Delta W(i, j)$" + (f" (numbers x 1e{power})" if power else ""))
     cbar.ax.tick_params(labelsize=8)
+    if power:  # ticks in the units of the numbers written in the cells
+        cbar.ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 10.0**power:g}"))
     if title:
         fig.suptitle(title, fontsize=12)
     return fig
@@ -112,7 +115,7 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     for the label ``target`` used in the loss, drawn as bars with ``target`` and the network's
     ``predicted`` class marked (:func:`~helpers.figures.maps.mark_classes`); ``dW`` (10, 192)
     is ``Delta W = Delta y_hat f^T``, every entry on one diverging scale centred on zero, the
-    192 columns grouped by the S2 map q (0-based) their f entries come from. ``x`` (28, 28) is
+    192 columns grouped by the S2 map q = 1..12 (1-based, as in Zhang) their f entries come from. ``x`` (28, 28) is
     the digit, ``digit`` its class (shown over it) and ``loss`` the squared error L (eq. 13),
     printed beside the bars. Errors below 1e-2 are drawn in units of a power of ten named on the
     axis. Returns the figure.
@@ -151,9 +154,9 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     if group:
         for q in range(1, 12):
             ax2.axvline(q * group - 0.5, color="0.5", linewidth=0.6)
-        ax2.set_xticks([q * group + (group - 1) / 2 for q in range(12)], [f"q={q}" for q in range(12)],
+        ax2.set_xticks([q * group + (group - 1) / 2 for q in range(12)], [f"q={q + 1}" for q in range(12)],
                        fontsize=SMALL_FONT)
-        ax2.set_xlabel(f"column j of $\\Delta W$ = entry j of f, grouped by the S2 map q = j // {group} (0-based)",
+        ax2.set_xlabel(f"column j of $\\Delta W$ = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1",
                        fontsize=9)
     else:
         ax2.set_xlabel("column j of $\\Delta W$ (entry j of f)", fontsize=9)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -313,6 +314,8 @@ def side_by_side(arrays, titles, signed=False, *, title=None, cbar_label=None, s
             cbar = target.colorbar(image, ax=list(grid[:, c]), location="bottom", shrink=0.9)
             cbar.set_label("difference" if is_diff else label, fontsize=8)
             cbar.ax.tick_params(labelsize=SMALL_FONT)
+            # one column wide: at most three ticks (e.g. -0.005, 0, 0.005), so the labels never run together
+            cbar.ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=2, symmetric=is_diff))
     if share:
         cbar = target.colorbar(grid[0, 0].images[0], ax=list(grid[:, :len(stacks)].flat),
                                location="bottom", shrink=0.9)
