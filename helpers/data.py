@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import DataFolderError, fetch, folder_error, pooch_hash, remove_stale_scratch
+from .download import DataFolderError, fetch, folder_error, pooch_hash
 from .idx import read_idx
 
 __all__ = [
@@ -466,8 +466,6 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
     expected = globals()[ds.digests_attr][name]
     candidate = folder / name
     replace = False
-    if os.path.isdir(folder):
-        remove_stale_scratch(folder, name)
     try:
         present = candidate.is_file()
     except OSError as exc:  # e.g. a folder the user may not enter

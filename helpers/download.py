@@ -11,7 +11,8 @@
   project's own cache (``replace=True``): pooch works inside a hidden scratch folder
   ``.<file name>.download-*`` and the checked file is then linked into place, which fails if
   a file of that name exists. Scratch folders left behind by a killed process are removed by
-  the next run (:func:`remove_stale_scratch`);
+  the next download (:func:`remove_stale_scratch`): only folders this module made (an exact
+  name pattern and a marker file inside), never anything when no download is made;
 * every operating-system error on a data folder or file (read-only folder, unreadable file, a
   file where a folder should be, a full disk) becomes one exception, :class:`DataFolderError`,
   whose message names the path and the cause.
@@ -23,7 +24,9 @@ import contextlib
 import http.client
 import logging
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -32,7 +35,7 @@ import urllib.request
 from pathlib import Path
 
 __all__ = ["DataFolderError", "READ_TIMEOUT", "DEADLINE", "LimitedDownloader", "fetch",
-           "remove_stale_scratch"]
+           "remove_stale_scratch", "SCRATCH_MARKER", "SCRATCH_MARKER_TEXT"]
 
 #: Seconds a mirror may stay silent (connecting, or between two reads) before it is given up.
 READ_TIMEOUT = 60.0
@@ -144,16 +147,44 @@ class LimitedDownloader:
 # --------------------------------------------------------------------------------------------
 
 
+#: The file every scratch folder of this module holds, with this exact content: a folder without
+#: it, or with other content in it, was not made here and is never removed.
+SCRATCH_MARKER = ".cnn-backprop-book-download"
+SCRATCH_MARKER_TEXT = "a download of helpers.download in progress; removed when it ends\n"
+#: What :func:`tempfile.mkdtemp` appends to the prefix (8 of its 37 characters).
+_SCRATCH_SUFFIX = re.compile(r"[a-z0-9_]{8}")
+
+
 def _scratch_prefix(name: str) -> str:
     return f".{name}.download-"
 
 
-def remove_stale_scratch(folder: Path, name: str) -> None:
-    """Remove scratch folders ``.<name>.download-*`` in ``folder`` that no download still uses.
+def _made_here(entry: os.DirEntry, name: str) -> bool:
+    """Whether ``entry`` is a scratch folder this module made for ``name`` (see :func:`_scratch`):
+    a real folder (not a link) named ``.<name>.download-`` + 8 characters of mkdtemp's alphabet,
+    holding a regular file :data:`SCRATCH_MARKER` with exactly :data:`SCRATCH_MARKER_TEXT`."""
+    prefix = _scratch_prefix(name)
+    if not (entry.name.startswith(prefix) and _SCRATCH_SUFFIX.fullmatch(entry.name[len(prefix):])):
+        return False
+    marker = os.path.join(entry.path, SCRATCH_MARKER)
+    try:
+        if not entry.is_dir(follow_symlinks=False) or not stat.S_ISREG(os.lstat(marker).st_mode):
+            return False
+        with open(marker, "rb") as fh:
+            return fh.read(len(SCRATCH_MARKER_TEXT) + 1) == SCRATCH_MARKER_TEXT.encode()
+    except OSError:
+        return False
 
-    A scratch folder is in use for at most one download from one mirror, that is at most
-    :data:`DEADLINE` plus :data:`READ_TIMEOUT` seconds; one untouched for longer was left by a
-    killed process. Nothing else is touched, and failures (a read-only folder) are ignored.
+
+def remove_stale_scratch(folder: Path, name: str) -> None:
+    """Remove the scratch folders of ``name`` in ``folder`` that no download still uses.
+
+    Only folders this module made are candidates (:func:`_made_here`: exact name pattern and
+    marker file); anything else, whatever its name or age, is never touched. A scratch folder is
+    in use for at most one download from one mirror, that is at most :data:`DEADLINE` seconds
+    (the deadline covers the whole exchange); one untouched for :data:`DEADLINE` plus twice
+    :data:`READ_TIMEOUT` was left by a killed process. Called only when a download is about to
+    start; failures (a read-only folder) are ignored.
     """
     stale_after = float(DEADLINE) + 2 * float(READ_TIMEOUT)
     try:
@@ -161,11 +192,9 @@ def remove_stale_scratch(folder: Path, name: str) -> None:
     except OSError:
         return
     for entry in entries:
-        if not entry.name.startswith(_scratch_prefix(name)):
+        if not _made_here(entry, name):
             continue
         try:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
             inside = [e.stat(follow_symlinks=False).st_mtime for e in os.scandir(entry.path)]
             newest = max([entry.stat(follow_symlinks=False).st_mtime, *inside])
         except OSError:
@@ -215,12 +244,17 @@ def _quiet_pooch():
 
 @contextlib.contextmanager
 def _scratch(folder: Path, name: str, advice: str):
-    """A fresh hidden scratch folder ``.<name>.download-*`` in ``folder``, removed afterwards."""
+    """A fresh hidden scratch folder ``.<name>.download-XXXXXXXX`` in ``folder``, holding the
+    marker :data:`SCRATCH_MARKER`; removed afterwards."""
     try:
         scratch = Path(tempfile.mkdtemp(prefix=_scratch_prefix(name), dir=folder))
     except OSError as exc:
         raise folder_error(folder, "write into this folder", exc, advice) from exc
     try:
+        try:
+            (scratch / SCRATCH_MARKER).write_text(SCRATCH_MARKER_TEXT, encoding="utf-8")
+        except OSError as exc:
+            raise folder_error(folder, "write into this folder", exc, advice) from exc
         yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -252,24 +252,76 @@ def test_a_mirror_announcing_too_many_bytes_is_refused_at_once(tmp_path, serve, 
 # ------------------------------------------------------------------------------------------
 
 
-def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkeypatch):
+#: The marker file a scratch folder holds (getattr: the reproduction also runs on old code).
+_MARKER = (getattr(download, "SCRATCH_MARKER", "marker"), getattr(download, "SCRATCH_MARKER_TEXT", ""))
+
+
+def _old(*paths):
+    old = time.time() - 24 * 3600
+    for path in paths:
+        os.utime(path, (old, old))
+
+
+def _stale_scratch(folder: Path, name: str) -> Path:
+    """A scratch folder exactly as :func:`download._scratch` makes it, left a day ago."""
+    with download._scratch(folder, name, "") as scratch:
+        (scratch / "tmpa8b9c0").write_bytes(b"half a download")
+        kept = scratch.with_name(scratch.name + "x")
+        scratch.rename(kept)  # keep it from the clean-up, as a SIGKILL would
+    made = kept.rename(scratch)
+    _old(*made.iterdir(), made)
+    return made
+
+
+def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkeypatch, serve):
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    stale = _stale_scratch(folder, TRAIN_FILES[0])
+    with download._scratch(folder, TRAIN_FILES[0], "") as running:  # another process, right now
+        _, got = data.load_mnist("train", data_dir=folder, mirrors=[serve(tmp_path / "server")],
+                                 progressbar=False)
+        assert np.array_equal(got, labels)
+        assert not stale.exists() and running.is_dir()
+
+
+def test_folders_this_code_did_not_make_are_never_removed(tmp_path, monkeypatch, serve):
+    """Issue 21.4: a user's old folder ``.<file>.download-my-notes`` was deleted."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    prefix = f".{TRAIN_FILES[0]}.download-"
+    mine = []
+    for suffix in ("my-notes", "k1ll3d", "abcd1234x", "abcd123"):  # names mkdtemp never makes
+        mine.append(folder / (prefix + suffix))
+        mine[-1].mkdir()
+        (mine[-1] / "notes.txt").write_text("mine")
+        (mine[-1] / _MARKER[0]).write_text(_MARKER[1])
+        _old(*mine[-1].iterdir(), mine[-1])
+    unmarked = folder / (prefix + "abcd1234")  # the exact pattern, but no marker inside
+    unmarked.mkdir()
+    (unmarked / "notes.txt").write_text("mine")
+    _old(unmarked / "notes.txt", unmarked)
+    wrong_marker = _stale_scratch(folder, TRAIN_FILES[1])
+    (wrong_marker / _MARKER[0]).write_text("my own file of that name")
+    _old(*wrong_marker.iterdir(), wrong_marker)
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[serve(tmp_path / "server")],
+                             progressbar=False)
+    assert np.array_equal(got, labels)
+    for path in (*mine, unmarked, wrong_marker):
+        assert (path / "notes.txt" if path != wrong_marker else path).exists(), path
+
+
+def test_nothing_is_removed_without_download(tmp_path, monkeypatch):
+    """Issue 21.4: ``download=False`` must not touch the data folder at all."""
     folder = tmp_path / "data"
     images, labels, _, gz = write_small_set(folder)
     monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
-    stale = folder / f".{TRAIN_FILES[0]}.download-k1ll3d"
-    stale.mkdir()
-    (stale / "tmpa8b9c0").write_bytes(b"half a download")
-    old = time.time() - 24 * 3600
-    for path in (stale / "tmpa8b9c0", stale):
-        os.utime(path, (old, old))
-    running = folder / f".{TRAIN_FILES[0]}.download-running"  # another process, right now
-    running.mkdir()
-    mine = folder / ".download-notes"  # the user's own: not ours to touch, however old
-    mine.mkdir()
-    os.utime(mine, (old, old))
+    stale = _stale_scratch(folder, TRAIN_FILES[0])
+    before = listing(folder)
     _, got = data.load_mnist("train", data_dir=folder, download=False)
     assert np.array_equal(got, labels)
-    assert not stale.exists() and running.is_dir() and mine.is_dir()
+    assert stale.is_dir() and listing(folder) == before
 
 
 def test_the_readme_states_the_limits_the_code_has():
