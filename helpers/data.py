@@ -35,6 +35,7 @@ import importlib.metadata
 import importlib.util
 import io
 import os
+import stat
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import DataFolderError, fetch, folder_error, pooch_hash
+from .download import DataFolderError, fetch, folder_error, not_regular_error, open_regular
 from .idx import read_idx
 
 __all__ = [
@@ -387,24 +388,53 @@ def _advice(ds: _Dataset) -> str:
             f"variable {ds.env_dir}, or put the files there yourself.")
 
 
-def _sha256_of(path: Path, decompressed: bool) -> str:
-    """SHA-256 of a file's bytes, or of its gunzipped bytes; a short reason if not gzip.
+def _sha256_of(path: Path, decompressed: bool, limit: int) -> str:
+    """SHA-256 of a file's bytes, or of its gunzipped bytes; a short reason in ``<...>`` if none.
 
-    Raises DataFolderError if the file cannot be read.
+    At most ``limit`` bytes (those of the file, or the decompressed ones) are read, plus one to
+    see that there are more: a file holding more bytes than a good copy has gets the reason
+    instead of a digest, however large it is (a gzip bomb is never decompressed beyond that).
+    Raises DataFolderError if the file cannot be read or is not a regular file (never opened
+    for reading then: a FIFO or a device would block or never end).
     """
+    digest, seen = hashlib.sha256(), 0
     try:
-        if not decompressed:
-            return pooch_hash(path)
-        h = hashlib.sha256()
-        try:
-            with gzip.open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            return f"<none: not valid gzip data ({exc})>"
-        return h.hexdigest()
+        with open_regular(path) as fh:
+            stream = gzip.GzipFile(fileobj=fh, mode="rb") if decompressed else fh
+            try:
+                while chunk := stream.read(min(1 << 20, limit + 1 - seen)):
+                    seen += len(chunk)
+                    if seen > limit:
+                        what = "decompressed bytes" if decompressed else "bytes"
+                        return f"<none: more than the {limit} {what} a good copy has>"
+                    digest.update(chunk)
+            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+                return f"<none: not valid gzip data ({exc})>"
+    except DataFolderError:
+        raise
     except OSError as exc:
         raise folder_error(path, "be read", exc) from exc
+    return digest.hexdigest()
+
+
+def _regular_or_absent(path: Path, advice: str) -> bool:
+    """True if ``path`` is a regular file (symbolic links followed), False if nothing is there.
+
+    Anything else in the way -- a FIFO, a device, a socket, a folder, a symbolic link to nothing
+    -- raises DataFolderError naming it; it is left untouched and never opened.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise DataFolderError(f"{path}: is a symbolic link to {os.readlink(path)!r}, which "
+                                  f"does not exist; it was left untouched. {advice}") from None
+        return False
+    except OSError as exc:  # e.g. a folder the user may not enter
+        raise folder_error(path, "be examined", exc, advice) from exc
+    if not stat.S_ISREG(mode):
+        raise not_regular_error(path, mode, advice)
+    return True
 
 
 def _what_digest(ds: _Dataset) -> str:
@@ -464,14 +494,11 @@ def _max_bytes(ds: _Dataset, name: str) -> int:
 def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progressbar) -> Path:
     """Return the path of a verified copy of ``name``, downloading it if needed and allowed."""
     expected = globals()[ds.digests_attr][name]
+    limit = globals()[ds.sizes_attr][name]
     candidate = folder / name
     replace = False
-    try:
-        present = candidate.is_file()
-    except OSError as exc:  # e.g. a folder the user may not enter
-        raise folder_error(candidate, "be examined", exc, _advice(ds)) from exc
-    if present:
-        actual = _sha256_of(candidate, ds.decompressed)
+    if _regular_or_absent(candidate, _advice(ds)):
+        actual = _sha256_of(candidate, ds.decompressed, limit)
         if actual == expected:
             return candidate
         if chosen or not download:
@@ -485,7 +512,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
         other = Path(extra) / name
         looked.append(Path(extra))
         if os.path.isfile(other):  # an optional place: unreachable counts as absent
-            if _sha256_of(other, ds.decompressed) == expected:
+            if _sha256_of(other, ds.decompressed, limit) == expected:
                 return other
             warnings.warn(f"{other} does not have the expected SHA-256 of its "
                           f"{_what_digest(ds)}; ignoring it", stacklevel=3)
@@ -498,7 +525,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
         )
 
     def check(path: Path) -> None:
-        actual = _sha256_of(path, True)
+        actual = _sha256_of(path, ds.decompressed, limit)
         if actual != expected:
             raise _digest_error(ds, path, name, expected, actual, "Download refused.")
 
@@ -506,7 +533,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
               f"mirrors=[...] or the environment variable {ds.env_mirrors}.")
     return fetch(name, folder, _resolve_mirrors(ds, mirrors),
                  known_hash=None if ds.decompressed else f"sha256:{expected}",
-                 check=check if ds.decompressed else None, max_bytes=_max_bytes(ds, name),
+                 check=check, max_bytes=_max_bytes(ds, name),
                  replace=replace, progressbar=progressbar, advice=advice,
                  folder_advice=_advice(ds))
 

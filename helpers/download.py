@@ -34,7 +34,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["DataFolderError", "READ_TIMEOUT", "DEADLINE", "LimitedDownloader", "fetch",
+__all__ = ["DataFolderError", "open_regular", "READ_TIMEOUT", "DEADLINE", "LimitedDownloader", "fetch",
            "remove_stale_scratch", "SCRATCH_MARKER", "SCRATCH_MARKER_TEXT"]
 
 #: Seconds a mirror may stay silent (connecting, or between two reads) before it is given up.
@@ -65,6 +65,44 @@ def folder_error(path, action: str, exc: OSError, advice: str = "") -> DataFolde
     cause = exc.strerror or str(exc)
     message = f"{path}: cannot {action} ({cause})"
     return DataFolderError(f"{message}. {advice}" if advice else message)
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def not_regular_error(path, mode: int, advice: str = "") -> DataFolderError:
+    """A :class:`DataFolderError`: ``path`` (whose ``st_mode`` is ``mode``) is not a regular file."""
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    link = " (through a symbolic link)" if os.path.islink(path) else ""
+    message = (f"{path}: is not a regular file but {kind}{link}; only regular files are read as "
+               "data files. It was left untouched: move it away")
+    return DataFolderError(f"{message}. {advice}" if advice else message + ".")
+
+
+def open_regular(path, advice: str = ""):
+    """Open ``path`` for reading in binary mode if it is a regular file (symbolic links followed).
+
+    The file is opened without blocking (a FIFO would wait for a writer) and checked on the open
+    descriptor, so a FIFO, a device (``/dev/zero``), a socket or a folder is never read -- not even
+    one swapped in after an earlier check. Returns a binary file object. Raises
+    :class:`DataFolderError` for such a file (:func:`not_regular_error`), FileNotFoundError and the
+    other OSErrors of ``os.open`` as they are.
+    """
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise not_regular_error(path, mode, advice)
+        if nonblock:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _ssl_context():
@@ -270,27 +308,24 @@ def _retrieve(url, name, scratch, known_hash, check, downloader) -> Path:
 
     with _quiet_pooch():
         path = pooch.retrieve(url, known_hash=known_hash, fname=name, path=scratch,
-                              processor=None if check is None else processor,
+                              processor=processor,
                               downloader=downloader)
     return Path(path)
 
 
-def _install_checked(got: Path, final: Path, replace: bool, known_hash, check) -> None:
+def _install_checked(got: Path, final: Path, replace: bool, check) -> None:
     """Install ``got`` as ``final``; if another process was faster, keep its file if it is good."""
     try:
         install(got, final, replace)
     except FileExistsError:
         try:
-            if check is not None:
-                check(final)
-            elif pooch_hash(final) != known_hash.split(":")[-1]:
-                raise ValueError("wrong digest")
+            check(final)
         except ValueError as exc:
             raise ValueError(f"{final} appeared during the download and is not a good copy "
                              f"({exc}); it was left untouched") from None
 
 
-def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int, check=None,
+def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int, check,
           replace: bool = False, progressbar: bool = False, advice: str = "",
           folder_advice: str = "") -> Path:
     """Download ``name`` from the first mirror that serves a good copy into ``folder``.
@@ -299,9 +334,10 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
     - name: file name, appended to each mirror's base URL;
     - folder: the data folder (created if missing);
     - mirrors: base URLs, tried in order;
-    - known_hash: ``"sha256:<hex>"`` that pooch checks, or None when ``check`` does the check;
+    - known_hash: ``"sha256:<hex>"`` that pooch checks as the bytes arrive, or None;
     - max_bytes: the most bytes a good copy can have (:class:`LimitedDownloader`);
-    - check: None, or ``check(path)`` raising ValueError if the downloaded file is wrong;
+    - check: ``check(path)`` raising ValueError if the file at ``path`` is wrong (run on every
+      download, and on a file another process put in place meanwhile);
     - replace: replace an existing ``folder / name`` (only for the project's own cache);
     - advice, folder_advice: sentences added to the errors raised when every mirror failed,
       and when the folder cannot be written.
@@ -334,7 +370,7 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
                 raise folder_error(folder, f"write {name} into this folder", exc,
                                    folder_advice) from exc
             try:
-                _install_checked(got, folder / name, replace, known_hash, check)
+                _install_checked(got, folder / name, replace, check)
             except DataFolderError:
                 raise
             except OSError as exc:
@@ -344,9 +380,3 @@ def fetch(name: str, folder, mirrors, *, known_hash: str | None, max_bytes: int,
     message = f"could not download {name} into {folder}; tried:\n  {listing}\n{advice}"
     raise (ValueError if wrong_bytes else ConnectionError)(message.rstrip())
 
-
-def pooch_hash(path) -> str:
-    """SHA-256 of a file's bytes, as pooch computes it (:func:`pooch.file_hash`)."""
-    import pooch
-
-    return pooch.file_hash(str(path), alg="sha256")

@@ -7,9 +7,11 @@ size). Every test is bounded in time.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -371,3 +373,57 @@ def test_the_fashion_byte_cap_admits_any_honest_gzip(monkeypatch, level):
     monkeypatch.setattr(data, "FASHION_MNIST_SIZES_DECOMPRESSED", {TRAIN_FILES[0]: len(raw)})
     assert len(gzip.compress(raw, compresslevel=level)) <= data._max_bytes(data._FASHION,
                                                                           TRAIN_FILES[0])
+
+
+# ------------------------------------------------------------------------------------------
+# Only regular files are data files
+# ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _bounded(seconds: int):
+    """Turn a hang into a failure: SIGALRM interrupts a blocking open or read after ``seconds``."""
+    def hung(signum, frame):
+        raise TimeoutError(f"still blocked after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
+                    reason="FIFOs and /dev/zero are POSIX")
+@pytest.mark.parametrize("make", [_fifo, _dev_zero], ids=["fifo", "dev-zero"])
+@pytest.mark.parametrize("fashion", [False, True], ids=["mnist", "fashion"])
+@pytest.mark.parametrize("download_", [True, False], ids=["download", "offline"])
+def test_a_fifo_or_device_in_the_way_is_one_clear_error(tmp_path, monkeypatch, serve, make,
+                                                        fashion, download_):
+    """Issue 21.11: a FIFO blocked forever, /dev/zero was hashed forever."""
+    _, _, raw, gz = write_small_set(tmp_path / "server")
+    if fashion:
+        fashion_digests(monkeypatch, raw)
+    else:
+        monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(b) for name, b in gz.items()})
+    load = data.load_fashion_mnist if fashion else data.load_mnist
+    folder = tmp_path / "data"
+    folder.mkdir()
+    make(folder / TRAIN_FILES[0])
+    before = listing(folder)
+    with _bounded(10), pytest.raises(download.DataFolderError) as info:
+        load("train", data_dir=folder, mirrors=[serve(tmp_path / "server")], progressbar=False,
+             download=download_)
+    message = str(info.value)
+    assert str(folder / TRAIN_FILES[0]) in message and "not a regular file" in message
+    assert listing(folder) == before
