@@ -338,6 +338,45 @@ def test_fashion_wrong_content_raises_and_is_left_alone(tmp_path, monkeypatch):
         data.load_fashion_mnist("train", data_dir=tmp_path / "data", download=False)
 
 
+def test_a_digest_reads_no_more_than_a_good_copy_has(tmp_path, monkeypatch):
+    """Issue 21.12: the digest of decompressed Fashion-MNIST bytes had no size cap (a gzip bomb
+    of 1 GiB took ~150 s per mirror); MNIST archives are capped at their size the same way."""
+    folder = tmp_path / "data"
+    _, _, raw, gz = write_small_set(folder)
+    fashion_digests(monkeypatch, raw)
+    monkeypatch.setattr(data, "MNIST_SHA256", {n: sha256(r) for n, r in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SIZES", {n: len(r) for n, r in gz.items()})
+    target = folder / TRAIN_FILES[0]
+    block = bytes(1 << 20)
+    with gzip.open(target, "wb") as fh:  # the good bytes, then 64 MiB of zeros
+        fh.write(raw[TRAIN_FILES[0]])
+        for _ in range(64):
+            fh.write(block)
+    calls = []
+    real_sha256 = data.hashlib.sha256
+
+    class Counting:  # counts the bytes that reach the digest
+        def __init__(self):
+            self.inner = real_sha256()
+
+        def update(self, chunk):
+            calls.append(len(chunk))
+            self.inner.update(chunk)
+
+        def hexdigest(self):
+            return self.inner.hexdigest()
+
+    monkeypatch.setattr(data.hashlib, "sha256", Counting)
+    size = len(raw[TRAIN_FILES[0]])
+    with pytest.raises(ValueError, match=f"more than the {size} decompressed bytes a good copy"):
+        data.load_fashion_mnist("train", data_dir=folder, download=False)
+    assert sum(calls) <= size
+    calls.clear()
+    with pytest.raises(ValueError, match=f"more than the {len(gz[TRAIN_FILES[0]])} bytes a good"):
+        data.load_mnist("train", data_dir=folder, download=False)
+    assert sum(calls) <= len(gz[TRAIN_FILES[0]])
+
+
 def test_fashion_uses_the_debian_folder_without_copying(tmp_path, monkeypatch):
     debian = tmp_path / "usr-share-datasets-fashion-mnist"
     images, labels, raw, _ = write_small_set(debian, seed=5, compresslevel=6)
