@@ -119,9 +119,11 @@ MNIST_MIRRORS = (
 )
 
 #: Public mirrors of Fashion-MNIST, tried in order (environment variable
-#: ``FASHION_MNIST_MIRRORS`` overrides them).
+#: ``FASHION_MNIST_MIRRORS`` overrides them): Keras' copy, then Zalando's repository; both
+#: https (Zalando's S3 website serves plain http only). Every copy is checked against
+#: :data:`FASHION_MNIST_SHA256_DECOMPRESSED` whichever mirror serves it.
 FASHION_MNIST_MIRRORS = (
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
     "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
 )
 

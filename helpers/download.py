@@ -6,7 +6,8 @@
 * :func:`fetch` tries several mirrors in turn and says, for each one, why it failed;
 * :class:`LimitedDownloader`, the downloader it hands to pooch, stops a transfer as soon as more
   bytes arrive than the file has, after :data:`READ_TIMEOUT` seconds of silence, and after
-  :data:`DEADLINE` seconds in total for one file from one mirror;
+  :data:`DEADLINE` seconds in total for one file from one mirror -- the whole exchange, from
+  connecting through headers to the last byte;
 * a file that already sits in the data folder is never replaced, except a damaged copy in the
   project's own cache (``replace=True``): pooch works inside a hidden scratch folder
   ``.<file name>.download-*`` and the checked file is then linked into place, which fails if
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import logging
 import os
 import re
 import shutil
+import ssl
 import stat
 import sys
 import tempfile
@@ -39,7 +42,8 @@ __all__ = ["DataFolderError", "open_regular", "READ_TIMEOUT", "DEADLINE", "Limit
 
 #: Seconds a mirror may stay silent (connecting, or between two reads) before it is given up.
 READ_TIMEOUT = 60.0
-#: Seconds one file may take from one mirror, from the request to the last byte.
+#: Seconds one file may take from one mirror, from connecting to the last byte (every wait on
+#: the socket is bounded by the time left).
 DEADLINE = 600.0
 
 
@@ -107,13 +111,128 @@ def open_regular(path, advice: str = ""):
 
 def _ssl_context():
     """Certificates from certifi (installed with requests) when present, else the system's."""
-    import ssl
-
     try:
         import certifi
     except ImportError:  # pragma: no cover - certifi comes with requests
         return ssl.create_default_context()
     return ssl.create_default_context(cafile=certifi.where())
+
+
+class _DeadlinePassed(TimeoutError):
+    """The deadline of one file passed while the exchange with its mirror was not finished."""
+
+
+class _Clock:
+    """The limits of one file from one mirror: :data:`DEADLINE` from now, :data:`READ_TIMEOUT`."""
+
+    def __init__(self):
+        self.deadline, self.read_timeout = float(DEADLINE), float(READ_TIMEOUT)
+        self.stop_at = time.monotonic() + self.deadline
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.stop_at
+
+    def timeout(self) -> float:
+        """The socket timeout for the next wait: the read timeout, or less if the deadline is
+        nearer; raises :class:`_DeadlinePassed` once it has passed."""
+        left = self.stop_at - time.monotonic()
+        if left <= 0:
+            raise _DeadlinePassed(f"the deadline of {self.deadline:g} s passed")
+        return min(self.read_timeout, left)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The reading side of a :class:`_DeadlineSocket`: the socket's timeout is set to
+    :meth:`_Clock.timeout` before every ``recv``, so no read waits past the deadline, however
+    the bytes trickle in."""
+
+    def __init__(self, owner: "_DeadlineSocket"):
+        super().__init__()
+        self._owner = owner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        sock = self._owner.sock
+        sock.settimeout(self._owner.clock.timeout())
+        return sock.recv_into(buffer)
+
+    def close(self):
+        if not self.closed:
+            self._owner.reader_closed()
+        super().close()
+
+
+class _DeadlineSocket:
+    """A connected socket (plain or TLS) for http.client whose every wait obeys the clock.
+
+    Like :meth:`socket.socket.makefile`, the socket is closed only when it and every reader
+    made from it are closed (urllib closes the connection's socket while the response is read).
+    """
+
+    def __init__(self, sock, clock: _Clock):
+        self.sock, self.clock = sock, clock
+        self._readers, self._closing = 0, False
+
+    def makefile(self, mode="rb", *args, **kwargs):  # http.client reads the response through it
+        self._readers += 1
+        return io.BufferedReader(_DeadlineReader(self))
+
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closing and not self._readers:
+            self.sock.close()
+
+    def close(self) -> None:
+        self._closing = True
+        if not self._readers:
+            self.sock.close()
+
+    def sendall(self, data, *args):
+        self.sock.settimeout(self.clock.timeout())
+        return self.sock.sendall(data, *args)
+
+    def __getattr__(self, name):  # fileno, setsockopt, ... as they are
+        return getattr(self.sock, name)
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    clock: _Clock  # set by the handler
+
+    def connect(self):
+        self.timeout = self.clock.timeout()  # connecting (and a proxy's CONNECT answer)
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self.clock)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    clock: _Clock
+
+    def connect(self):  # HTTPSConnection.connect, with the clock's timeouts
+        self.timeout = self.clock.timeout()
+        http.client.HTTPConnection.connect(self)
+        self.sock.settimeout(self.clock.timeout())  # CPython bounds a whole TLS handshake by it
+        sock = self._context.wrap_socket(self.sock, server_hostname=self._tunnel_host or self.host)
+        self.sock = _DeadlineSocket(sock, self.clock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, clock: _Clock):
+        super().__init__()
+        self.connection = type("Connection", (_HTTPConnection,), {"clock": clock})
+
+    def http_open(self, req):
+        return self.do_open(self.connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, clock: _Clock, context):
+        super().__init__(context=context)
+        self.connection = type("Connection", (_HTTPSConnection,), {"clock": clock})
+
+    def https_open(self, req):
+        return self.do_open(self.connection, req, context=self._context)
 
 
 class LimitedDownloader:
@@ -124,10 +243,11 @@ class LimitedDownloader:
     when the download starts. Every failure of the transfer raises :class:`MirrorError` with a
     one-line reason; errors writing ``output_file`` propagate as OSError.
 
-    Each read returns what one system call delivered (``read1``), so the deadline is checked
-    after every packet: a mirror that sends one byte every few seconds is stopped at the first
-    read after the deadline (at most :data:`READ_TIMEOUT` later), not when a 64 KiB buffer
-    finally fills.
+    The deadline covers the whole exchange -- connecting, the TLS handshake, the request, the
+    status line and headers, chunk-size lines, the body, redirects --: before every wait on the
+    socket its timeout is set to the time left (at most :data:`READ_TIMEOUT`), so a mirror that
+    drips one byte every few seconds is stopped at the deadline, wherever it drips. (Resolving
+    the mirror's host name is left to the system's resolver and its own timeouts.)
     """
 
     def __init__(self, max_bytes: int, progressbar: bool = False):
@@ -135,15 +255,19 @@ class LimitedDownloader:
         self.progressbar = bool(progressbar)
 
     def __call__(self, url, output_file, pooch=None):
-        deadline, start = float(DEADLINE), time.monotonic()
+        clock = _Clock()
         request = urllib.request.Request(
             url, headers={"Accept-Encoding": "identity", "User-Agent": "cnn-backprop-book"})
+        opener = urllib.request.build_opener(_HTTPHandler(clock),
+                                             _HTTPSHandler(clock, _ssl_context()))
         try:
-            response = urllib.request.urlopen(request, timeout=READ_TIMEOUT,
-                                              context=_ssl_context())
+            response = opener.open(request, timeout=clock.timeout())
         except urllib.error.HTTPError as exc:
             raise MirrorError(f"HTTP error {exc.code} {exc.reason}") from exc
         except (OSError, http.client.HTTPException) as exc:
+            if clock.passed():
+                raise MirrorError(f"too slow: no complete answer (status line and headers) "
+                                  f"within the deadline of {clock.deadline:g} s for one file") from exc
             reason = getattr(exc, "reason", exc)
             raise MirrorError(f"cannot connect ({reason})") from exc
         with response, open(output_file, "wb") as out:
@@ -152,23 +276,23 @@ class LimitedDownloader:
             if announced is not None and announced > self.max_bytes:
                 raise MirrorError(f"announces {announced} bytes, but the file has at most "
                                   f"{self.max_bytes}", wrong_bytes=True)
-            received = self._copy(response, out, announced, start + deadline, deadline)
+            received = self._copy(response, out, announced, clock)
         if announced is not None and received < announced:
             raise MirrorError(f"connection closed after {received} of {announced} bytes")
 
-    def _copy(self, response, out, announced, stop_at: float, deadline: float) -> int:
+    def _copy(self, response, out, announced, clock: _Clock) -> int:
         from tqdm.auto import tqdm
 
         received = 0
         with tqdm(total=announced, unit="B", unit_scale=True, ascii=True, ncols=79,
                   file=sys.stderr, disable=not self.progressbar, leave=True) as bar:
             while True:
-                if time.monotonic() > stop_at:
-                    raise MirrorError(f"too slow: {received} bytes after the deadline of "
-                                      f"{deadline:g} s for one file")
                 try:
                     chunk = response.read1(1 << 16)
                 except (OSError, http.client.HTTPException) as exc:
+                    if clock.passed():
+                        raise MirrorError(f"too slow: {received} bytes after the deadline of "
+                                          f"{clock.deadline:g} s for one file") from exc
                     raise MirrorError(f"transfer broken after {received} bytes ({exc!r})") from exc
                 if not chunk:
                     return received
