@@ -452,7 +452,8 @@ def _resolve_folder(ds: _Dataset, data_dir) -> tuple[Path, bool]:
     """(folder, chosen_by_user): the argument, then the environment variable, then the cache.
 
     An empty (or blank) ``data_dir`` means "not given", exactly like an empty environment
-    variable. Raises DataFolderError if the folder named exists but is not a folder.
+    variable. ``~`` and ``~user`` are expanded; ValueError if that is impossible (no such user).
+    Raises DataFolderError if the folder named exists but is not a folder.
     """
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir must be a path or None, got {type(data_dir).__name__}")
@@ -460,7 +461,15 @@ def _resolve_folder(ds: _Dataset, data_dir) -> tuple[Path, bool]:
         data_dir = None
     env = os.environ.get(ds.env_dir, "").strip()
     if data_dir is not None or env:
-        folder, chosen = Path(data_dir if data_dir is not None else env).expanduser(), True
+        given = data_dir if data_dir is not None else env
+        try:
+            folder, chosen = Path(given).expanduser(), True
+        except RuntimeError:  # "~name/..." with no user "name", or no home folder at all
+            source = "data_dir" if data_dir is not None else f"the environment variable {ds.env_dir}"
+            user = os.fspath(given)[1:].split(os.sep)[0]
+            whose = f"the user {user}" if user else "the current user"
+            raise ValueError(f"{os.fspath(given)} (from {source}): cannot expand '~': no home "
+                             f"folder is known for {whose}. " + _advice(ds)) from None
     else:
         folder, chosen = default_cache_dir() / ds.subdir, False
     if os.path.exists(folder) and not os.path.isdir(folder):

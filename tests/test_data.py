@@ -503,3 +503,45 @@ def test_a_data_dir_one_may_not_enter_is_a_clear_error(open_tmp, download):
     with unprivileged(), pytest.raises(data.DataFolderError) as info:
         data.load_mnist("test", data_dir=folder, download=download, progressbar=False)
     assert str(folder) in str(info.value) and "Permission denied" in str(info.value)
+
+
+def _no_such_user() -> str:
+    import pwd
+
+    name = "nosuchuser"
+    while True:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return name
+        name += "x"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="~user is expanded from the POSIX user database")
+@pytest.mark.parametrize("by", ["argument", "variable"])
+def test_a_home_folder_of_an_unknown_user_is_a_clear_error(tmp_path, monkeypatch, by):
+    """Issue 21.14: ``data_dir='~nosuchuser/x'`` raised RuntimeError from Path.expanduser."""
+    folder = f"~{_no_such_user()}/x"
+    if by == "variable":
+        monkeypatch.setenv("MNIST_DATA_DIR", folder)
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("test", data_dir=folder if by == "argument" else None, download=False)
+    assert folder in str(info.value) and "MNIST_DATA_DIR" in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="~user is expanded from the POSIX user database")
+@pytest.mark.parametrize("by", ["option", "variable"])
+def test_the_command_line_says_error_for_an_unknown_users_home(tmp_path, by):
+    folder = f"~{_no_such_user()}/x"
+    root = Path(data.__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "FASHION_MNIST_"))}
+    env.update(PYTHONPATH=str(root), MNIST_MIRRORS="http://127.0.0.1:9/")
+    args = [sys.executable, "-m", "helpers.train", "--dataset", "mnist", "--epochs", "1"]
+    if by == "option":
+        args += ["--data-dir", folder]
+    else:
+        env["MNIST_DATA_DIR"] = folder
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
+    assert folder in out.stderr
