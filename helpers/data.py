@@ -35,7 +35,6 @@ import importlib.metadata
 import importlib.util
 import io
 import os
-import stat
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import DataFolderError, fetch, folder_error, not_regular_error, open_regular
+from .download import DataFolderError, fetch, folder_error, open_regular, regular_or_absent
 from .idx import read_idx
 
 __all__ = [
@@ -419,26 +418,6 @@ def _sha256_of(path: Path, decompressed: bool, limit: int) -> str:
     return digest.hexdigest()
 
 
-def _regular_or_absent(path: Path, advice: str) -> bool:
-    """True if ``path`` is a regular file (symbolic links followed), False if nothing is there.
-
-    Anything else in the way -- a FIFO, a device, a socket, a folder, a symbolic link to nothing
-    -- raises DataFolderError naming it; it is left untouched and never opened.
-    """
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise DataFolderError(f"{path}: is a symbolic link to {os.readlink(path)!r}, which "
-                                  f"does not exist; it was left untouched. {advice}") from None
-        return False
-    except OSError as exc:  # e.g. a folder the user may not enter
-        raise folder_error(path, "be examined", exc, advice) from exc
-    if not stat.S_ISREG(mode):
-        raise not_regular_error(path, mode, advice)
-    return True
-
-
 def _what_digest(ds: _Dataset) -> str:
     return "decompressed IDX bytes" if ds.decompressed else "gzip archive as distributed"
 
@@ -508,7 +487,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
     limit = globals()[ds.sizes_attr][name]
     candidate = folder / name
     replace = False
-    if _regular_or_absent(candidate, _advice(ds)):
+    if regular_or_absent(candidate, _advice(ds)):
         actual = _sha256_of(candidate, ds.decompressed, limit)
         if actual == expected:
             return candidate

@@ -37,7 +37,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["DataFolderError", "open_regular", "READ_TIMEOUT", "DEADLINE", "LimitedDownloader", "fetch",
+__all__ = ["DataFolderError", "open_regular", "regular_or_absent", "READ_TIMEOUT", "DEADLINE", "LimitedDownloader", "fetch",
            "remove_stale_scratch", "SCRATCH_MARKER", "SCRATCH_MARKER_TEXT"]
 
 #: Seconds a mirror may stay silent (connecting, or between two reads) before it is given up.
@@ -107,6 +107,27 @@ def open_regular(path, advice: str = ""):
     except BaseException:
         os.close(fd)
         raise
+
+
+def regular_or_absent(path, advice: str = "") -> bool:
+    """True if ``path`` is a regular file (symbolic links followed), False if nothing is there.
+
+    Anything else in the way -- a FIFO, a device, a socket, a folder, a symbolic link to nothing
+    -- raises DataFolderError naming it; it is left untouched and never opened.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            message = (f"{path}: is a symbolic link to {os.readlink(path)!r}, which does not "
+                       "exist; it was left untouched.")
+            raise DataFolderError(f"{message} {advice}".rstrip()) from None
+        return False
+    except OSError as exc:  # e.g. a folder the user may not enter
+        raise folder_error(path, "be examined", exc, advice) from exc
+    if not stat.S_ISREG(mode):
+        raise not_regular_error(path, mode, advice)
+    return True
 
 
 def _ssl_context():

@@ -545,3 +545,14 @@ def test_the_command_line_says_error_for_an_unknown_users_home(tmp_path, by):
     assert out.returncode == 2, out.stderr
     assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
     assert folder in out.stderr
+
+
+@pytest.mark.parametrize("download", [True, False])
+def test_a_dangling_link_in_the_way_is_a_clear_error_and_stays(tmp_path, download):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    link = folder / TEST_FILES[0]
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(data.DataFolderError, match="symbolic link .* does not exist") as info:
+        data.load_mnist("test", data_dir=folder, download=download)
+    assert str(link) in str(info.value) and link.is_symlink()
