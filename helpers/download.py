@@ -222,7 +222,7 @@ class _HTTPConnection(http.client.HTTPConnection):
     clock: _Clock  # set by the handler
 
     def connect(self):
-        self.timeout = self.clock.timeout()  # connecting (and a proxy's CONNECT answer)
+        self.timeout = self.clock.timeout()  # connecting; a proxy's CONNECT answer: per wait
         super().connect()
         self.sock = _DeadlineSocket(self.sock, self.clock)
 
@@ -268,7 +268,8 @@ class LimitedDownloader:
     status line and headers, chunk-size lines, the body, redirects --: before every wait on the
     socket its timeout is set to the time left (at most :data:`READ_TIMEOUT`), so a mirror that
     drips one byte every few seconds is stopped at the deadline, wherever it drips. (Resolving
-    the mirror's host name is left to the system's resolver and its own timeouts.)
+    the mirror's host name is left to the system's resolver and its own timeouts; an https proxy's
+    answer to CONNECT has the time left at connecting for each wait, not in total.)
     """
 
     def __init__(self, max_bytes: int, progressbar: bool = False):
