@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import DataFolderError, fetch, folder_error, pooch_hash, remove_stale_scratch
+from .download import DataFolderError, fetch, folder_error, open_regular, regular_or_absent
 from .idx import read_idx
 
 __all__ = [
@@ -118,9 +118,11 @@ MNIST_MIRRORS = (
 )
 
 #: Public mirrors of Fashion-MNIST, tried in order (environment variable
-#: ``FASHION_MNIST_MIRRORS`` overrides them).
+#: ``FASHION_MNIST_MIRRORS`` overrides them): Keras' copy, then Zalando's repository; both
+#: https (Zalando's S3 website serves plain http only). Every copy is checked against
+#: :data:`FASHION_MNIST_SHA256_DECOMPRESSED` whichever mirror serves it.
 FASHION_MNIST_MIRRORS = (
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
     "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
 )
 
@@ -387,24 +389,33 @@ def _advice(ds: _Dataset) -> str:
             f"variable {ds.env_dir}, or put the files there yourself.")
 
 
-def _sha256_of(path: Path, decompressed: bool) -> str:
-    """SHA-256 of a file's bytes, or of its gunzipped bytes; a short reason if not gzip.
+def _sha256_of(path: Path, decompressed: bool, limit: int) -> str:
+    """SHA-256 of a file's bytes, or of its gunzipped bytes; a short reason in ``<...>`` if none.
 
-    Raises DataFolderError if the file cannot be read.
+    At most ``limit`` bytes (those of the file, or the decompressed ones) are read, plus one to
+    see that there are more: a file holding more bytes than a good copy has gets the reason
+    instead of a digest, however large it is (a gzip bomb is never decompressed beyond that).
+    Raises DataFolderError if the file cannot be read or is not a regular file (never opened
+    for reading then: a FIFO or a device would block or never end).
     """
+    digest, seen = hashlib.sha256(), 0
     try:
-        if not decompressed:
-            return pooch_hash(path)
-        h = hashlib.sha256()
-        try:
-            with gzip.open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            return f"<none: not valid gzip data ({exc})>"
-        return h.hexdigest()
+        with open_regular(path) as fh:
+            stream = gzip.GzipFile(fileobj=fh, mode="rb") if decompressed else fh
+            try:
+                while chunk := stream.read(min(1 << 20, limit + 1 - seen)):
+                    seen += len(chunk)
+                    if seen > limit:
+                        what = "decompressed bytes" if decompressed else "bytes"
+                        return f"<none: more than the {limit} {what} a good copy has>"
+                    digest.update(chunk)
+            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+                return f"<none: not valid gzip data ({exc})>"
+    except DataFolderError:
+        raise
     except OSError as exc:
         raise folder_error(path, "be read", exc) from exc
+    return digest.hexdigest()
 
 
 def _what_digest(ds: _Dataset) -> str:
@@ -420,7 +431,8 @@ def _resolve_folder(ds: _Dataset, data_dir) -> tuple[Path, bool]:
     """(folder, chosen_by_user): the argument, then the environment variable, then the cache.
 
     An empty (or blank) ``data_dir`` means "not given", exactly like an empty environment
-    variable. Raises DataFolderError if the folder named exists but is not a folder.
+    variable. ``~`` and ``~user`` are expanded; ValueError if that is impossible (no such user).
+    Raises DataFolderError if the folder named exists but is not a folder.
     """
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir must be a path or None, got {type(data_dir).__name__}")
@@ -428,7 +440,15 @@ def _resolve_folder(ds: _Dataset, data_dir) -> tuple[Path, bool]:
         data_dir = None
     env = os.environ.get(ds.env_dir, "").strip()
     if data_dir is not None or env:
-        folder, chosen = Path(data_dir if data_dir is not None else env).expanduser(), True
+        given = data_dir if data_dir is not None else env
+        try:
+            folder, chosen = Path(given).expanduser(), True
+        except RuntimeError:  # "~name/..." with no user "name", or no home folder at all
+            source = "data_dir" if data_dir is not None else f"the environment variable {ds.env_dir}"
+            user = os.fspath(given)[1:].split(os.sep)[0]
+            whose = f"the user {user}" if user else "the current user"
+            raise ValueError(f"{os.fspath(given)} (from {source}): cannot expand '~': no home "
+                             f"folder is known for {whose}. " + _advice(ds)) from None
     else:
         folder, chosen = default_cache_dir() / ds.subdir, False
     if os.path.exists(folder) and not os.path.isdir(folder):
@@ -464,16 +484,11 @@ def _max_bytes(ds: _Dataset, name: str) -> int:
 def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progressbar) -> Path:
     """Return the path of a verified copy of ``name``, downloading it if needed and allowed."""
     expected = globals()[ds.digests_attr][name]
+    limit = globals()[ds.sizes_attr][name]
     candidate = folder / name
     replace = False
-    if os.path.isdir(folder):
-        remove_stale_scratch(folder, name)
-    try:
-        present = candidate.is_file()
-    except OSError as exc:  # e.g. a folder the user may not enter
-        raise folder_error(candidate, "be examined", exc, _advice(ds)) from exc
-    if present:
-        actual = _sha256_of(candidate, ds.decompressed)
+    if regular_or_absent(candidate, _advice(ds)):
+        actual = _sha256_of(candidate, ds.decompressed, limit)
         if actual == expected:
             return candidate
         if chosen or not download:
@@ -487,7 +502,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
         other = Path(extra) / name
         looked.append(Path(extra))
         if os.path.isfile(other):  # an optional place: unreachable counts as absent
-            if _sha256_of(other, ds.decompressed) == expected:
+            if _sha256_of(other, ds.decompressed, limit) == expected:
                 return other
             warnings.warn(f"{other} does not have the expected SHA-256 of its "
                           f"{_what_digest(ds)}; ignoring it", stacklevel=3)
@@ -500,7 +515,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
         )
 
     def check(path: Path) -> None:
-        actual = _sha256_of(path, True)
+        actual = _sha256_of(path, ds.decompressed, limit)
         if actual != expected:
             raise _digest_error(ds, path, name, expected, actual, "Download refused.")
 
@@ -508,7 +523,7 @@ def _locate(ds, name, folder, chosen, *, download, mirrors, extra_dirs, progress
               f"mirrors=[...] or the environment variable {ds.env_mirrors}.")
     return fetch(name, folder, _resolve_mirrors(ds, mirrors),
                  known_hash=None if ds.decompressed else f"sha256:{expected}",
-                 check=check if ds.decompressed else None, max_bytes=_max_bytes(ds, name),
+                 check=check, max_bytes=_max_bytes(ds, name),
                  replace=replace, progressbar=progressbar, advice=advice,
                  folder_advice=_advice(ds))
 

@@ -54,15 +54,65 @@ def _check_state(state) -> str:
 
 
 def _read_json(path: Path, what: str) -> dict:
+    """The JSON object stored in ``path``; ValueError naming the file if it is not one."""
     if not path.is_file():
         raise FileNotFoundError(f"the {what} {str(path)!r} is missing: the package was installed "
                                 "without its data files (reinstall it, or run scripts/train_recipes.py)")
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            value = json.load(fh)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{path}: the {what} is damaged: not valid JSON ({exc}); reinstall the "
+                         "package") from None
+    return _field(value, (), path, what, dict)
+
+
+def _field(value, keys: tuple, path: Path, what: str, kind, check=None, expected: str = ""):
+    """``value[keys[0]][keys[1]]...`` of the JSON read from ``path``, checked: every step a JSON
+    object holding the key, the last a ``kind`` (a type or tuple of types) passing ``check``.
+
+    The one validation of the package's JSON files: raises ValueError saying ``{path}: the
+    {what} is damaged: <where> <what is wrong>``.
+    """
+    names = {dict: "a JSON object", list: "a list", str: "a string", int: "an integer"}
+    for depth, key in enumerate(keys):
+        if not isinstance(value, dict) or key not in value:
+            where = "/".join(map(str, keys[:depth])) or "the top level"
+            problem = (f"{where} has no entry {key!r}" if isinstance(value, dict)
+                       else f"{where} is not a JSON object")
+            raise ValueError(f"{path}: the {what} is damaged: {problem}; reinstall the package")
+        value = value[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+    if not ok or (check is not None and not check(value)):
+        where = "/".join(map(str, keys)) or "the file"
+        expected = expected or " or ".join(names.get(k, k.__name__) for k in kinds)
+        raise ValueError(f"{path}: the {what} is damaged: {where} must be {expected}, got "
+                         f"{json.dumps(value)[:60]}; reinstall the package")
+    return value
 
 
 def _manifest() -> dict:
     return _read_json(MANIFEST, "checkpoint manifest")
+
+
+def _entry(state: str) -> dict:
+    """The manifest entry of ``state`` with the keys :func:`load` uses checked: ``seed`` (an
+    integer) for ``"untrained"``; ``file`` (a plain file name) and ``sha256`` (64 hex digits)
+    for the two shipped files."""
+    manifest, what = _manifest(), "checkpoint manifest"
+    entry = _field(manifest, ("states", state), MANIFEST, what, dict)
+    if state == "untrained":
+        _field(manifest, ("states", state, "seed"), MANIFEST, what, int, lambda v: v >= 0,
+               "an integer >= 0")
+    else:
+        _field(manifest, ("states", state, "file"), MANIFEST, what, str,
+               lambda v: v not in ("", ".", "..") and Path(v).name == v and "\\" not in v,
+               "a file name in helpers/checkpoints (no folder)")
+        _field(manifest, ("states", state, "sha256"), MANIFEST, what, str,
+               lambda v: len(v) == 64 and all(c in "0123456789abcdef" for c in v),
+               "64 hex digits (lower case)")
+    return entry
 
 
 def sha256(path) -> str:
@@ -83,8 +133,7 @@ def info(state: str = "trained") -> dict:
     ``test_accuracy`` on the canonical 10,000 MNIST test digits with the command that measured
     it. For ``"untrained"``: how the parameters are made and their held-out accuracy.
     """
-    state = _check_state(state)
-    return dict(_manifest()["states"][state])
+    return dict(_entry(_check_state(state)))
 
 
 def checkpoint_path(state: str = "trained") -> Path:
@@ -112,7 +161,7 @@ def load(state: str = "trained", dtype=None) -> dict:
     """
     state = _check_state(state)
     if state == "untrained":
-        params = network.init_params(int(info("untrained")["seed"]), dtype=np.float32)
+        params = network.init_params(info("untrained")["seed"], dtype=np.float32)
     else:
         from .train import load_params
 
@@ -140,7 +189,7 @@ def recipe_results() -> dict:
     trained on all 4,000 training digits with its held-out (and, where measured, canonical
     test) accuracy.
     """
-    return _read_json(RESULTS, "recipe results")
+    return _read_json(RESULTS, "recipe-results file")
 
 
 def class_setting() -> dict:
@@ -152,7 +201,7 @@ def class_setting() -> dict:
     ``variants`` (each design variation's runs over its learning rates, the ``chosen`` index).
     All on the validation split of the 4,000 training digits; the held-out digits take no part.
     """
-    return _read_json(CLASS_SETTING, "class-setting results")
+    return _read_json(CLASS_SETTING, "class-setting file")
 
 
 def class_history() -> dict:
@@ -162,5 +211,10 @@ def class_history() -> dict:
     loss and accuracy, learning rate): lists ``epoch``, ``lr``, ``train_loss``, ``train_acc``,
     ``val_loss``, ``val_acc`` (0..epochs, on the validation split) and ``step_loss``.
     """
-    stored = class_setting()["class_run"]["history"]
+    setting, what = class_setting(), "class-setting file"
+    stored = _field(setting, ("class_run", "history"), CLASS_SETTING, what, dict)
+    for key in stored:
+        _field(setting, ("class_run", "history", key), CLASS_SETTING, what, list, lambda v: all(
+            x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in v),
+            "a list of numbers (null where epoch 0 has none)")
     return {key: [math.nan if v is None else v for v in values] for key, values in stored.items()}

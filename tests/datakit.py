@@ -71,8 +71,11 @@ def write_small_set(folder: Path, n: int = 7, seed: int = 0, compresslevel: int 
 
 
 def fashion_digests(monkeypatch, raw: dict) -> None:
+    """Patch the digests and sizes of the decompressed Fashion-MNIST files to those of ``raw``."""
     table = dict(data.FASHION_MNIST_SHA256_DECOMPRESSED, **{n: sha256(r) for n, r in raw.items()})
     monkeypatch.setattr(data, "FASHION_MNIST_SHA256_DECOMPRESSED", table)
+    sizes = dict(data.FASHION_MNIST_SIZES_DECOMPRESSED, **{n: len(r) for n, r in raw.items()})
+    monkeypatch.setattr(data, "FASHION_MNIST_SIZES_DECOMPRESSED", sizes)
 
 
 def copy_test_set(shared: Path, folder: Path) -> Path:

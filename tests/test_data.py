@@ -338,6 +338,45 @@ def test_fashion_wrong_content_raises_and_is_left_alone(tmp_path, monkeypatch):
         data.load_fashion_mnist("train", data_dir=tmp_path / "data", download=False)
 
 
+def test_a_digest_reads_no_more_than_a_good_copy_has(tmp_path, monkeypatch):
+    """Issue 21.12: the digest of decompressed Fashion-MNIST bytes had no size cap (a gzip bomb
+    of 1 GiB took ~150 s per mirror); MNIST archives are capped at their size the same way."""
+    folder = tmp_path / "data"
+    _, _, raw, gz = write_small_set(folder)
+    fashion_digests(monkeypatch, raw)
+    monkeypatch.setattr(data, "MNIST_SHA256", {n: sha256(r) for n, r in gz.items()})
+    monkeypatch.setattr(data, "MNIST_SIZES", {n: len(r) for n, r in gz.items()})
+    target = folder / TRAIN_FILES[0]
+    block = bytes(1 << 20)
+    with gzip.open(target, "wb") as fh:  # the good bytes, then 64 MiB of zeros
+        fh.write(raw[TRAIN_FILES[0]])
+        for _ in range(64):
+            fh.write(block)
+    calls = []
+    real_sha256 = data.hashlib.sha256
+
+    class Counting:  # counts the bytes that reach the digest
+        def __init__(self):
+            self.inner = real_sha256()
+
+        def update(self, chunk):
+            calls.append(len(chunk))
+            self.inner.update(chunk)
+
+        def hexdigest(self):
+            return self.inner.hexdigest()
+
+    monkeypatch.setattr(data.hashlib, "sha256", Counting)
+    size = len(raw[TRAIN_FILES[0]])
+    with pytest.raises(ValueError, match=f"more than the {size} decompressed bytes a good copy"):
+        data.load_fashion_mnist("train", data_dir=folder, download=False)
+    assert sum(calls) <= size
+    calls.clear()
+    with pytest.raises(ValueError, match=f"more than the {len(gz[TRAIN_FILES[0]])} bytes a good"):
+        data.load_mnist("train", data_dir=folder, download=False)
+    assert sum(calls) <= len(gz[TRAIN_FILES[0]])
+
+
 def test_fashion_uses_the_debian_folder_without_copying(tmp_path, monkeypatch):
     debian = tmp_path / "usr-share-datasets-fashion-mnist"
     images, labels, raw, _ = write_small_set(debian, seed=5, compresslevel=6)
@@ -464,3 +503,56 @@ def test_a_data_dir_one_may_not_enter_is_a_clear_error(open_tmp, download):
     with unprivileged(), pytest.raises(data.DataFolderError) as info:
         data.load_mnist("test", data_dir=folder, download=download, progressbar=False)
     assert str(folder) in str(info.value) and "Permission denied" in str(info.value)
+
+
+def _no_such_user() -> str:
+    import pwd
+
+    name = "nosuchuser"
+    while True:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return name
+        name += "x"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="~user is expanded from the POSIX user database")
+@pytest.mark.parametrize("by", ["argument", "variable"])
+def test_a_home_folder_of_an_unknown_user_is_a_clear_error(tmp_path, monkeypatch, by):
+    """Issue 21.14: ``data_dir='~nosuchuser/x'`` raised RuntimeError from Path.expanduser."""
+    folder = f"~{_no_such_user()}/x"
+    if by == "variable":
+        monkeypatch.setenv("MNIST_DATA_DIR", folder)
+    with pytest.raises(ValueError) as info:
+        data.load_mnist("test", data_dir=folder if by == "argument" else None, download=False)
+    assert folder in str(info.value) and "MNIST_DATA_DIR" in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="~user is expanded from the POSIX user database")
+@pytest.mark.parametrize("by", ["option", "variable"])
+def test_the_command_line_says_error_for_an_unknown_users_home(tmp_path, by):
+    folder = f"~{_no_such_user()}/x"
+    root = Path(data.__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "FASHION_MNIST_"))}
+    env.update(PYTHONPATH=str(root), MNIST_MIRRORS="http://127.0.0.1:9/")
+    args = [sys.executable, "-m", "helpers.train", "--dataset", "mnist", "--epochs", "1"]
+    if by == "option":
+        args += ["--data-dir", folder]
+    else:
+        env["MNIST_DATA_DIR"] = folder
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
+    assert folder in out.stderr
+
+
+@pytest.mark.parametrize("download", [True, False])
+def test_a_dangling_link_in_the_way_is_a_clear_error_and_stays(tmp_path, download):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    link = folder / TEST_FILES[0]
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(data.DataFolderError, match="symbolic link .* does not exist") as info:
+        data.load_mnist("test", data_dir=folder, download=download)
+    assert str(link) in str(info.value) and link.is_symlink()

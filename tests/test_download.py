@@ -7,18 +7,25 @@ size). Every test is bounded in time.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gzip
 import http.server
 import os
+import shutil
+import signal
+import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from datakit import (README_TEST_COUNTS, TEST_FILES, TRAIN_FILES, copy_test_set,  # noqa: F401
-                     fashion_digests, free_port, idx_bytes, isolated, listing, serve, sha256,
+from datakit import (README_TEST_COUNTS, TEST_FILES, TRAIN_FILES, QuietHandler,  # noqa: F401
+                     copy_test_set, fashion_digests, free_port, idx_bytes, isolated, listing, serve, sha256,
                      shared, write_small_set)
 
 from helpers import data, download
@@ -252,24 +259,76 @@ def test_a_mirror_announcing_too_many_bytes_is_refused_at_once(tmp_path, serve, 
 # ------------------------------------------------------------------------------------------
 
 
-def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkeypatch):
+#: The marker file a scratch folder holds (getattr: the reproduction also runs on old code).
+_MARKER = (getattr(download, "SCRATCH_MARKER", "marker"), getattr(download, "SCRATCH_MARKER_TEXT", ""))
+
+
+def _old(*paths):
+    old = time.time() - 24 * 3600
+    for path in paths:
+        os.utime(path, (old, old))
+
+
+def _stale_scratch(folder: Path, name: str) -> Path:
+    """A scratch folder exactly as :func:`download._scratch` makes it, left a day ago."""
+    with download._scratch(folder, name, "") as scratch:
+        (scratch / "tmpa8b9c0").write_bytes(b"half a download")
+        kept = scratch.with_name(scratch.name + "x")
+        scratch.rename(kept)  # keep it from the clean-up, as a SIGKILL would
+    made = kept.rename(scratch)
+    _old(*made.iterdir(), made)
+    return made
+
+
+def test_stale_scratch_folders_of_a_killed_download_are_removed(tmp_path, monkeypatch, serve):
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    stale = _stale_scratch(folder, TRAIN_FILES[0])
+    with download._scratch(folder, TRAIN_FILES[0], "") as running:  # another process, right now
+        _, got = data.load_mnist("train", data_dir=folder, mirrors=[serve(tmp_path / "server")],
+                                 progressbar=False)
+        assert np.array_equal(got, labels)
+        assert not stale.exists() and running.is_dir()
+
+
+def test_folders_this_code_did_not_make_are_never_removed(tmp_path, monkeypatch, serve):
+    """Issue 21.4: a user's old folder ``.<file>.download-my-notes`` was deleted."""
+    labels, gz = small_mnist(tmp_path, monkeypatch)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    prefix = f".{TRAIN_FILES[0]}.download-"
+    mine = []
+    for suffix in ("my-notes", "k1ll3d", "abcd1234x", "abcd123"):  # names mkdtemp never makes
+        mine.append(folder / (prefix + suffix))
+        mine[-1].mkdir()
+        (mine[-1] / "notes.txt").write_text("mine")
+        (mine[-1] / _MARKER[0]).write_text(_MARKER[1])
+        _old(*mine[-1].iterdir(), mine[-1])
+    unmarked = folder / (prefix + "abcd1234")  # the exact pattern, but no marker inside
+    unmarked.mkdir()
+    (unmarked / "notes.txt").write_text("mine")
+    _old(unmarked / "notes.txt", unmarked)
+    wrong_marker = _stale_scratch(folder, TRAIN_FILES[1])
+    (wrong_marker / _MARKER[0]).write_text("my own file of that name")
+    _old(*wrong_marker.iterdir(), wrong_marker)
+    _, got = data.load_mnist("train", data_dir=folder, mirrors=[serve(tmp_path / "server")],
+                             progressbar=False)
+    assert np.array_equal(got, labels)
+    for path in (*mine, unmarked, wrong_marker):
+        assert (path / "notes.txt" if path != wrong_marker else path).exists(), path
+
+
+def test_nothing_is_removed_without_download(tmp_path, monkeypatch):
+    """Issue 21.4: ``download=False`` must not touch the data folder at all."""
     folder = tmp_path / "data"
     images, labels, _, gz = write_small_set(folder)
     monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(raw) for name, raw in gz.items()})
-    stale = folder / f".{TRAIN_FILES[0]}.download-k1ll3d"
-    stale.mkdir()
-    (stale / "tmpa8b9c0").write_bytes(b"half a download")
-    old = time.time() - 24 * 3600
-    for path in (stale / "tmpa8b9c0", stale):
-        os.utime(path, (old, old))
-    running = folder / f".{TRAIN_FILES[0]}.download-running"  # another process, right now
-    running.mkdir()
-    mine = folder / ".download-notes"  # the user's own: not ours to touch, however old
-    mine.mkdir()
-    os.utime(mine, (old, old))
+    stale = _stale_scratch(folder, TRAIN_FILES[0])
+    before = listing(folder)
     _, got = data.load_mnist("train", data_dir=folder, download=False)
     assert np.array_equal(got, labels)
-    assert not stale.exists() and running.is_dir() and mine.is_dir()
+    assert stale.is_dir() and listing(folder) == before
 
 
 def test_the_readme_states_the_limits_the_code_has():
@@ -319,3 +378,198 @@ def test_the_fashion_byte_cap_admits_any_honest_gzip(monkeypatch, level):
     monkeypatch.setattr(data, "FASHION_MNIST_SIZES_DECOMPRESSED", {TRAIN_FILES[0]: len(raw)})
     assert len(gzip.compress(raw, compresslevel=level)) <= data._max_bytes(data._FASHION,
                                                                           TRAIN_FILES[0])
+
+
+# ------------------------------------------------------------------------------------------
+# Only regular files are data files
+# ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _bounded(seconds: int):
+    """Turn a hang into a failure: SIGALRM interrupts a blocking open or read after ``seconds``."""
+    def hung(signum, frame):
+        raise TimeoutError(f"still blocked after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
+                    reason="FIFOs and /dev/zero are POSIX")
+@pytest.mark.parametrize("make", [_fifo, _dev_zero], ids=["fifo", "dev-zero"])
+@pytest.mark.parametrize("fashion", [False, True], ids=["mnist", "fashion"])
+@pytest.mark.parametrize("download_", [True, False], ids=["download", "offline"])
+def test_a_fifo_or_device_in_the_way_is_one_clear_error(tmp_path, monkeypatch, serve, make,
+                                                        fashion, download_):
+    """Issue 21.11: a FIFO blocked forever, /dev/zero was hashed forever."""
+    _, _, raw, gz = write_small_set(tmp_path / "server")
+    if fashion:
+        fashion_digests(monkeypatch, raw)
+    else:
+        monkeypatch.setattr(data, "MNIST_SHA256", {name: sha256(b) for name, b in gz.items()})
+    load = data.load_fashion_mnist if fashion else data.load_mnist
+    folder = tmp_path / "data"
+    folder.mkdir()
+    make(folder / TRAIN_FILES[0])
+    before = listing(folder)
+    with _bounded(10), pytest.raises(download.DataFolderError) as info:
+        load("train", data_dir=folder, mirrors=[serve(tmp_path / "server")], progressbar=False,
+             download=download_)
+    message = str(info.value)
+    assert str(folder / TRAIN_FILES[0]) in message and "not a regular file" in message
+    assert listing(folder) == before
+
+
+# ------------------------------------------------------------------------------------------
+# The deadline covers the whole exchange
+# ------------------------------------------------------------------------------------------
+
+
+def dripping(head: bytes, tail: bytes, *, pause: float, max_seconds: float):
+    """A handler that writes ``head`` at once, then ``tail`` one byte every ``pause`` seconds,
+    for at most ``max_seconds`` (the bound that keeps the test short if the client never stops)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            stop = time.monotonic() + max_seconds
+            try:
+                self.wfile.write(head)
+                self.wfile.flush()
+                for byte in tail:
+                    if time.monotonic() > stop:
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except OSError:
+                pass
+            self.close_connection = True
+
+    return Handler
+
+
+_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\n" + b"X-Padding: abc\r\n" * 20
+
+
+@pytest.mark.parametrize("head, tail", [
+    (b"", _HEADERS + b"\r\n"),  # the status line and headers, one byte at a time
+    (_HEADERS + b"Transfer-Encoding: chunked\r\n\r\n", b"0000000000000000000001\r\n"),  # a chunk size
+], ids=["headers", "chunk-size"])
+def test_a_mirror_dripping_headers_meets_the_deadline(tmp_path, serve, monkeypatch, head, tail):
+    """Issue 21.10: the deadline was checked only between reads of the body, so a mirror that
+    drips its headers or a chunk-size line (one byte every 0.5 s) was dropped after 20 s against
+    a 5 s deadline, and with the defaults a byte every 59 s was never cut."""
+    small_mnist(tmp_path, monkeypatch)
+    monkeypatch.setattr(download, "DEADLINE", 1.5)
+    drip = serve(handler=dripping(head, tail, pause=0.3, max_seconds=12))
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=tmp_path / "data", mirrors=[drip], progressbar=False)
+    assert time.monotonic() - start < 1.5 + 1.5
+    assert f"{drip}{TRAIN_FILES[0]}: too slow" in str(info.value)
+    assert "deadline of 1.5 s" in str(info.value)
+    assert listing(tmp_path / "data") == []
+
+
+def test_every_default_mirror_is_https(monkeypatch):
+    """Issue 21.10: the first Fashion-MNIST mirror was plain http (the digests still apply)."""
+    monkeypatch.undo()  # the real mirrors, not the dead port of the ``isolated`` fixture
+    mirrors = (*data.MNIST_MIRRORS, *data.FASHION_MNIST_MIRRORS)
+    assert len(mirrors) >= 4 and all(m.startswith("https://") for m in mirrors), mirrors
+
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """tls(folder) -> base https URL of a server on 127.0.0.1 with a fresh self-signed
+    certificate, which the downloader is made to trust (and only it)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=30)
+    monkeypatch.setattr(download, "_ssl_context", lambda: ssl.create_default_context(cafile=cert))
+    servers = []
+
+    def start(folder: Path) -> str:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                  daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"https://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _dripping_relay(target_port: int, pause: float, max_seconds: float) -> int:
+    """A TCP relay on 127.0.0.1 passing the client's bytes on at once and the server's back one
+    byte every ``pause`` seconds (for at most ``max_seconds``); returns its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def relay():
+        client, _ = listener.accept()
+        listener.close()
+        upstream = socket.create_connection(("127.0.0.1", target_port))
+
+        def forward():
+            with contextlib.suppress(OSError):
+                while chunk := client.recv(1 << 16):
+                    upstream.sendall(chunk)
+
+        threading.Thread(target=forward, daemon=True).start()
+        stop = time.monotonic() + max_seconds
+        with contextlib.suppress(OSError), client, upstream:
+            while time.monotonic() < stop and (byte := upstream.recv(1)):
+                client.sendall(byte)
+                time.sleep(pause)
+
+    threading.Thread(target=relay, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def test_https_downloads_work_and_a_dripping_handshake_meets_the_deadline(tmp_path, tls,
+                                                                        monkeypatch):
+    """The real mirrors are https: a download through TLS, then a TLS handshake dripped one
+    byte every 0.3 s (before: bounded by the 60 s read timeout, not by the deadline)."""
+    labels, _ = small_mnist(tmp_path, monkeypatch)
+    good = tls(tmp_path / "server")
+    _, got = data.load_mnist("train", data_dir=tmp_path / "data", mirrors=[good],
+                             progressbar=False)
+    assert np.array_equal(got, labels)
+    monkeypatch.setattr(download, "DEADLINE", 1.5)
+    slow = f"https://127.0.0.1:{_dripping_relay(int(good.split(':')[2][:-1]), 0.3, 12)}/"
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as info:
+        data.load_mnist("train", data_dir=tmp_path / "other", mirrors=[slow], progressbar=False)
+    assert time.monotonic() - start < 1.5 + 1.5
+    assert f"{slow}{TRAIN_FILES[0]}: too slow" in str(info.value)
+    assert "deadline of 1.5 s" in str(info.value)

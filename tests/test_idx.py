@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -92,3 +95,68 @@ def test_read_idx_sizes_cannot_overflow_past_the_header_check(tmp_path):
     with pytest.raises(ValueError, match="truncated") as info:
         read_idx(path)
     assert str(path) in str(info.value) and str(2**64) in str(info.value)
+
+
+def _bomb(path, declared: np.ndarray, zeros: int) -> int:
+    """Write a gzip'd IDX file of ``declared`` followed by ``zeros`` zero bytes, streamed (the
+    test never holds the decompressed bytes); returns the file's size."""
+    block = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(idx_bytes(declared))
+        for _ in range(zeros // len(block)):
+            fh.write(block)
+    return path.stat().st_size
+
+
+def _peak_bytes(call):
+    """(result or exception, peak bytes traced by tracemalloc while ``call()`` ran)."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome = call()
+        except Exception as exc:  # noqa: BLE001 - returned for the caller to check
+            outcome = exc
+        return outcome, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_read_idx_stops_decompressing_at_the_declared_size(tmp_path):
+    """Issue 21.12: a small gzip declaring one image followed by many zeros (a decompression
+    bomb) was decompressed whole before the trailing bytes were refused (1 GiB: peak 2.1 GB)."""
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    size = _bomb(path, np.zeros((1, 28, 28)), 96 << 20)
+    assert size < 1 << 20  # ~96 MiB of zeros in ~100 KB
+    for source in (path, path.read_bytes()):
+        outcome, peak = _peak_bytes(lambda: read_idx(source))
+        assert isinstance(outcome, ValueError) and "trailing bytes" in str(outcome)
+        assert peak < 4 << 20, peak  # the file's bytes (for ``bytes``) and a few buffers
+
+
+def test_read_idx_refuses_a_size_no_gzip_of_that_length_can_hold(tmp_path):
+    """Deflate packs at most 1032 bytes into one: a larger announced size is refused at once."""
+    path = tmp_path / "liar-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros((3, 28, 28)))[:16]
+                                   .replace(b"\x00\x00\x00\x03", (10**6).to_bytes(4, "big"), 1)))
+    outcome, peak = _peak_bytes(lambda: read_idx(path))
+    assert isinstance(outcome, ValueError) and "truncated" in str(outcome)
+    assert str(10**6 * 784) in str(outcome) and peak < 1 << 20
+
+
+def test_read_idx_reads_only_regular_files(tmp_path):
+    """A FIFO is never opened for reading (it would block until a writer comes)."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    fifo = tmp_path / "fifo-idx1-ubyte"
+    os.mkfifo(fifo)
+    done = []
+    reader = threading.Thread(target=lambda: done.append(_peak_bytes(lambda: read_idx(fifo))[0]),
+                              daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # unblock the reader so the test ends
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("read_idx blocked on a FIFO")
+    assert isinstance(done[0], OSError) and "not a regular file" in str(done[0])
+    assert str(fifo) in str(done[0])

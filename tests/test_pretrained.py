@@ -121,6 +121,8 @@ def _copy_checkpoints(tmp_path, monkeypatch) -> Path:
     shutil.copytree(pretrained.CHECKPOINT_DIR, folder)
     monkeypatch.setattr(pretrained, "CHECKPOINT_DIR", folder)
     monkeypatch.setattr(pretrained, "MANIFEST", folder / "manifest.json")
+    monkeypatch.setattr(pretrained, "RESULTS", folder / "recipes.json", raising=False)
+    monkeypatch.setattr(pretrained, "CLASS_SETTING", folder / "class_setting.json", raising=False)
     return folder
 
 
@@ -151,6 +153,64 @@ def test_a_pickle_is_never_loaded(tmp_path, monkeypatch):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="pickle"):
         pretrained.load("one_epoch")
+
+
+def _edit_json(path: Path, edit) -> None:
+    """Replace the JSON in ``path`` by ``edit(value)`` (a new value, or None if edited in place)."""
+    value = json.loads(path.read_text())
+    edited = edit(value)
+    path.write_text(json.dumps(value if edited is None else edited))
+
+
+def _damage(path: Path, edit) -> None:
+    if isinstance(edit, bytes):
+        path.write_bytes(edit)
+    else:
+        _edit_json(path, edit)
+
+
+_STATES = lambda m: m["states"]  # noqa: E731
+
+
+@pytest.mark.parametrize("name, damage, call, problem", [
+    ("manifest.json", b'{"states": {', lambda: pretrained.info("trained"), "not valid JSON"),
+    ("manifest.json", b"\xff\xfe{}", lambda: pretrained.info("trained"), "not valid JSON"),
+    ("manifest.json", lambda m: [], lambda: pretrained.info("trained"), "a JSON object"),
+    ("manifest.json", lambda m: {"about": m["about"]}, lambda: pretrained.info("trained"), "states"),
+    ("manifest.json", lambda m: _STATES(m).pop("one_epoch") and None,
+     lambda: pretrained.load("one_epoch"), "one_epoch"),
+    ("manifest.json", lambda m: _STATES(m)["trained"].pop("sha256") and None,
+     lambda: pretrained.load("trained"), "sha256"),
+    ("manifest.json", lambda m: _STATES(m)["trained"].update(sha256="abc"),
+     lambda: pretrained.load("trained"), "64 hex"),
+    ("manifest.json", lambda m: _STATES(m)["trained"].update(file=None),
+     lambda: pretrained.load("trained"), "file"),
+    ("manifest.json", lambda m: _STATES(m)["trained"].update(file="../manifest.json"),
+     lambda: pretrained.checkpoint_path("trained"), "file"),
+    ("manifest.json", lambda m: _STATES(m)["untrained"].update(seed="zero"),
+     lambda: pretrained.load("untrained"), "seed"),
+    ("recipes.json", b"[1, 2", pretrained.recipe_results, "not valid JSON"),
+    ("recipes.json", lambda r: [r], pretrained.recipe_results, "a JSON object"),
+    ("class_setting.json", b"", pretrained.class_setting, "not valid JSON"),
+    ("class_setting.json", lambda c: c["class_run"].pop("history") and None,
+     pretrained.class_history, "history"),
+    ("class_setting.json", lambda c: c["class_run"].update(history=[1, 2]),
+     pretrained.class_history, "history"),
+    ("class_setting.json", lambda c: c["class_run"]["history"].update(val_acc=0.9),
+     pretrained.class_history, "val_acc"),
+], ids=["manifest-not-json", "manifest-not-utf8", "manifest-list", "no-states", "no-state",
+        "no-sha256", "bad-sha256", "file-null", "file-path", "seed-string", "recipes-not-json",
+        "recipes-list", "class-empty", "no-history", "history-list", "history-value"])
+def test_damaged_package_data_is_one_clear_error_naming_the_file(tmp_path, monkeypatch, name,
+                                                                 damage, call, problem):
+    """Issue 21.15: damaged package data gave bare JSONDecodeError, KeyError or TypeError."""
+    folder = _copy_checkpoints(tmp_path, monkeypatch)
+    _damage(folder / name, damage)
+    with pytest.raises(ValueError) as info:
+        call()
+    message = str(info.value)
+    assert str(folder / name) in message and problem in message, message
+    assert "\n" not in message
 
 
 def test_files_are_tracked_and_packaged():
