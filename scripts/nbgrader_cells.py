@@ -28,6 +28,11 @@ failure costs the points. For every such cell this script writes
 the same when cells move; without one, the notebook's number and the cell's rank are used. Both
 cells lose their outputs: regenerate the notebook afterwards. Cells that already carry
 ``nbgrader`` metadata are left alone, so a second run changes nothing (the file is not rewritten).
+``--show-answers`` is for the student release that ``nbgrader generate_assignment`` writes: nbgrader
+keeps the book's ``source_hidden`` flag and ``hide-input`` tag, so it unhides the answer cells::
+
+    python scripts/nbgrader_cells.py --show-answers release/book/*.ipynb
+
 Errors (a BEGIN without END, an END without BEGIN, code after the self-check, a marker in a
 Markdown cell, hidden tests outside a test cell) stop the script before anything is written.
 """
@@ -192,6 +197,27 @@ def convert(nb, name: str = "notebook.ipynb"):
     return list(reversed(made))
 
 
+def show_answers(nb) -> int:
+    """Unhide the answer cells of a student release (changed in place): nbgrader keeps the book's
+    ``jupyter.source_hidden`` flag and ``hide-input`` tag, which would fold the stub away. Returns
+    the number of cells changed. nbgrader's checksums do not cover this metadata."""
+    changed = 0
+    for cell in nb.cells:
+        if not (_nbgrader(cell) or {}).get("solution"):
+            continue
+        before = (dict(cell.metadata.get("jupyter", {})), list(cell.metadata.get("tags", [])))
+        cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+        if "jupyter" in cell.metadata and not cell.metadata["jupyter"]:
+            del cell.metadata["jupyter"]
+        tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+        changed += before != (dict(cell.metadata.get("jupyter", {})), list(cell.metadata.get("tags", [])))
+    return changed
+
+
 def write_atomic(nb, path: Path) -> None:
     """Write ``nb`` to ``path`` through a temporary file in the same folder and ``os.replace``,
     keeping the file's permission bits."""
@@ -212,11 +238,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks to convert in place")
     parser.add_argument("--check", action="store_true", help="only report what would change; write nothing")
+    parser.add_argument("--show-answers", action="store_true",
+                        help="on a student release (after nbgrader generate_assignment): unhide the answer cells")
     args = parser.parse_args(argv)
     results = []
     try:
         for path in args.notebooks:
             nb = nbformat.read(path, as_version=4)
+            if args.show_answers:
+                changed = show_answers(nb)
+                print(f"{path.name}: {changed} answer cell(s) unhidden")
+                if changed and not args.check:
+                    write_atomic(nb, path)
+                continue
             results.append((path, nb, convert(nb, path.name)))
     except (OSError, ValueError) as exc:
         print(f"error: {exc} (nothing was written)", file=sys.stderr)

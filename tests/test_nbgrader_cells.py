@@ -134,3 +134,18 @@ def test_the_script_writes_atomically_keeps_the_mode_and_writes_nothing_on_error
     capsys.readouterr()
     assert tool.main([str(good)]) == 0 and good.read_bytes() == converted
     assert "03_a.ipynb: nothing to do" in capsys.readouterr().out
+
+
+def test_show_answers_unhides_only_the_answer_cells_of_a_release(tmp_path, capsys):
+    nb = _book()
+    nb.cells.append(_exercise("x = 1", tags=["hide-input", "keep"], jupyter={"source_hidden": True}))
+    tool.convert(nb, "03_x.ipynb")
+    path = tmp_path / "03_x.ipynb"
+    nbformat.write(nb, path)
+    assert tool.main(["--show-answers", str(path)]) == 0
+    assert "03_x.ipynb: 1 answer cell(s) unhidden" in capsys.readouterr().out
+    cells = nbformat.read(path, as_version=4).cells
+    answer = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex3_2_answer")
+    assert "jupyter" not in answer.metadata and "tags" not in answer.metadata
+    assert cells[-1].metadata["tags"] == ["hide-input", "keep"]  # not an nbgrader answer cell
+    assert cells[-1].metadata["jupyter"] == {"source_hidden": True}

@@ -9,7 +9,8 @@ A quickstart course is built in a temporary folder from two notebooks of the boo
 default; ``BOOK_NOTEBOOKS`` names another folder of notebooks to take them from), then
 ``nbgrader generate_assignment`` makes the student release, ``nbgrader autograde`` grades the
 release submitted unchanged (0 points of a maximum above 0) and the book's own notebooks submitted
-as they are (full marks). nbgrader is imported and run only inside the test, so the default
+as they are (full marks). Between the two, ``scripts/nbgrader_cells.py --show-answers`` unhides the
+release's answer cells (nbgrader keeps the book's ``source_hidden``). nbgrader is imported and run only inside the test, so the default
 ``python -m pytest`` collects this file without nbgrader installed; when the test runs, a missing
 nbgrader fails it.
 """
@@ -65,8 +66,14 @@ def test_the_book_is_an_nbgrader_course_with_default_settings(tmp_path):
         shutil.copy(book, course / "source" / "book" / book.name)
     _nbgrader(["generate_assignment", "book"], course, env)
 
+    released = sorted(str(p) for p in (course / "release" / "book").glob("*.ipynb"))
+    unhide = subprocess.run([sys.executable, str(ROOT / "scripts" / "nbgrader_cells.py"), "--show-answers", *released],
+                            capture_output=True, text=True, env=env)
+    assert unhide.returncode == 0, unhide.stderr
     for book in books:
         release = (course / "release" / "book" / book.name).read_text(encoding="utf-8")
+        answers = [c for c in json.loads(release)["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        assert answers and not any(c["metadata"].get("jupyter", {}).get("source_hidden") for c in answers)
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
             assert marker not in release, f"{marker} left in the release of {book.name}"
         assert "raise NotImplementedError()" in release
