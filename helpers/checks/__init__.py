@@ -6,6 +6,15 @@ case (``pass`` or what went wrong) and returns ``True`` when every case passes. 
 
 * :mod:`~helpers.checks.base`: :func:`run_cases` and the small pieces every check shares,
   and :func:`agree`, the printed proof that a loops version and a fast version agree;
+* :mod:`~helpers.checks.feedback`: what a failing case prints beyond FAIL (expected versus got at
+  the worst position, a hint for a known mistake, which function is not implemented yet).
+
+Every check returns True only when every case passes and never raises, so an nbgrader test cell
+can ``assert`` it; ``check_<thing>(fn, hidden=True)`` runs other cases (other sizes and numbers),
+the ones a test cell keeps between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``.
+
+The modules of the checks:
+
 * :mod:`~helpers.checks.convolution`: convolution and the seeds' indices (notebook 01), the
   gradients of the convolution layers (notebook 05);
 * :mod:`~helpers.checks.forward`: the forward pass of the seed network (notebook 02);

@@ -8,49 +8,99 @@ returns ``True`` when every case passes, so a notebook can also ``assert`` it. A
 
 from __future__ import annotations
 
+import numbers
 from typing import Callable, Iterable
 
 import numpy as np
 
+from helpers.checks import feedback
 
-__all__ = ["run_cases", "compare", "agree", "sigmoid64", "log_softmax64", "pick", "gradient_cases",
+
+__all__ = ["run_cases", "compare", "agree", "sigmoid64", "log_softmax64", "pick", "gradient_cases", "case_rng",
            "leaves_inputs_alone", "pick_key"]
 
 
-def run_cases(title: str, cases: Iterable[tuple[str, Callable[[], object], object]], atol: float = 1e-8) -> bool:
-    """Run ``(name, compute, expected)`` cases and print one line each.
+def run_cases(title: str, cases: Iterable[tuple], atol: float = 1e-8, *, hidden: bool = False) -> bool:
+    """Run ``(name, compute, expected)`` or ``(name, compute, expected, mistakes)`` cases and
+    print one line each; return True only when every case passes. Never raises.
 
     ``compute()`` calls the student's function; its result is compared with ``expected``
     (arrays by shape and ``max |difference| <= atol``, anything else by ``==``, which must give
     True or False). An exception, raised by the student's code or while comparing its result,
-    counts as a failure and its type and message are printed instead of a traceback.
+    counts as a failure and its type and message are printed instead of a traceback. A failing
+    array case also prints, indented below its line, expected versus got at the worst position
+    (``at [i, j]: expected 0.1234, got 0.5678``) and, when the difference matches a known
+    mistake, a ``hint:`` line (:func:`helpers.checks.feedback.hint`; ``mistakes`` is an optional
+    dict ``{description: wrong answer or callable giving it}`` the check knows for the case).
 
     A function that still raises ``NotImplementedError`` (the stub of the student edition, made
     by ``scripts/make_student_edition.py``) is not graded case by case: the check prints the one
-    line ``<title>: not implemented yet`` and returns False.
+    line ``<title>: not implemented yet`` and returns False. When the error comes from another
+    function the checked one calls (another exercise's stub, say), the line names it:
+    ``<title>: my_fn calls other_fn, which is not implemented yet``.
+
+    ``hidden=True`` marks the title ``(hidden cases)``: the check ran the extra cases that an
+    nbgrader test cell keeps between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``.
     """
+    if hidden:
+        head, colon, rest = title.partition(":")
+        title = f"{head} (hidden cases){colon}{rest}"
     lines = [title]
     passed = total = 0
-    for name, compute, expected in cases:
+    for case in cases:
+        name, compute, expected = case[:3]
+        mistakes = case[3] if len(case) > 3 else None
         total += 1
         try:
             got = compute()
-        except NotImplementedError:
-            print(f"{title.split(':')[0]}: not implemented yet")
+        except NotImplementedError as exc:
+            owner = feedback.stub_owner(exc)
+            where = f"{feedback.checked_name(exc)} calls {owner}, which is " if owner else ""
+            print(f"{title.split(':')[0]}: {where}not implemented yet")
             return False
         except Exception as exc:  # the student's code may raise anything
-            lines.append(f"  FAIL  {name}: raised {type(exc).__name__}: {exc}")
+            lines.append(f"  FAIL  {name}: raised {type(exc).__name__}: {_message(exc)}")
             continue
         try:
             ok, why = compare(got, expected, atol)
             ok = bool(ok)
         except Exception as exc:  # a result whose comparison itself fails is a wrong result
-            ok, why = False, f"the result could not be compared: {type(exc).__name__}: {exc}"
+            ok, why = False, f"the result could not be compared: {type(exc).__name__}: {_message(exc)}"
         passed += ok
         lines.append(f"  {'pass' if ok else 'FAIL'}  {name}" + ("" if ok else f": {why}"))
+        if not ok:
+            lines += [f"        {line}" for line in _details(got, expected, atol, mistakes)]
     lines.append(f"{passed} of {total} cases pass")
     print("\n".join(lines))
     return passed == total
+
+
+def _message(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when even that raises."""
+    try:
+        return str(exc)
+    except Exception:
+        return "(its message cannot be printed)"
+
+
+def _details(got, expected, atol, mistakes) -> list[str]:
+    """The indented lines under a FAIL line of an array case: worst position and hint. Never raises."""
+    if not isinstance(expected, (np.ndarray, list, tuple)):
+        return []
+    out = []
+    try:
+        expected = np.asarray(expected)
+        if expected.dtype.kind not in "fiub":
+            return []
+        arr = np.asarray(got, dtype=np.float64)
+        if arr.shape == expected.shape and expected.size:
+            out.append(feedback.worst_position(arr, expected.astype(np.float64)))
+    except Exception:  # the FAIL line already says why; these lines are extras
+        pass
+    why = feedback.hint(got, expected, atol, mistakes)
+    if why:
+        out.append(f"hint: {why}")
+    return out
 
 
 def compare(got, expected, atol):
@@ -69,13 +119,18 @@ def compare(got, expected, atol):
         return bool(np.array_equal(arr, exp)), "values differ"
     if isinstance(expected, float):
         try:
-            err = abs(float(got) - expected)
+            value = float(got)
         except (TypeError, ValueError):
             return False, f"expected a number, got {type(got).__name__}"
-        return err <= atol, f"|difference| = {err:.2e}"
+        err = abs(value - expected)
+        return err <= atol, f"|difference| = {err:.2e} (expected {expected:.6g}, got {value:.6g})"
     same = got == expected
     if not isinstance(same, (bool, np.bool_)):  # an array compared with a number, say
         return False, f"got {got!r}, expected {expected!r}"
+    kind = str if isinstance(expected, str) else (numbers.Number, np.generic) if isinstance(
+        expected, numbers.Number) else object
+    if same and not isinstance(got, kind):  # an object whose == says True to anything is no answer
+        return False, f"expected {type(expected).__name__} {expected!r}, got a {type(got).__name__}"
     return bool(same), f"got {got!r}, expected {expected!r}"
 
 
@@ -149,3 +204,9 @@ def pick_key(result, key):
     if key not in result:
         raise KeyError(f"the result has no key {key!r}")
     return result[key]
+
+
+def case_rng(seed: int, hidden: bool) -> np.random.Generator:
+    """The random generator of a check's cases: ``seed`` for the visible cases, another seed for
+    the hidden ones (``hidden=True``), so that hidden cases draw numbers the visible never show."""
+    return np.random.default_rng(seed + 7919 * bool(hidden))
