@@ -14,12 +14,18 @@ two markers and everything between them become ``# YOUR CODE HERE`` and
 ``raise NotImplementedError()`` at the indentation of the BEGIN line. The same rule finds the
 solution cells, whose source the script shows (the book hides it: JupyterLab's ``source_hidden``
 flag and the ``hide-input`` tag); all outputs are cleared. A BEGIN inside a region, a BEGIN
-without an END and an END without a BEGIN are errors (nbgrader lets the last pass). Run on the
-student edition, every self-check prints ``check_...: not implemented yet`` until the student
-fills in the function.
+without an END and an END without a BEGIN are errors (nbgrader lets the last pass). A cell that
+nbgrader's metadata marks as a solution but that has no marker becomes the stub as a whole, as in
+nbgrader. The hidden cases of a test cell, the lines from one containing ``BEGIN HIDDEN TESTS``
+to one containing ``END HIDDEN TESTS`` (nbgrader's ``ClearHiddenTests``), are removed, markers
+included; unbalanced hidden-test markers are errors too. Run on the student edition, every test
+cell fails its assertion, after the check has printed ``check_...: not implemented yet``, until
+the student fills in the function.
 
-Teachers who use nbgrader can run its own step instead: ``nbgrader generate_assignment`` applies
-the same rule to notebooks carrying these markers.
+Teachers who use nbgrader can run its own step instead: ``nbgrader generate_assignment`` (default
+settings) on the book's notebooks gives the same cell sources (``tests/teacher`` compares them);
+only the metadata differ (nbgrader keeps ``source_hidden``: see ``scripts/nbgrader_cells.py
+--show-answers``).
 
 The output folder is created if needed. A notebook that already exists there is never
 overwritten: the script stops with an error before writing anything. Each notebook is written
@@ -47,6 +53,7 @@ from helpers import files  # noqa: E402
 #: nbgrader's delimiters (``ClearSolutions.begin_solution_delimeter`` / ``end_...``): a line that
 #: contains one of them is a marker, whatever comment marks surround it.
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
 
@@ -77,6 +84,32 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
+def strip_hidden_tests(source: str) -> str:
+    """Remove every region from a line containing ``BEGIN HIDDEN TESTS`` to one containing
+    ``END HIDDEN TESTS``, both lines included (nbgrader's ``ClearHiddenTests``). Raises
+    ValueError for a nested BEGIN, a BEGIN without an END or an END without a BEGIN."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            if inside:
+                raise ValueError(f"{line.strip()!r} inside another hidden-tests region")
+            inside = True
+        elif END_HIDDEN in line:
+            if not inside:
+                raise ValueError(f"{line.strip()!r} without a BEGIN HIDDEN TESTS line before it")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("a BEGIN HIDDEN TESTS line without an END HIDDEN TESTS line")
+    return "\n".join(out)
+
+
+def _nbgrader_solution(cell) -> bool:
+    grader = cell.metadata.get("nbgrader", {})
+    return isinstance(grader, dict) and bool(grader.get("solution"))
+
+
 def student_notebook(nb):
     """The student edition of one notebook (a new object; ``nb`` is left as it was)."""
     nb = copy.deepcopy(nb)
@@ -84,8 +117,9 @@ def student_notebook(nb):
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None
-        if is_solution(cell.source):
-            cell.source = strip_solutions(cell.source)
+        cell.source = strip_hidden_tests(cell.source)
+        if is_solution(cell.source) or _nbgrader_solution(cell):
+            cell.source = strip_solutions(cell.source) if is_solution(cell.source) else "\n".join(STUB)
             cell.metadata.get("jupyter", {}).pop("source_hidden", None)
             if "jupyter" in cell.metadata and not cell.metadata["jupyter"]:
                 del cell.metadata["jupyter"]

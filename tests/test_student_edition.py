@@ -1,6 +1,7 @@
-"""The student edition: nbgrader's solution markers in the book, the script that strips them,
-the one-line "not implemented yet" report of every self-check, and a run of the stripped
-notebooks from top to bottom (slow: every notebook is executed once more).
+"""The student edition: nbgrader's solution markers and cell metadata in the book, the script
+that strips them, the one-line "not implemented yet" report of every self-check, and runs of the
+stripped notebooks (slow: every notebook is executed once more, with each exercise's solution put
+back in turn).
 """
 
 import importlib.util
@@ -42,8 +43,20 @@ def _check_calls(source):
     return re.findall(r"checks\.(check_\w+)\(", source)
 
 
+def _grader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _exercises(nb):
+    """``[(answer index, test index, exercise id)]`` of a notebook, from nbgrader's grade ids
+    ``exN_K_answer`` / ``exN_K_test``."""
+    index = {_grader(c).get("grade_id"): i for i, c in enumerate(nb.cells) if _grader(c)}
+    return [(i, index[gid[:-len("answer")] + "test"], gid[:-len("_answer")])
+            for gid, i in index.items() if gid and gid.endswith("_answer")]
+
+
 # --------------------------------------------------------------------------------------------
-# The book: markers, hidden solutions, exercises numbered n.k
+# The book: markers, hidden solutions, exercises numbered n.k, nbgrader's answer and test cells
 # --------------------------------------------------------------------------------------------
 
 
@@ -55,7 +68,28 @@ def test_every_exercise_solution_is_marked_and_hidden(path):
         assert cell.source.count(BEGIN) == cell.source.count(END) >= 1
         assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
         assert "hide-input" in cell.metadata.get("tags", [])
-        assert _check_calls(cell.source), "the solution cell runs its self-check"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS[1:] if not p.name.startswith("06")],
+                         ids=[p.stem for p in NOTEBOOKS[1:] if not p.name.startswith("06")])
+def test_every_exercise_is_an_answer_cell_and_a_locked_test_cell(path):
+    """Issue 20: the solution sits in an nbgrader answer cell, its check in the read-only test
+    cell right below it that asserts the check, visible cases then hidden ones."""
+    nb = nbformat.read(path, as_version=4)
+    exercises = _exercises(nb)
+    assert len(exercises) == len(_solution_cells(path))
+    for answer, test, name in exercises:
+        assert test == answer + 1, name
+        assert BEGIN in nb.cells[answer].source and not _check_calls(nb.cells[answer].source), name
+        assert _grader(nb.cells[answer]) == {"grade": False, "grade_id": f"{name}_answer", "locked": False,
+                                              "schema_version": 3, "solution": True}
+        grader, cell = _grader(nb.cells[test]), nb.cells[test]
+        assert grader["grade"] and grader["locked"] and not grader["solution"] and grader["points"] >= 1, name
+        assert cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+        visible, _, hidden = cell.source.partition("### BEGIN HIDDEN TESTS\n")
+        assert hidden.endswith("### END HIDDEN TESTS"), name
+        assert all(line.startswith("assert checks.check_") for line in visible.splitlines()), name
+        assert _check_calls(visible) == _check_calls(hidden) and "hidden=True" in hidden, name
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=[p.stem for p in NOTEBOOKS[1:]])
@@ -120,7 +154,8 @@ def test_run_cases_reports_a_stub_even_after_cases_that_ran(capsys):
 
 
 # --------------------------------------------------------------------------------------------
-# Build the student edition and run it
+# Build the student edition and run it: every test cell fails, nothing else; each solution put
+# back passes its own test cell and no other
 # --------------------------------------------------------------------------------------------
 
 
@@ -132,29 +167,103 @@ def student_edition(tmp_path_factory):
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_student_edition_runs_and_every_check_says_not_implemented(path, student_edition):
+def _error(cell):
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    return (errors[0].ename, errors[0].evalue) if errors else None
+
+
+def _stream(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def _run_student_edition(book_path, student_path):
+    """Run the student edition of one notebook in one kernel, cell by cell, and record
+    ``{"cells": executed student notebook, "at_place": {exercise: (error of its solution,
+    error of its test)}, "passes": {exercise: exercises whose test cells pass}}``.
+
+    At each answer cell the book's solution is put back and its test cell (with the hidden cases)
+    run: only the cells above and the stubs of the earlier exercises are defined then. The stub is
+    executed again, then the student's cells go on. At the end, for every exercise in turn, its
+    solution is put back and every test cell of the book run, and the stub restored.
+    """
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
+    book = nbformat.read(book_path, as_version=4)
+    nb = nbformat.read(student_path, as_version=4)
+    exercises = _exercises(book)
+    by_answer = {answer: (test, name) for answer, test, name in exercises}
+    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    client = NotebookClient(nb, km=km, timeout=600, allow_errors=True, skip_cells_with_tag="skip-execution",
+                            resources={"metadata": {"path": str(student_path.parent)}})
+
+    def run(source, index):  # nbclient stores the cell it ran at ``index``: put the student's back
+        cell, kept = nbformat.v4.new_code_cell(source), nb.cells[index]
+        client.execute_cell(cell, index)
+        nb.cells[index] = kept
+        return cell
+
+    at_place, passes = {}, {}
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if index in by_answer:
+                test, name = by_answer[index]
+                solution = run(book.cells[index].source, index)
+                checked = run(book.cells[test].source, test)
+                at_place[name] = (_error(solution), _error(checked), _stream(checked))
+            client.execute_cell(cell, index)
+        for answer, _, name in exercises:
+            run(book.cells[answer].source, answer)
+            passes[name] = [other for _, test, other in exercises if _error(run(book.cells[test].source, test)) is None]
+            run(nb.cells[answer].source, answer)
+    return {"cells": nb.cells, "at_place": at_place, "passes": passes, "exercises": exercises}
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def student_run(request, student_edition):
+    path = request.param
     nb = nbformat.read(student_edition / path.name, as_version=4)
-    assert BEGIN not in "".join(c.source for c in nb.cells)
+    return path, nb, _run_student_edition(path, student_edition / path.name)
+
+
+@pytest.mark.slow
+def test_the_student_edition_fails_exactly_its_test_cells(student_run):
+    """Issue 20: run from top to bottom (errors allowed), the student edition's only errors are
+    the test cells' assertion failures, each after its check's "not implemented yet" line."""
+    path, nb, run = student_run
+    assert "BEGIN SOLUTION" not in "".join(c.source for c in nb.cells)
+    assert "HIDDEN TESTS" not in "".join(c.source for c in nb.cells)
     stubbed = [c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError()" in c.source]
     assert len(stubbed) == len(_solution_cells(path))
     for cell in stubbed:
         assert "source_hidden" not in cell.metadata.get("jupyter", {})
         assert "hide-input" not in cell.metadata.get("tags", [])
+    tests = {test for _, test, _ in run["exercises"]}
+    for index, cell in enumerate(run["cells"]):
+        if cell.cell_type != "code":
+            continue
+        if index not in tests:
+            assert _error(cell) is None, f"cell {index} raised {_error(cell)}:\n{cell.source}"
+            continue
+        first = _check_calls(cell.source)[0]
+        assert _error(cell) == ("AssertionError", f"{first}: does not pass (see the lines above)"), cell.source
+        assert _stream(cell) == f"{first}: not implemented yet\n", cell.source
 
-    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
-    NotebookClient(nb, km=km, timeout=600, allow_errors=False, skip_cells_with_tag="skip-execution",
-                   resources={"metadata": {"path": str(student_edition)}}).execute()
 
-    for cell in stubbed:
-        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-        expected = "".join(f"{name}: not implemented yet\n" for name in _check_calls(cell.source))
-        assert text == expected, cell.source
+@pytest.mark.slow
+def test_each_solution_put_back_passes_its_own_test_cell_and_no_other(student_run):
+    """Issue 20, every exercise stands alone: the student edition with only one exercise's
+    solution put back passes that exercise's test cell (hidden cases included) and no other,
+    both where the exercise stands (only the cells above it run, earlier exercises still stubs)
+    and after the whole notebook has run."""
+    path, nb, run = student_run
+    if not run["exercises"]:
+        pytest.skip(f"{path.name} has no nbgrader exercises")
+    for name, (solution_error, test_error, printed) in run["at_place"].items():
+        assert solution_error is None and test_error is None, (name, solution_error, test_error, printed)
+        assert "not implemented yet" not in printed and "FAIL" not in printed, (name, printed)
+    assert run["passes"] == {name: [name] for name in run["passes"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,3 +372,33 @@ def test_a_read_only_folder_is_one_error_line(tmp_path, capsys):
         tmp_path.chmod(0o755)
     _one_error_line(code, err)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------
+# issue 20: hidden tests are removed as nbgrader's ClearHiddenTests removes them
+# --------------------------------------------------------------------------------------------
+def test_hidden_tests_are_removed_with_their_markers():
+    source = ('assert checks.check_x(f), "visible"\n### BEGIN HIDDEN TESTS\n'
+              'assert checks.check_x(f, hidden=True), "hidden"\n### END HIDDEN TESTS')
+    assert _script().strip_hidden_tests(source) == 'assert checks.check_x(f), "visible"'
+    assert _script().strip_hidden_tests("a = 1\n#BEGIN HIDDEN TESTS (two)\nsecret\n##END HIDDEN TESTS\nb = 2") == "a = 1\nb = 2"
+
+
+@pytest.mark.parametrize("source", ["a\n### BEGIN HIDDEN TESTS\nsecret", "secret\n### END HIDDEN TESTS",
+                                    "### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"])
+def test_unbalanced_hidden_test_markers_are_an_error(source):
+    with pytest.raises(ValueError):
+        _script().strip_hidden_tests(source)
+
+
+def test_a_test_cell_keeps_its_visible_lines_and_a_marker_free_solution_cell_is_the_stub():
+    import nbformat.v4 as v4
+
+    test = v4.new_code_cell('assert ok\n### BEGIN HIDDEN TESTS\nassert secret\n### END HIDDEN TESTS',
+                            metadata={"nbgrader": {"grade": True, "solution": False}, "editable": False})
+    whole = v4.new_code_cell("def f():\n    return 'secret'",
+                             metadata={"nbgrader": {"grade": False, "solution": True}, "tags": ["hide-input"]})
+    out_test, out_whole = _script().student_notebook(v4.new_notebook(cells=[test, whole])).cells
+    assert out_test.source == "assert ok" and out_test.metadata == test.metadata
+    assert out_whole.source == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert "tags" not in out_whole.metadata

@@ -9,7 +9,8 @@ A quickstart course is built in a temporary folder from two notebooks of the boo
 default; ``BOOK_NOTEBOOKS`` names another folder of notebooks to take them from), then
 ``nbgrader generate_assignment`` makes the student release, ``nbgrader autograde`` grades the
 release submitted unchanged (0 points of a maximum above 0) and the book's own notebooks submitted
-as they are (full marks). Between the two, ``scripts/nbgrader_cells.py --show-answers`` unhides the
+as they are (full marks). The release's cell sources are those ``scripts/make_student_edition.py``
+writes (sources compared, not metadata). Between the two, ``scripts/nbgrader_cells.py --show-answers`` unhides the
 release's answer cells (nbgrader keeps the book's ``source_hidden``). nbgrader is imported and run only inside the test, so the default
 ``python -m pytest`` collects this file without nbgrader installed; when the test runs, a missing
 nbgrader fails it.
@@ -45,6 +46,15 @@ def _graded_cells(path):
     return [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
 
 
+def _student_edition_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_student_edition", ROOT / "scripts" / "make_student_edition.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_book_is_an_nbgrader_course_with_default_settings(tmp_path):
     from nbgrader.api import Gradebook  # the teacher extra; imported here so collection never needs it
 
@@ -65,6 +75,13 @@ def test_the_book_is_an_nbgrader_course_with_default_settings(tmp_path):
     for book in books:
         shutil.copy(book, course / "source" / "book" / book.name)
     _nbgrader(["generate_assignment", "book"], course, env)
+
+    edition = _student_edition_script()
+    for book in books:  # the script for teachers without nbgrader gives the same cell sources
+        release = json.loads((course / "release" / "book" / book.name).read_text(encoding="utf-8"))["cells"]
+        ours = edition.student_notebook(edition.nbformat.read(book, as_version=4)).cells
+        assert [(c["cell_type"], "".join(c["source"])) for c in release] == [(c.cell_type, c.source) for c in ours], \
+            f"make_student_edition.py and nbgrader's release differ on {book.name}"
 
     released = sorted(str(p) for p in (course / "release" / "book").glob("*.ipynb"))
     unhide = subprocess.run([sys.executable, str(ROOT / "scripts" / "nbgrader_cells.py"), "--show-answers", *released],
