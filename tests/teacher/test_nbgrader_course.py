@@ -9,8 +9,9 @@ A quickstart course is built in a temporary folder from two notebooks of the boo
 default; ``BOOK_NOTEBOOKS`` names another folder of notebooks to take them from), then
 ``nbgrader generate_assignment`` makes the student release, ``nbgrader autograde`` grades the
 release submitted unchanged (0 points of a maximum above 0) and the book's own notebooks submitted
-as they are (full marks). The release's cell sources are those ``scripts/make_student_edition.py``
-writes (sources compared, not metadata). Between the two, ``scripts/nbgrader_cells.py --show-answers`` unhides the
+as they are (full marks). The release's cell sources, after the header cells
+quickstart configures, are those ``scripts/make_student_edition.py`` writes (sources compared, not
+metadata). Between the two, ``scripts/nbgrader_cells.py --show-answers`` unhides the
 release's answer cells (nbgrader keeps the book's ``source_hidden``). nbgrader is imported and run only inside the test, so the default
 ``python -m pytest`` collects this file without nbgrader installed; when the test runs, a missing
 nbgrader fails it.
@@ -77,11 +78,14 @@ def test_the_book_is_an_nbgrader_course_with_default_settings(tmp_path):
     _nbgrader(["generate_assignment", "book"], course, env)
 
     edition = _student_edition_script()
+    header = course / "source" / "header.ipynb"  # quickstart's header cells (name, collaborators) come first
+    header_cells = json.loads(header.read_text(encoding="utf-8"))["cells"] if header.exists() else []
     for book in books:  # the script for teachers without nbgrader gives the same cell sources
         release = json.loads((course / "release" / "book" / book.name).read_text(encoding="utf-8"))["cells"]
+        assert [c["source"] for c in release[:len(header_cells)]] == [c["source"] for c in header_cells]
         ours = edition.student_notebook(edition.nbformat.read(book, as_version=4)).cells
-        assert [(c["cell_type"], "".join(c["source"])) for c in release] == [(c.cell_type, c.source) for c in ours], \
-            f"make_student_edition.py and nbgrader's release differ on {book.name}"
+        assert [(c["cell_type"], "".join(c["source"])) for c in release[len(header_cells):]] == \
+            [(c.cell_type, c.source) for c in ours], f"make_student_edition.py and nbgrader's release differ on {book.name}"
 
     released = sorted(str(p) for p in (course / "release" / "book").glob("*.ipynb"))
     unhide = subprocess.run([sys.executable, str(ROOT / "scripts" / "nbgrader_cells.py"), "--show-answers", *released],
