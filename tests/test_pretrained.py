@@ -296,10 +296,12 @@ def test_results_script_reproduces_the_stored_figures():
       stored ones (the other seeds as stored). A verdict is asserted only where the stored mean gain
       is more than two standard errors away from the threshold 2 SE (|mean - 2 SE| > 2 SE): there
       one seed's rounding cannot move the mean across it. Nearer the threshold a flip is within
-      the noise the rule admits, and only the accuracies above are asserted -- with the paired rule
-      the stored verdicts of this book are all far from their thresholds, so this test asserts them.
-    * Shape: epoch 0 is the untrained network (every seed's accuracy within the binomial band of
-      its stored figure), and the last ten epochs have settled within the tolerance of the final.
+      the noise the rule admits, and only the accuracies above are asserted. With three seeds the
+      standard errors are wide: of the stored verdicts only the schedule's (-0.13 +- 0.22 points,
+      not kept) is that far; "more epochs" (+0.83 +- 0.22, kept) and augmentation (+0.83 +- 0.46,
+      not kept) are checked through their accuracies.
+    * Shape: epoch 0 is the untrained network (within the binomial band of its stored figure), the
+      last ten epochs lie above the first ten, and their mean within the tolerance of the stored one.
 
     The script's last run (the chosen recipe on all 4,000 digits) is `python -m helpers.train` with
     no options: test_recorded_command_reproduces_the_checkpoint re-runs that command.
@@ -322,7 +324,11 @@ def test_results_script_reproduces_the_stored_figures():
             tol = selection.rerun_tolerance(old[-1], 800, run["spread"])
             assert abs(curve[-1] - old[-1]) <= tol, (step["name"], k, curve[-1], old[-1], tol)
             assert abs(curve[0] - old[0]) <= selection.rerun_tolerance(old[0], 800, 0.0)
-            assert max(abs(a - curve[-1]) for a in curve[-10:]) <= tol, (step["name"], k)
+            # the shape: learning happened (the last ten epochs above the first ten) and the last ten
+            # epochs, averaged, lie where the stored ones do (a single epoch of a run with constant
+            # alpha jumps by a point or two, so the final epoch alone is a noisy witness)
+            assert np.mean(curve[-10:]) > np.mean(curve[1:11]), (step["name"], k)
+            assert abs(np.mean(curve[-10:]) - np.mean(old[-10:])) <= tol, (step["name"], k)
             per_seed = list(run["final_val_acc_per_seed"])
             per_seed[i] = curve[-1]
             again[step["name"], k] = per_seed
