@@ -93,8 +93,8 @@ DEFAULTS = {
 #: checkpoint (:mod:`helpers.pretrained`; chosen by ``scripts/train_recipes.py``): all 4,000
 #: training digits, float32; ``augment`` = (max shift in pixels, max rotation in degrees),
 #: :class:`helpers.augment.RandomShiftRotate`.
-RECIPE = {"dataset": "mnist-5k", "epochs": 60, "batch_size": 5, "lr": 2.5, "lr_decay": 0.95, "seed": 0,
-          "dtype": "float32", "augment": (2.0, 10.0)}
+RECIPE = {"dataset": "mnist-5k", "epochs": 60, "batch_size": 5, "lr": 2.5, "lr_decay": 1.0, "seed": 0,
+          "dtype": "float32", "augment": (0.0, 0.0)}
 
 #: Named settings of ``python -m helpers.train --preset NAME``.
 PRESETS = {"recipe": RECIPE, "class": dict(DEFAULTS, augment=(0.0, 0.0))}

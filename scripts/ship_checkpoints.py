@@ -7,6 +7,8 @@ Runs the two ``python -m helpers.train`` commands of :data:`COMMANDS` (the book'
 stopped after its first epoch: epoch 1 has the same learning rate, the same shuffle and the same
 random shifts and rotations in both), moves the files into ``helpers/checkpoints/`` and writes
 ``helpers/checkpoints/manifest.json``: for each state the command, the file's SHA-256, the
+network variant the file records (``pooling``, ``conv_activation``, ``output``, as every file
+``--save`` writes: ``--evaluate`` refuses a flag that contradicts it), the
 accuracy on the 1,000 held-out MNIST-5k digits and, with ``--data-dir``, on the canonical
 10,000-digit MNIST test set, plus the training time and the load average it was measured under.
 :mod:`helpers.pretrained` reads the files through that manifest; ``tests/test_pretrained.py`` reruns
@@ -86,8 +88,11 @@ def main(argv=None) -> int:
             seconds = float(re.search(r"trained in ([\d.]+) s", done.stdout).group(1))
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            params = train.load_params(Path(tmp) / file_name)
-            entry = {"file": file_name, "command": cmd,
+            params, variant = checkpoint.load_checkpoint(Path(tmp) / file_name)
+            if variant is None:  # --save records it; a file without it could be evaluated as max pooling
+                print(f"error: {file_name} records no network variant", file=sys.stderr)
+                return 1
+            entry = {"file": file_name, "command": cmd, "variant": variant,
                      "held_out_accuracy": train.evaluate(params, x_held, y_held)["accuracy"],
                      "held_out_images": len(y_held),
                      "held_out_command": f"python -m helpers.train --evaluate helpers/checkpoints/{file_name}",
