@@ -6,7 +6,8 @@ Run in an environment with the teacher extra::
     python -m pytest -m teacher tests/teacher
 
 A quickstart course is built in a temporary folder from two notebooks of the book (03 and 05 by
-default; ``BOOK_NOTEBOOKS`` names another folder of notebooks to take them from), then
+default; ``BOOK_NOTEBOOKS`` names another folder of notebooks to take them from and
+``BOOK_TEACHER_NOTEBOOKS`` other name patterns, e.g. ``"0[1-9]_*.ipynb"`` for the whole book), then
 ``nbgrader generate_assignment`` makes the student release, ``nbgrader autograde`` grades the
 release submitted unchanged (0 points of a maximum above 0) and the book's own notebooks submitted
 as they are (full marks). The release's cell sources, after the header cells
@@ -29,7 +30,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ("03_*.ipynb", "05_*.ipynb")
+NOTEBOOKS = tuple(os.environ.get("BOOK_TEACHER_NOTEBOOKS", "03_*.ipynb 05_*.ipynb").split())
 STUDENTS = {"unchanged_release": "release", "the_book": "source"}
 
 pytestmark = pytest.mark.teacher
@@ -60,8 +61,9 @@ def test_the_book_is_an_nbgrader_course_with_default_settings(tmp_path):
     from nbgrader.api import Gradebook  # the teacher extra; imported here so collection never needs it
 
     source_dir = Path(os.environ.get("BOOK_NOTEBOOKS", ROOT / "notebooks"))
-    books = [next(iter(sorted(source_dir.glob(pattern))), None) for pattern in NOTEBOOKS]
-    assert all(books), f"{source_dir} lacks one of {NOTEBOOKS}"
+    found = [sorted(source_dir.glob(pattern)) for pattern in NOTEBOOKS]
+    assert all(found), f"{source_dir} lacks one of {NOTEBOOKS}"
+    books = sorted({book for books in found for book in books})
     for book in books:
         assert _graded_cells(book), (f"{book.name} has no nbgrader test cell: run "
                                      f"python scripts/nbgrader_cells.py {book}")
