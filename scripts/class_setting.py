@@ -57,7 +57,7 @@ OUT = REPO_ROOT / "helpers" / "checkpoints" / "class_setting.json"
 BATCH_SIZES = (5, 10, 50)
 RATES = (0.5, 1.0, 2.5, 5.0)
 
-#: the design variations of notebook 06, section 11, and the rates tried for each
+#: the design variations of notebook 06, section 18, and the rates tried for each
 VARIANTS = {"max pooling": {"pooling": "max"},
             "ReLU in C1 and C2": {"conv_activation": "relu"},
             "softmax + cross-entropy": {"output": "softmax"}}

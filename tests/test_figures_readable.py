@@ -23,6 +23,7 @@ pytestmark = pytest.mark.usefixtures("no_pyplot_leak")  # fixture in tests/conft
 
 NOTEBOOK_PX = 930
 SMALLEST_PX = 11
+PROJECTED_PX = 14  # issue 19: the figures a lecturer projects and points into
 
 
 def _digit(rng):
@@ -245,3 +246,36 @@ def test_every_public_drawing_function_is_measured():
                                                                        "curves_plot"}
     measured = {name.split()[0] for name in FIGURES}
     assert drawing <= measured, f"not measured: {sorted(drawing - measured)}"
+
+
+PROJECTED = ["show_trained_kernels", "show_feature_maps"]  # notebook 06's kernel mosaic and map labels (issue 19)
+
+
+def _text_boxes(fig):
+    """(text, window box) of every label drawn: tick labels of ticks outside an axis's view are
+    kept by matplotlib but not drawn, so they are left out."""
+    renderer = fig.canvas.get_renderer()
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = 1e-9 * max(1.0, hi - lo)
+            hidden |= {id(label) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                       if not lo - span <= tick.get_loc() <= hi + span for label in (tick.label1, tick.label2)}
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(matplotlib.text.Text)
+            if id(t) not in hidden and t.get_visible() and t.get_text().strip()
+            and t.get_window_extent(renderer).width > 0]
+
+
+@pytest.mark.parametrize("name", PROJECTED)
+def test_projected_figure_labels_are_large_and_apart(name, figure_font_px):
+    """Issue 19 (06 c31/c33): every label at least 14 px on a 930 px column, no two labels touch,
+    and no label lies on a map or kernel."""
+    fig = FIGURES[name](np.random.default_rng(0))
+    width_px, smallest = figure_font_px(fig)  # draws the figure
+    assert width_px <= NOTEBOOK_PX and smallest >= PROJECTED_PX, f"{name}: smallest text {smallest:.1f} px"
+    boxes = _text_boxes(fig)
+    images = [im.get_window_extent() for ax in fig.axes for im in ax.images]
+    for k, (text, box) in enumerate(boxes):
+        assert not any(box.overlaps(other) for _, other in boxes[k + 1:]), f"{name}: {text!r} overlaps a label"
+        assert not any(box.overlaps(im) for im in images), f"{name}: {text!r} lies on a map"

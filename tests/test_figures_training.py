@@ -214,8 +214,10 @@ def test_show_feature_maps_one_row_per_parameter_set(rng):
     assert axes[0].get_title() == "before training" and axes[3].get_title() == "after training"
     for ax in axes[1:3] + axes[4:6]:
         assert ax.images[0].get_clim() == (0.0, 1.0)
-    mosaic = np.ma.filled(axes[4].images[0].get_array(), np.nan)  # C1 of row 2, 3 per row
-    np.testing.assert_array_equal(mosaic[25:49, 0:24], caches["after training"]["C1"][3])
+    mosaic = np.ma.filled(axes[4].images[0].get_array(), np.nan)  # C1 of row 2, the six maps in one row
+    np.testing.assert_array_equal(mosaic[0:24, 75:99], caches["after training"]["C1"][3])
+    mosaic = np.ma.filled(axes[5].images[0].get_array(), np.nan)  # C2 of row 2, the twelve maps in one row
+    np.testing.assert_array_equal(mosaic[0:8, 45:53], caches["after training"]["C2"][5])
 
 
 def test_show_feature_maps_rejects_bad_caches(rng):

@@ -227,11 +227,13 @@ def block_mosaic(blocks, ncols, gap=1):
     return mosaic
 
 
-def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=1, labels=True):
+def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=1, labels=True,
+                 fontsize=SMALL_FONT, title_size=9):
     """Maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled ``p=1..`` above each.
 
     ``signed``: diverging colours on ``-limit..limit``; otherwise :data:`ACTIVATION_CMAP` on
-    ``0..limit``. One image instead of K axes draws many times faster. Returns the image.
+    ``0..limit``. ``fontsize`` and ``title_size`` (points) set the map labels and the title. One
+    image instead of K axes draws many times faster. Returns the image.
     """
     k, h, w = blocks.shape
     base = SIGNED_CMAP if signed else ACTIVATION_CMAP
@@ -242,11 +244,11 @@ def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=
         for idx in range(k):
             r, c = divmod(idx, ncols)
             ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + start}", ha="center",
-                    va="bottom", fontsize=SMALL_FONT)
+                    va="bottom", fontsize=fontsize)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(title, fontsize=9, pad=12 if labels else 4)
+    ax.set_title(title, fontsize=title_size, pad=(12 if labels else 4) * max(1.0, fontsize / SMALL_FONT))
     return image
 
