@@ -65,15 +65,17 @@ class DrawingPad:
     """A square canvas to draw one digit on, with pen, eraser and clear.
 
     Inputs: ``size`` the canvas side in pixels (default 280, ten canvas pixels per MNIST pixel);
-    ``pen_width`` the stroke width in canvas pixels.
+    ``pen_width`` the stroke width in canvas pixels; ``shown`` the side the canvas is shown at on
+    the page, in CSS pixels (the browser scales the mouse coordinates back to canvas pixels).
 
-    Attributes: ``widget`` (the box to display), ``canvas`` (the ipycanvas Canvas), ``raw``
+    Attributes: ``widget`` (the box to display), ``canvas_box`` (the canvas and its buttons
+    alone, which the explorer shows beside the digit it feeds), ``canvas`` (the ipycanvas Canvas), ``raw``
     (the drawing as a float array (size, size) in [0, 1]), ``value`` (the preprocessed digit,
     (28, 28)), ``strokes`` (how many strokes have ended). Methods: :meth:`on_change`,
     :meth:`clear`, and the mouse handlers ``down``, ``move``, ``up`` that the canvas calls.
     """
 
-    def __init__(self, size: int = 280, pen_width: float = 22.0):
+    def __init__(self, size: int = 280, pen_width: float = 22.0, shown: int = 220):
         import ipywidgets as w
         from ipycanvas import Canvas
 
@@ -85,7 +87,7 @@ class DrawingPad:
         self._last = None
         self._callbacks = []
         self.canvas = Canvas(width=self.size, height=self.size,
-                             layout=w.Layout(width=f"{self.size}px", height=f"{self.size}px",
+                             layout=w.Layout(width=f"{int(shown)}px", height=f"{int(shown)}px",
                                              border="2px solid #555"))
         self.canvas.on_mouse_down(self.down)
         self.canvas.on_mouse_move(self.move)
@@ -96,9 +98,10 @@ class DrawingPad:
         self.canvas.on_touch_end(lambda touches: self.up())
         self.canvas.on_touch_cancel(lambda touches: self.up())
         self.canvas.on_client_ready(self.repaint)
-        self.tool = w.ToggleButtons(options=["pen", "eraser"], value="pen", description="tool",
-                                    tooltips=["draw in black", "rub out"])
-        self.clear_button = w.Button(description="clear", icon="trash", tooltip="start again")
+        self.tool = w.ToggleButtons(options=["pen", "eraser"], value="pen",
+                                    tooltips=["draw in black", "rub out"], style={"button_width": "64px"})
+        self.clear_button = w.Button(description="clear", icon="trash", tooltip="start again",
+                                     layout=w.Layout(width="80px"))
         self.clear_button.on_click(lambda _: self.clear())
         self.preview = w.Image(format="png", value=_png(self.value),
                                layout=w.Layout(width="140px", height="140px", border="1px solid #aaa"))
@@ -107,8 +110,11 @@ class DrawingPad:
                               " centred by mass, 28x28).<br><i>After a kernel restart, run this cell"
                               " again.</i></div>", layout=w.Layout(width="150px"))
         self.repaint()
-        self.widget = w.HBox([w.VBox([self.canvas, w.HBox([self.tool, self.clear_button])]),
-                              w.VBox([self.caption, self.preview])])
+        from .widgets import BookHBox
+
+        self.canvas_box = w.VBox([self.canvas, w.HBox([self.tool, self.clear_button])])
+        self.widget = BookHBox([self.canvas_box, w.VBox([self.caption, self.preview])],
+                               placeholder="drawing pad: run this cell")
 
     def on_change(self, callback) -> None:
         """Call ``callback(value)`` with the preprocessed (28, 28) digit whenever a stroke ends."""

@@ -34,8 +34,8 @@ from .drawing import perturb
 from .figures.base import new_figure
 from .widgets import examples_by_class, image_index
 
-__all__ = ["STEPS", "UPTO", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
-           "book_states", "book_explorer", "RUNNING"]
+__all__ = ["STEPS", "SYMBOLS", "UPTO", "trained_scale_presets", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
+           "book_states", "book_explorer", "RUNNING", "number", "EMPTY_PAD"]
 
 #: step key -> (title, equation in Zhang's note, what is shown)
 STEPS = {
@@ -67,6 +67,18 @@ RUNNING = 1500
 BARS_ONLY = ("dy_hat", "df")
 #: the layers whose largest absolute error :func:`summary` reports
 ERROR_LAYERS = ("dy_hat", "df", "dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma")
+
+#: the symbol of each error in the summaries, as the dropdown and the figures write it
+SYMBOLS = {"dy_hat": "Δŷ", "df": "Δf", "dS2": "ΔS2", "dC2": "ΔC2", "dC2_sigma": "ΔC2_σ",
+           "dS1": "ΔS1", "dC1": "ΔC1", "dC1_sigma": "ΔC1_σ"}
+#: what the explorer shows while the pad it reads is empty
+EMPTY_PAD = "draw a digit"
+
+
+def number(v: float) -> str:
+    """The one rounding rule for every number the explorer prints or draws: 3 significant digits."""
+    return f"{v:.3g}"
+
 
 FIG_WIDTH = 9.2  # inches: 920 px at the inline backend's 100 dpi, inside a 930 px notebook
 FONT = 9.5  # points: 13 px at 100 dpi, comfortably above 11 px
@@ -120,13 +132,12 @@ def summary(result: dict) -> dict:
     }
 
 
-def format_summary(result: dict, digits: int = 3) -> str:
-    """:func:`summary` as a few lines of text (scientific notation, ``digits`` significant digits)."""
+def format_summary(result: dict) -> str:
+    """:func:`summary` as a few lines of text, numbers as the figure draws them (:func:`number`)."""
     s = summary(result)
-    fmt = f".{digits - 1}e"
-    lines = [f"loss L = {s['loss']:{fmt}}   target class {s['target']}: y_hat = {s['y_hat_target']:.3f}",
-             f"predicted class {s['predicted']}: y_hat = {s['y_hat_predicted']:.3f}",
-             "largest |error|: " + ", ".join(f"{k} {v:{fmt}}" for k, v in s["max_abs"].items())]
+    lines = [f"L = {number(s['loss'])}   label in the loss {s['target']}: ŷ = {s['y_hat_target']:.3f}",
+             f"predicted class {s['predicted']}: ŷ = {s['y_hat_predicted']:.3f}",
+             "largest |error|: " + ", ".join(f"{SYMBOLS[k]} {number(v)}" for k, v in s["max_abs"].items())]
     return "\n".join(lines)
 
 
@@ -253,7 +264,7 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
         ax_b.yaxis.get_offset_text().set_fontsize(FONT)
         if len(values) > 12:
             ax_b.set_xlabel("index j (f is the column scan of S2)", fontsize=FONT)
-    fig.suptitle(f"L = {result['loss']:.3g}" + (f"   ({note})" if note else ""), fontsize=FONT + 1)
+    fig.suptitle(f"L = {number(result['loss'])}" + (f"   ({note})" if note else ""), fontsize=FONT + 1)
     return fig
 
 
@@ -297,6 +308,21 @@ def _check_digits(images, labels) -> tuple[np.ndarray, np.ndarray]:
     return images, check_class_labels(labels, len(images), "labels")
 
 
+def trained_scale_presets(states: dict) -> dict:
+    """The 5x5 kernel presets (:func:`helpers.widgets.kernel_presets`) brought into the range of
+    the first-layer kernels the network has: a preset whose largest |entry| exceeds the largest
+    |k1| of the last state in ``states`` (4.38 for the shipped trained network) is scaled down to
+    it, so that loading the Laplacian (24 at its centre) does not swamp the trained scale."""
+    from .widgets import kernel_presets
+
+    top = float(np.abs(list(states.values())[-1]["k1"]).max())
+    out = {}
+    for name, k in kernel_presets(5).items():
+        peak = float(np.abs(k).max())
+        out[name] = k * min(1.0, top / peak) if peak > 0 else k
+    return out
+
+
 class Explorer:
     """The explorer widget: controls on top, the figure and its numbers below.
 
@@ -327,7 +353,7 @@ class Explorer:
                  state=None, step=None, label=None, upto: str = "all", presets=None, held_out=None):
         import ipywidgets as w
 
-        from .widgets import InteractiveFigure, KernelEditor, kernel_presets
+        from .widgets import BookBox, InteractiveFigure, KernelEditor
 
         if not states:
             raise ValueError("states must name at least one set of parameters")
@@ -354,50 +380,56 @@ class Explorer:
                 raise ValueError(f"presets[{text!r}] must be an index 0..{len(self.labels) - 1}, got {index}")
         self.pad = pad
         state = state if state is not None else list(self.states)[-1]
-        style = {"description_width": "initial"}
+        W = w.Layout  # noqa: N806
+        style = {"description_width": "105px"}  # one column of labels, the controls aligned
+        full = W(width="330px")
         c = {
             "source": w.ToggleButtons(options=["data set", "my drawing"], value="data set",
-                                      description="digit from", style=style, disabled=pad is None,
+                                      description="digit from", style={**style, "button_width": "100px"},
                                       tooltips=["a digit of the data set", "the digit drawn on the pad"]),
             "digit": w.Dropdown(options=sorted(self.by_class), value=digit,
-                                description="digit: class", style=style, layout=w.Layout(width="160px")),
+                                description="digit: class", style=style, layout=W(width="170px")),
             "example": w.IntSlider(value=example, min=0, max=len(self.by_class[digit]) - 1,
-                                   description="example of that class", style=style, continuous_update=False),
+                                   description="example of that class", continuous_update=False,
+                                   style={"description_width": "140px"}, layout=full),
             "label": w.Dropdown(options=[("true class", -1)] + [(str(k), k) for k in range(10)],
                                 value=-1 if label is None else _check_class(label, "label"),
-                                description="label in the loss", style=style, layout=w.Layout(width="230px")),
+                                description="label in the loss", style=style, layout=W(width="230px")),
             "state": w.ToggleButtons(options=list(self.states), value=state, description="network",
-                                     style=style),
+                                     style={**style, "button_width": "70px"}, layout=full),
             "step": w.Dropdown(options=[(f"{STEPS[k][0]} ({STEPS[k][1]})", k) for k in steps], value=step,
-                               description="step of the pass", style=style, layout=w.Layout(width="360px")),
+                               description="step of the pass", style=style, layout=full),
             "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", description="colour scale",
-                                     style=style, tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
+                                     style={**style, "button_width": "100px"}, layout=full,
+                                     tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
             "degrees": w.IntSlider(value=0, min=-45, max=45, step=5, description="rotate (degrees)", style=style,
-                                   continuous_update=False),
+                                   continuous_update=False, layout=full),
             "rows": w.IntSlider(value=0, min=-6, max=6, description="shift down (px)", style=style,
-                                continuous_update=False),
+                                continuous_update=False, layout=full),
             "cols": w.IntSlider(value=0, min=-6, max=6, description="shift right (px)", style=style,
-                                continuous_update=False),
+                                continuous_update=False, layout=full),
             "thickness": w.IntSlider(value=0, min=-1, max=2, description="thicken / thin", style=style,
-                                     continuous_update=False),
+                                     continuous_update=False, layout=full),
             "erase_size": w.IntSlider(value=0, min=0, max=12, description="erase patch (px)", style=style,
-                                      continuous_update=False),
+                                      continuous_update=False, layout=full),
             "erase_row": w.IntSlider(value=8, min=0, max=27, description="patch row", style=style,
-                                     continuous_update=False, layout=w.Layout(display="none")),
+                                     continuous_update=False, layout=W(width="330px", display="none")),
             "erase_col": w.IntSlider(value=8, min=0, max=27, description="patch column", style=style,
-                                     continuous_update=False, layout=w.Layout(display="none")),
+                                     continuous_update=False, layout=W(width="330px", display="none")),
             "noise": w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="noise (std)",
-                                   style=style, continuous_update=False),
+                                   style=style, continuous_update=False, layout=full),
             "kernel": w.Dropdown(options=[("as trained", -1)] + [(f"edit k1 of map p={p + 1}", p) for p in range(6)],
-                                 value=-1, description="first-layer kernel", style=style,
-                                 layout=w.Layout(width="260px")),
+                                 value=-1, description="first-layer kernel", style={"description_width": "125px"},
+                                 layout=W(width="300px")),
         }
-        self.editor = KernelEditor(size=5, presets=kernel_presets(5), description="load a preset")
+        self.editor = KernelEditor(size=5, presets=trained_scale_presets(self.states), description="load a preset")
+        self.editor.preset.style = {"description_width": "95px"}
+        self.editor.preset.layout = W(width="300px")
         self.editor.layout.display = "none"
         c["k1"] = self.editor
         self.controls = c
-        self.summary_html = w.HTML()
-        self.buttons = {text: w.Button(description=text, layout=w.Layout(width="auto"),
+        self.summary_html = w.HTML(layout=W(width="auto"))
+        self.buttons = {text: w.Button(description=text, layout=W(width="auto"),
                                        tooltip=f"show image {index} of the collection")
                         for text, index in self.presets.items()}
         for text, button in self.buttons.items():
@@ -414,25 +446,29 @@ class Explorer:
         self.figure = self.figure_box.figure
         if pad is not None:
             pad.on_change(self._on_drawing)
-        # every control that applies stays visible (no tabs): a class sees at once what it can
-        # change; one that cannot apply in this lesson (no pad, no loss taught) is left out
-        row = lambda *ws: w.HBox([x for x in ws if x is not None],  # noqa: E731
-                                 layout=w.Layout(flex_flow="row wrap"))
-        head = lambda text: w.HTML(f"<b style='font-size:15px'>{text}</b>")  # noqa: E731
+        # One screen (issue 23): the controls in a column beside the figure, the perturbations
+        # and the kernel editor folded away until opened; controls that cannot apply in this
+        # lesson (no pad, no loss taught) are left out, those that cannot apply now are hidden.
         forward_only = upto == "forward"
-        self.digit_row = row(c["digit"], c["example"], *self.buttons.values())
-        self.widget = w.VBox([
-            head("The digit, the network, the step" if forward_only
-                 else "The digit, the label in the loss, the network, the step"),
-            *([row(c["source"])] if pad is not None else []), self.digit_row,
-            row(None if forward_only else c["label"], c["state"]),
-            row(c["step"], None if forward_only else c["scale"]),
-            head("Perturb the digit"),
-            row(c["degrees"], c["rows"], c["cols"]), row(c["thickness"], c["noise"]),
-            row(c["erase_size"], c["erase_row"], c["erase_col"]),
-            head("Edit a first-layer kernel (watch C1, the output and the loss)"),
-            row(c["kernel"], self.editor),
-            self.summary_html, self.figure_box.output])
+        self.digit_box = w.VBox([c["digit"], c["example"],
+                                 w.HBox(list(self.buttons.values()), layout=W(flex_flow="row wrap", width="330px"))])
+        self.pad_box = w.VBox([pad.canvas_box] if pad is not None else [], layout=W(display="none"))
+        perturb = w.VBox([c["degrees"], c["rows"], c["cols"], c["thickness"], c["noise"],
+                          c["erase_size"], c["erase_row"], c["erase_col"]])
+        kernel = w.VBox([c["kernel"], self.editor])
+        self.more = w.Accordion(children=[perturb, kernel], selected_index=None, layout=W(width="330px"))
+        self.more.set_title(0, "perturb the digit")
+        self.more.set_title(1, "edit a first-layer kernel")
+        column = [c["source"]] if pad is not None else []
+        column += [self.pad_box, self.digit_box]
+        column += [] if forward_only else [c["label"]]
+        column += [c["state"], c["step"]] + ([] if forward_only else [c["scale"]]) + [self.more]
+        self.controls_box = w.VBox(column, layout=W(width="340px", flex="0 0 340px"))
+        self.figure_column = w.VBox([self.summary_html, self.figure_box.output],
+                                    layout=W(flex="1 1 auto", min_width="0"))
+        self.widget = BookBox([w.HBox([self.controls_box, self.figure_column],
+                                      layout=W(align_items="flex-start"))],
+                              placeholder="interactive explorer: run this cell")
         self._update_summary()
 
     # -- what the controls mean --------------------------------------------------------------
@@ -477,6 +513,11 @@ class Explorer:
 
     def _render(self, **values):
         target = values["label"]
+        if self.controls["source"].value == "my drawing" and self.pad is not None and self.pad.is_empty():
+            self.result = None  # nothing drawn: no prediction, no loss
+            self._update_summary()
+            self.figure = EMPTY_PAD
+            return EMPTY_PAD
         if target == -1:
             true = self.true_class()
             target = true if true is not None else None
@@ -494,7 +535,10 @@ class Explorer:
         return fig
 
     def _update_summary(self) -> None:
+        if not hasattr(self, "summary_html"):
+            return
         if getattr(self, "result", None) is None:
+            self.summary_html.value = f"<div style='font-size:15px'>your drawing: the pad is empty, {EMPTY_PAD}</div>"
             return
         s = summary(self.result)
         index = self.index()
@@ -502,13 +546,17 @@ class Explorer:
         if index is not None and self.held_out is not None:
             where += " (a held-out digit)" if index in self.held_out else " (a training digit)"
         taught = [k for k in ERROR_LAYERS if k in UPTO[self.upto]]
-        cells = "".join(f"<td style='padding:0 8px'>{k}<br><b>{s['max_abs'][k]:.2e}</b></td>" for k in taught)
+        cells = "".join(f"<td style='padding:0 6px'>{SYMBOLS[k]}<br><b>{number(s['max_abs'][k])}</b></td>"
+                        for k in taught)
+        state = self.controls["state"].value
+        note = ("<br><i>untrained: random small weights, so the maps hardly depend on the digit "
+                "(change the label, or the network)</i>" if "untrained" in state else "")
         self.summary_html.value = (
-            f"<div style='font-size:15px'>{where}: loss <b>{s['loss']:.3g}</b> &nbsp; "
-            f"predicted <b>{s['predicted']}</b> "
-            f"(ŷ = {s['y_hat_predicted']:.3f}) &nbsp; label in the loss <b>{s['target']}</b> "
-            f"(ŷ = {s['y_hat_target']:.3f})"
-            + (f"<br>largest |error| per layer:<table><tr>{cells}</tr></table>" if taught else "") + "</div>")
+            f"<div style='font-size:15px;line-height:1.35'>{where}: L = <b>{number(s['loss'])}</b>, "
+            f"predicted <b>{s['predicted']}</b> (ŷ = {s['y_hat_predicted']:.3f}), "
+            f"label in the loss <b>{s['target']}</b> (ŷ = {s['y_hat_target']:.3f})"
+            + (f"<table style='font-size:14px'><tr><td>largest |error|:</td>{cells}</tr></table>" if taught else "")
+            + note + "</div>")
 
     # -- keeping the controls consistent -----------------------------------------------------
     def _on_digit(self, change) -> None:
@@ -533,7 +581,9 @@ class Explorer:
 
     def _on_source(self, change) -> None:
         # a drawing has no class nor example: the data-set controls are hidden while it is shown
-        self.digit_row.layout.display = "none" if change["new"] == "my drawing" else None
+        drawing = change["new"] == "my drawing"
+        self.digit_box.layout.display = "none" if drawing else None
+        self.pad_box.layout.display = None if drawing else "none"
 
     def _on_drawing(self, image) -> None:
         if self.controls["source"].value != "my drawing":
