@@ -71,6 +71,13 @@ ERROR_LAYERS = ("dy_hat", "df", "dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_si
 #: the symbol of each error in the summaries, as the dropdown and the figures write it
 SYMBOLS = {"dy_hat": "Δŷ", "df": "Δf", "dS2": "ΔS2", "dC2": "ΔC2", "dC2_sigma": "ΔC2_σ",
            "dS1": "ΔS1", "dC1": "ΔC1", "dC1_sigma": "ΔC1_σ"}
+#: CSS of the explorer's compact presentation: the figure scaled to the window's height (the
+#: JupyterLab bars take about 120 CSS px, the one-line summary about 40), never wider than its column
+STYLE = """<style>
+.book-explorer .widget-toggle-button {padding: 0 6px;}
+.book-compact .widget-output img {width: auto !important; height: auto !important;
+  max-width: 100% !important; max-height: calc(100vh - 185px) !important;}
+</style>"""
 #: what the explorer shows while the pad it reads is empty
 EMPTY_PAD = "draw a digit"
 
@@ -80,8 +87,9 @@ def number(v: float) -> str:
     return f"{v:.3g}"
 
 
-FIG_WIDTH = 9.2  # inches: 920 px at the inline backend's 100 dpi, inside a 930 px notebook
-FONT = 9.5  # points: 13 px at 100 dpi, comfortably above 11 px
+FIG_WIDTH = 5.5  # inches: 550 px at 100 dpi, beside the controls in a 1366x768 JupyterLab
+FIG_HEIGHT = 4.2
+FONT = 10.5  # points: 14.6 px at 100 dpi, shown at its natural size (issue 23: at least 14 px)
 
 
 def _check_class(value, name: str) -> int:
@@ -159,8 +167,20 @@ def _norm(values: np.ndarray, signed: bool, scale: str):
     if not signed:
         return Normalize(0.0, max(top, 1e-12))
     if scale == "symlog":
-        return SymLogNorm(linthresh=top * 1e-3, linscale=0.5, vmin=-top, vmax=top, base=10)
+        # linear within 1% of the largest value: noise stays pale; three decades above it
+        return SymLogNorm(linthresh=top * 1e-2, linscale=0.3, vmin=-top, vmax=top, base=10)
     return Normalize(-top, top)
+
+
+def _colour_ticks(norm) -> list[float]:
+    """Colour-bar ticks that never print on top of each other: the ends, zero, and for a
+    symmetric log scale the tenths (not the threshold, whose label would touch zero's)."""
+    if isinstance(norm, SymLogNorm):
+        top = norm.vmax
+        return [-top, -top / 10, 0.0, top / 10, top]
+    if norm.vmin < 0:
+        return [norm.vmin, norm.vmin / 2, 0.0, norm.vmax / 2, norm.vmax]
+    return [0.0, norm.vmax / 2, norm.vmax]
 
 
 def _order(maps: np.ndarray) -> str:
@@ -177,8 +197,8 @@ def _step_image(result: dict, step: str):
     if step == "dy_hat":
         return None, True, "", ("Δŷ by class 0..9", result["dy_hat"], 0)
     if step == "dW":
-        return (result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)",
-                ("Δb = Δŷ, class 0..9", result["db"], 0))
+        return (result["dW"], True, "rows: classes 0..9\ncolumns: j = 1..192",
+                ("Δb = Δŷ", result["db"], 0))
     if step == "df":
         return None, True, "", ("Δf(j), j = 1..192", result["df"], 1)
     if step in ("dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma"):
@@ -187,9 +207,9 @@ def _step_image(result: dict, step: str):
     if step == "dk2":
         k = result["dk2"]  # (6, 12, 5, 5): rows p = 1..6, columns q = 1..12
         return (_mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12",
-                ("Δb2(q), q = 1..12", result["db2"], 1))
+                ("Δb2, q = 1..12", result["db2"], 1))
     if step == "dk1":
-        return _mosaic(result["dk1"], 6), True, "kernels p = 1..6", ("Δb1(p), p = 1..6", result["db1"], 1)
+        return _mosaic(result["dk1"], 3), True, "kernels p = 1..6, row by row", ("Δb1, p = 1..6", result["db1"], 1)
     raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
 
 
@@ -210,32 +230,37 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
     Left: the image as fed to the network and the ten outputs (the predicted class filled, the
     target of the loss outlined). Right: the step's array, signed values on a diverging colour
     scale centred on zero (``scale`` "linear", or "symlog" to keep small errors visible), with a
-    labelled colour bar; vectors and biases as bars. ``patch = (row, col, size)`` outlines an
-    erased patch on the digit; ``note`` is added to the title. Returns the matplotlib Figure,
-    9.2 inches wide (fits a 930-pixel notebook column; no text under 9.5 points).
+    labelled colour bar; vectors and biases as bars, with integer ticks in the book's index rule
+    (classes 0..9, Zhang's p, q, j from 1). ``patch = (row, col, size)`` outlines an erased patch
+    on the digit; ``note`` is added to the title. Returns the matplotlib Figure, :data:`FIG_WIDTH`
+    inches wide (it fits beside the explorer's controls on a 1366x768 screen; no text under
+    :data:`FONT` points, 14.6 px at the natural size).
     """
     if scale not in ("linear", "symlog"):
         raise ValueError(f"scale must be 'linear' or 'symlog', got {scale!r}")
     _check_patch(patch)
     image, signed, how, bars = _step_image(result, step)
     title, eq, _ = STEPS[step]
-    fig = new_figure(FIG_WIDTH, 4.3)  # a plain Figure: shown once, not kept by pyplot
-    grid = fig.add_gridspec(2, 3, width_ratios=[1.0, 2.2, 0.9] if bars and image is not None else [1.0, 3.1, 0.01])
+    fig = new_figure(FIG_WIDTH, FIG_HEIGHT)  # a plain Figure: shown once, not kept by pyplot
+    both = bars is not None and image is not None
+    grid = fig.add_gridspec(2, 3 if both else 2, width_ratios=[1.0, 2.1, 0.85] if both else [1.0, 2.8])
     ax_x = fig.add_subplot(grid[0, 0])
     ax_x.imshow(result["x"], cmap="gray_r", vmin=0, vmax=1)
     ax_x.set_xticks([]), ax_x.set_yticks([])
     if patch is not None and patch[2] > 0:
         row, col, size = patch
         ax_x.add_patch(Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="tab:orange",
-                                     linewidth=1.5))
-    ax_x.set_title("digit" if true_class is None else f"digit (true class {true_class})", fontsize=FONT)
+                                 linewidth=1.5))
+    ax_x.set_title("digit" if true_class is None else f"digit, class {true_class}", fontsize=FONT)
     ax_y = fig.add_subplot(grid[1, 0])
     colours = ["tab:blue" if c == result["predicted"] else "0.75" for c in range(10)]
     ax_y.bar(range(10), result["y_hat"], color=colours)
     ax_y.bar([result["target"]], [1.0], fill=False, edgecolor="tab:red", linewidth=1.5)
-    ax_y.set_ylim(0, 1.05), ax_y.set_xticks(range(10))
-    ax_y.set_title(f"ŷ: predicted {result['predicted']} (blue)\nloss target {result['target']} (red)", fontsize=FONT)
-    ax_y.tick_params(labelsize=FONT)
+    ax_y.set_ylim(0, 1.05), ax_y.set_yticks([0, 0.5, 1]), ax_y.set_yticklabels(["0", ".5", "1"])
+    ax_y.set_xticks(range(10))
+    ax_y.set_xticklabels([str(c) for c in range(10)])
+    ax_y.set_title(f"ŷ: predicted {result['predicted']}\nlabel {result['target']} (red)", fontsize=FONT)
+    ax_y.tick_params(labelsize=FONT, pad=1, length=2)
     label = f"{title} ({eq})"
     if image is not None:
         ax = fig.add_subplot(grid[:, 1])
@@ -244,24 +269,37 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
                        interpolation="nearest", aspect="auto" if step == "dW" else "equal")
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(f"{label}\n{how}", fontsize=FONT)
-        cb = fig.colorbar(im, ax=ax, shrink=0.85)
-        cb.set_label(("signed value, " + ("symmetric log scale" if scale == "symlog" else "linear scale"))
+        cb = fig.colorbar(im, ax=ax, shrink=0.8, location="bottom", pad=0.02, aspect=14)
+        cb.set_ticks(_colour_ticks(norm))
+        cb.set_ticklabels([number(t) if t else "0" for t in _colour_ticks(norm)])
+        cb.set_label(("signed value, " + ("symlog scale" if scale == "symlog" else "linear scale"))
                      if signed else "activation", fontsize=FONT)
         cb.ax.tick_params(labelsize=FONT)
+        if len(_colour_ticks(norm)) == 5:  # only the ends and zero are labelled: no crowding
+            cb.ax.set_xticklabels([number(t) if i in (0, 2, 4) else "" for i, t in
+                                   enumerate(_colour_ticks(norm))])
     if bars is not None:
         name, values, first = bars  # first: 0 for classes 0..9, 1 for Zhang's p, q, j counted from 1
         ax_b = fig.add_subplot(grid[:, 2] if image is not None else grid[:, 1])
         positions = np.arange(first, first + len(values))
         ax_b.bar(positions, values, color=np.where(values >= 0, "tab:red", "tab:blue"))
-        if len(values) <= 12:
+        if len(values) <= 10:
             ax_b.set_xticks(positions)  # integer ticks: one per class or map
+        elif len(values) <= 12:
+            ax_b.set_xticks([first, first + len(values) // 2 - 1, first + len(values) - 1])
         else:
-            ax_b.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax_b.set_xticks([1, 48, 96, 144, 192] if len(values) == 192 else
+                            [first, first + len(values) - 1])
         ax_b.axhline(0, color="black", linewidth=0.8)
-        ax_b.set_title(name if image is not None else f"{label}: {name}", fontsize=FONT)
-        ax_b.tick_params(labelsize=FONT)
-        ax_b.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
-        ax_b.yaxis.get_offset_text().set_fontsize(FONT)
+        top = float(np.abs(values).max()) or 1.0
+        power = int(np.floor(np.log10(top)))  # ticks in units of 10^power: short labels
+        unit = "" if -1 <= power <= 1 else f"\n(×1e{power})"
+        power = 0 if not unit else power
+        ax_b.set_title((name if image is not None else f"{label}:\n{name}") + unit, fontsize=FONT)
+        ax_b.tick_params(labelsize=FONT, pad=1, length=2)
+        ticks = [-top, 0, top] if values.min() < 0 < values.max() else ([0, top] if values.max() > 0 else [-top, 0])
+        ax_b.set_yticks(ticks)
+        ax_b.set_yticklabels([number(t / 10.0**power) if t else "0" for t in ticks])
         if len(values) > 12:
             ax_b.set_xlabel("index j (f is the column scan of S2)", fontsize=FONT)
     fig.suptitle(f"L = {number(result['loss'])}" + (f"   ({note})" if note else ""), fontsize=FONT + 1)
@@ -381,26 +419,24 @@ class Explorer:
         self.pad = pad
         state = state if state is not None else list(self.states)[-1]
         W = w.Layout  # noqa: N806
-        style = {"description_width": "105px"}  # one column of labels, the controls aligned
-        full = W(width="330px")
+        style = {"description_width": "115px"}  # one column of labels, the controls aligned
+        full = W(width="350px")
         c = {
             "source": w.ToggleButtons(options=["data set", "my drawing"], value="data set",
-                                      description="digit from", style={**style, "button_width": "100px"},
+                                      style={"button_width": "100px"},
                                       tooltips=["a digit of the data set", "the digit drawn on the pad"]),
             "digit": w.Dropdown(options=sorted(self.by_class), value=digit,
-                                description="digit: class", style=style, layout=W(width="170px")),
+                                description="digit: class", style=style, layout=W(width="190px")),
             "example": w.IntSlider(value=example, min=0, max=len(self.by_class[digit]) - 1,
                                    description="example of that class", continuous_update=False,
-                                   style={"description_width": "140px"}, layout=full),
+                                   style={"description_width": "155px"}, layout=full),
             "label": w.Dropdown(options=[("true class", -1)] + [(str(k), k) for k in range(10)],
                                 value=-1 if label is None else _check_class(label, "label"),
-                                description="label in the loss", style=style, layout=W(width="230px")),
-            "state": w.ToggleButtons(options=list(self.states), value=state, description="network",
-                                     style={**style, "button_width": "70px"}, layout=full),
+                                description="label in the loss", style=style, layout=W(width="250px")),
+            "state": w.ToggleButtons(options=list(self.states), value=state, style={"button_width": "auto"}),
             "step": w.Dropdown(options=[(f"{STEPS[k][0]} ({STEPS[k][1]})", k) for k in steps], value=step,
                                description="step of the pass", style=style, layout=full),
-            "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", description="colour scale",
-                                     style={**style, "button_width": "100px"}, layout=full,
+            "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", style={"button_width": "100px"},
                                      tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
             "degrees": w.IntSlider(value=0, min=-45, max=45, step=5, description="rotate (degrees)", style=style,
                                    continuous_update=False, layout=full),
@@ -413,9 +449,9 @@ class Explorer:
             "erase_size": w.IntSlider(value=0, min=0, max=12, description="erase patch (px)", style=style,
                                       continuous_update=False, layout=full),
             "erase_row": w.IntSlider(value=8, min=0, max=27, description="patch row", style=style,
-                                     continuous_update=False, layout=W(width="330px", display="none")),
+                                     continuous_update=False, layout=W(width="350px", display="none")),
             "erase_col": w.IntSlider(value=8, min=0, max=27, description="patch column", style=style,
-                                     continuous_update=False, layout=W(width="330px", display="none")),
+                                     continuous_update=False, layout=W(width="350px", display="none")),
             "noise": w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="noise (std)",
                                    style=style, continuous_update=False, layout=full),
             "kernel": w.Dropdown(options=[("as trained", -1)] + [(f"edit k1 of map p={p + 1}", p) for p in range(6)],
@@ -429,8 +465,9 @@ class Explorer:
         c["k1"] = self.editor
         self.controls = c
         self.summary_html = w.HTML(layout=W(width="auto"))
-        self.buttons = {text: w.Button(description=text, layout=W(width="auto"),
-                                       tooltip=f"show image {index} of the collection")
+        self.summary_html.add_class("book-summary")
+        self.buttons = {text: w.Button(description=text.split(" (")[0], layout=W(width="auto"),
+                                       tooltip=f"{text}: show image {index} of the collection")
                         for text, index in self.presets.items()}
         for text, button in self.buttons.items():
             button.on_click(lambda _, index=self.presets[text]: self.show(index))
@@ -444,6 +481,7 @@ class Explorer:
         self._on_step({"new": step})
         self.figure_box = InteractiveFigure(self._render, dict(c))
         self.figure = self.figure_box.figure
+        self.figure_box.output.add_class("book-figure")
         if pad is not None:
             pad.on_change(self._on_drawing)
         # One screen (issue 23): the controls in a column beside the figure, the perturbations
@@ -451,24 +489,41 @@ class Explorer:
         # lesson (no pad, no loss taught) are left out, those that cannot apply now are hidden.
         forward_only = upto == "forward"
         self.digit_box = w.VBox([c["digit"], c["example"],
-                                 w.HBox(list(self.buttons.values()), layout=W(flex_flow="row wrap", width="330px"))])
+                                 w.HBox(list(self.buttons.values()), layout=W(flex_flow="row wrap", width="350px"))])
         self.pad_box = w.VBox([pad.canvas_box] if pad is not None else [], layout=W(display="none"))
-        perturb = w.VBox([c["degrees"], c["rows"], c["cols"], c["thickness"], c["noise"],
-                          c["erase_size"], c["erase_row"], c["erase_col"]])
-        kernel = w.VBox([c["kernel"], self.editor])
-        self.more = w.Accordion(children=[perturb, kernel], selected_index=None, layout=W(width="330px"))
-        self.more.set_title(0, "perturb the digit")
-        self.more.set_title(1, "edit a first-layer kernel")
-        column = [c["source"]] if pad is not None else []
+        self.perturb_box = w.VBox([c["degrees"], c["rows"], c["cols"], c["thickness"], c["noise"],
+                                   c["erase_size"], c["erase_row"], c["erase_col"]], layout=W(display="none"))
+        self.kernel_box = w.VBox([c["kernel"], self.editor], layout=W(display="none"))
+        # folded away until opened: the perturbations, the kernel editor; and the compact
+        # presentation for a zoomed screen (one summary line, the figure fitted to the height)
+        self.toggles = {
+            "perturb": w.ToggleButton(description="perturb", icon="random", layout=W(width="95px"),
+                                      tooltip="show the perturbations: rotate, shift, thicken, erase, noise"),
+            "kernel": w.ToggleButton(description="kernel", icon="th", layout=W(width="95px"),
+                                     tooltip="show the first-layer kernel editor"),
+            "compact": w.ToggleButton(description="compact", icon="compress", layout=W(width="110px"),
+                                      tooltip="for a zoomed screen: one summary line, the figure fitted to the window"),
+        }
+        self.toggles["perturb"].observe(lambda ch: self._fold(self.perturb_box, ch["new"]), names="value")
+        self.toggles["kernel"].observe(lambda ch: self._fold(self.kernel_box, ch["new"]), names="value")
+        self.toggles["compact"].observe(lambda ch: self._compact(ch["new"]), names="value")
+        def labelled(text, control):  # a label in the column of descriptions, then the buttons
+            return w.HBox([w.Label(text, layout=W(width="115px", justify_content="flex-end")), control],
+                          layout=W(width="350px"))
+
+        self.scale_row = labelled("colour scale", c["scale"])
+        column = [labelled("digit from", c["source"])] if pad is not None else []
         column += [self.pad_box, self.digit_box]
         column += [] if forward_only else [c["label"]]
-        column += [c["state"], c["step"]] + ([] if forward_only else [c["scale"]]) + [self.more]
-        self.controls_box = w.VBox(column, layout=W(width="340px", flex="0 0 340px"))
+        column += [labelled("network", c["state"]), c["step"]] + ([] if forward_only else [self.scale_row])
+        column += [w.HBox(list(self.toggles.values())), self.perturb_box, self.kernel_box]
+        self.controls_box = w.VBox(column, layout=W(width="360px", flex="0 0 360px"))
         self.figure_column = w.VBox([self.summary_html, self.figure_box.output],
                                     layout=W(flex="1 1 auto", min_width="0"))
-        self.widget = BookBox([w.HBox([self.controls_box, self.figure_column],
-                                      layout=W(align_items="flex-start"))],
+        self.widget = BookBox([w.HTML(STYLE), w.HBox([self.controls_box, self.figure_column],
+                                                     layout=W(align_items="flex-start"))],
                               placeholder="interactive explorer: run this cell")
+        self.widget.add_class("book-explorer")
         self._update_summary()
 
     # -- what the controls mean --------------------------------------------------------------
@@ -546,8 +601,13 @@ class Explorer:
         if index is not None and self.held_out is not None:
             where += " (a held-out digit)" if index in self.held_out else " (a training digit)"
         taught = [k for k in ERROR_LAYERS if k in UPTO[self.upto]]
-        cells = "".join(f"<td style='padding:0 6px'>{SYMBOLS[k]}<br><b>{number(s['max_abs'][k])}</b></td>"
-                        for k in taught)
+        cells = " &nbsp;".join(f"<span style='white-space:nowrap'>{SYMBOLS[k]} <b>{number(s['max_abs'][k])}</b></span>"
+                               for k in taught)
+        if "toggles" in self.__dict__ and self.toggles["compact"].value:
+            self.summary_html.value = (
+                f"<div style='font-size:15px'>L = <b>{number(s['loss'])}</b>, predicted <b>{s['predicted']}</b>"
+                f" (ŷ = {s['y_hat_predicted']:.3f}), label <b>{s['target']}</b> (ŷ = {s['y_hat_target']:.3f})</div>")
+            return
         state = self.controls["state"].value
         note = ("<br><i>untrained: random small weights, so the maps hardly depend on the digit "
                 "(change the label, or the network)</i>" if "untrained" in state else "")
@@ -555,10 +615,21 @@ class Explorer:
             f"<div style='font-size:15px;line-height:1.35'>{where}: L = <b>{number(s['loss'])}</b>, "
             f"predicted <b>{s['predicted']}</b> (ŷ = {s['y_hat_predicted']:.3f}), "
             f"label in the loss <b>{s['target']}</b> (ŷ = {s['y_hat_target']:.3f})"
-            + (f"<table style='font-size:14px'><tr><td>largest |error|:</td>{cells}</tr></table>" if taught else "")
+            + (f"<br>largest |error|: {cells}" if taught else "")
             + note + "</div>")
 
     # -- keeping the controls consistent -----------------------------------------------------
+    @staticmethod
+    def _fold(box, shown: bool) -> None:
+        box.layout.display = None if shown else "none"
+
+    def _compact(self, on: bool) -> None:
+        if on:
+            self.widget.add_class("book-compact")
+        else:
+            self.widget.remove_class("book-compact")
+        self._update_summary()
+
     def _on_digit(self, change) -> None:
         ex = self.controls["example"]
         ex.max = len(self.by_class[change["new"]]) - 1
@@ -578,6 +649,8 @@ class Explorer:
         step = change["new"]
         fixed = STEPS[step][2] == "forward" or step in BARS_ONLY
         self.controls["scale"].layout.display = "none" if fixed else None
+        if hasattr(self, "scale_row"):
+            self.scale_row.layout.display = "none" if fixed else None
 
     def _on_source(self, change) -> None:
         # a drawing has no class nor example: the data-set controls are hidden while it is shown

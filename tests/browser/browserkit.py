@@ -739,11 +739,17 @@ def _texts(snapshot) -> list:
             if child.get("text") is not None]
 
 
+#: a message a widget may show in its figure's place (the explorer while the drawing pad is empty)
+FIGURE_MESSAGE = "draw a digit"
+
+
 def figure_changed(before, after) -> tuple[bool, str]:
     """Compare two snapshots of a control's Output areas: (changed?, explanation)."""
     imgs_before, imgs_after = _image_bytes(before), _image_bytes(after)
     if imgs_before or imgs_after:
         if not imgs_after:
+            if any(FIGURE_MESSAGE in t for t in _texts(after)):  # an empty drawing pad, say so
+                return True, f"the figure's place says {FIGURE_MESSAGE!r}"
             return False, "the figure disappeared (no image after the move)"
         changed = imgs_before != imgs_after
         sizes = f"{[len(b) for b in imgs_before]} -> {[len(b) for b in imgs_after]} bytes"
