@@ -222,3 +222,4 @@ def test_a_draw_a_digit_message_counts_as_the_figures_state():
     changed, detail = bk.figure_changed(before, message)
     assert changed and "draw a digit" in detail
     assert not bk.figure_changed(before, other_text)[0]
+    assert bk.figure_changed(message, message)[0]  # redrawn (the kit saw a fresh Output), still empty

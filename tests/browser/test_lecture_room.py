@@ -203,6 +203,9 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
         draw(page, [(110, 140), (200, 140)])
         after = wait_state(page, f"s.figure !== null && s.summary !== {json.dumps(drawn['summary'])}")
         assert "predicted" in after["summary"], after
+        page.locator(".jp-NotebookPanel .widget-button", has_text="clear").click()
+        cleared = wait_state(page, "s.message !== null")
+        assert "draw a digit" in cleared["message"] and "predicted" not in cleared["summary"], cleared
         problems = [p for p in book_page.browser_problems() if "setAttr" in p]
         assert not problems, "\n".join(problems)
     finally:
