@@ -83,15 +83,26 @@ def measure(page_under_test, lab, notebook: Path, rounds: int) -> dict:
         for _ in range(rounds):
             report = bk.drive_widgets(page, traffic, allowed, stop_at_first_failure=False)
             for m in report.moves:
-                if not m.changed or not m.outputs:
-                    continue
+                if not m.changed or not m.outputs or bk.FIGURE_MESSAGE in m.detail:
+                    continue  # (moves while the pad is empty only show "draw a digit")
                 entry = widgets.setdefault(tuple(m.outputs), {"name": m.control["label"], "times": [],
                                                               "slider": None})
                 entry["times"].append(m.seconds)
                 if entry["slider"] is None and m.control["kind"] == "slider":
                     entry["slider"] = m.control
-        for entry in widgets.values():
-            entry["burst"] = burst(page, traffic, entry["slider"]) if entry["slider"] else None
+        data_set = page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="data set")
+        if data_set.count():  # the explorer back on a digit of the data set (not the empty pad)
+            data_set.first.click()
+            page.wait_for_timeout(1500)
+        visible = {c["id"]: c for c in page.evaluate("() => window.__bt.scan()")
+                   if c["visible"] and c["kind"] == "slider"}
+        for key, entry in widgets.items():
+            sliders = [c for c in visible.values()
+                       if page.evaluate("id => window.__bt.outputsFor(id)", c["id"]) == list(key)]
+            try:
+                entry["burst"] = burst(page, traffic, sliders[0]) if sliders else None
+            except Exception:  # a slider that sent nothing (hidden meanwhile): no burst figure
+                entry["burst"] = None
     finally:
         shut_down_kernel(page_under_test)
     return widgets
@@ -105,7 +116,8 @@ def main(argv=None) -> None:
     notebooks = args.notebooks or bk.widget_notebooks()
     from playwright.sync_api import sync_playwright
 
-    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as api:
         tmp = Path(tmp)
         (tmp / "root").mkdir()
@@ -125,6 +137,8 @@ def main(argv=None) -> None:
                         t = entry["times"]
                         rows.append((notebook.stem[:2], entry["name"], len(t), statistics.median(t), max(t),
                                      entry["burst"]))
+                        print(f"  {rows[-1][0]} {rows[-1][1][:40]}: {len(t)} moves, median {rows[-1][3]:.2f} s, "
+                              f"max {rows[-1][4]:.2f} s, burst {entry['burst']}", flush=True)
                 finally:
                     page.close()
         finally:

@@ -14,7 +14,7 @@ top of the notebook and the test checks that:
 
 Then the pad: an empty pad shows "draw a digit" and no prediction; after a stroke and a page
 reload the canvas shows the kernel's drawing (dark pixels where the stroke was) and a new stroke
-reaches the kernel and the explorer. A screenshot of the explorer at 1366x768 is written to
+reaches the kernel and the explorer. A screenshot of the window at 1366x768 with a 7 drawn on the pad is written to
 ``tmp/artifacts/explorer-1366x768.png`` (the README's ``docs/figures/explorer.png``).
 """
 
@@ -177,9 +177,6 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
                 page.locator(".book-explorer .widget-toggle-button", has_text="compact").click()
                 page.wait_for_function("() => document.querySelector('.book-compact') !== null")
             explorer_to_top(page)
-            if name == "1366x768":
-                widget = page.locator(".jp-NotebookPanel .jp-OutputArea-output > .jupyter-widgets").last
-                widget.screenshot(path=str(bk.artifacts_dir() / "explorer-1366x768.png"))
             measured[name] = check_one_screen(page, zoom, points, dpi)
         print("\none screen:", json.dumps(measured))
 
@@ -193,6 +190,8 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
         draw(page, [(70, 60), (210, 60), (190, 110), (160, 170), (130, 240)])
         drawn = wait_state(page, "s.figure !== null && s.summary.includes('predicted')")
         assert page.evaluate(INK) > 500, "the stroke is not on the canvas"
+        explorer_to_top(page)  # the README's screenshot: the whole window, explorer and pad in it
+        page.screenshot(path=str(bk.artifacts_dir() / "explorer-1366x768.png"))
         page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
         page.keyboard.press("Control+s")  # saved with its widget views, as a lecturer would
         page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=bk.seconds(30) * 1000)
@@ -208,5 +207,30 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
         assert "draw a digit" in cleared["message"] and "predicted" not in cleared["summary"], cleared
         problems = [p for p in book_page.browser_problems() if "setAttr" in p]
         assert not problems, "\n".join(problems)
+    finally:
+        shut_down_kernel(book_page)
+
+
+def test_a_widget_cell_not_yet_run_shows_one_friendly_line(lab, book_page):
+    """Before Run All, the stored output of a widget cell reads "interactive ...: run this cell"
+    (the stored text/plain), not a ``VBox(children=...`` repr."""
+    page = book_page.page
+    book_page.servers.append(lab)
+    notebook = bk.NOTEBOOK_DIR / "05_conv_kernel_gradients.ipynb"
+    copy = bk.copy_notebook(notebook, lab.root)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{lab.url}/lab/workspaces/placeholder/tree/{copy.name}", wait_until="domcontentloaded",
+              timeout=bk.seconds(180) * 1000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=bk.seconds(180) * 1000)
+    try:
+        texts = page.evaluate("""async () => {
+            const nb = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+            for (let y = 0; y < nb.scrollHeight; y += 500) { nb.scrollTop = y; await new Promise(r => setTimeout(r, 30)); }
+            return Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output'))
+                .map(o => o.innerText.trim());
+        }""")
+        friendly = [t for t in texts if t.endswith("run this cell")]
+        assert friendly, "no widget cell shows the placeholder line"
+        assert not [t for t in texts if "children=(" in t], "a widget cell shows a Python repr"
     finally:
         shut_down_kernel(book_page)
