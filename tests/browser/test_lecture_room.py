@@ -180,8 +180,15 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
             measured[name] = check_one_screen(page, zoom, points, dpi)
         print("\none screen:", json.dumps(measured))
 
-        # an empty pad: "draw a digit", no prediction
+        # back to 1366x768 in the default layout: compact off, the sidebar open again
         page.set_viewport_size({"width": 1366, "height": 768})
+        if compact_on(page):
+            page.locator(".book-explorer .widget-toggle-button", has_text="compact").click()
+            page.wait_for_function("() => document.querySelector('.book-compact') === null")
+        if page.evaluate("() => document.querySelector('#jp-left-stack').classList.contains('lm-mod-hidden')"):
+            page.keyboard.press("Control+b")
+            page.wait_for_timeout(500)
+        # an empty pad: "draw a digit", no prediction
         page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="my drawing").click()
         empty = wait_state(page, "s.message !== null")
         assert "draw a digit" in empty["message"] and "predicted" not in empty["summary"], empty
