@@ -58,10 +58,11 @@ def burst(page, traffic, control, presses: int = 5, gap_ms: int = 150) -> float 
     handle = page.locator(f'[data-bt-id="{control["id"]}"] .noUi-handle').first
     now, top = handle.get_attribute("aria-valuenow"), handle.get_attribute("aria-valuemax")
     key = "ArrowLeft" if now is not None and top is not None and float(now) + presses > float(top) else "ArrowRight"
-    page.evaluate("ids => window.__bt.markStale(ids)", outs)
     mark = traffic.mark()
     handle.focus()
     for i in range(presses):
+        if i == presses - 1:  # only a redraw after the last press counts
+            page.evaluate("ids => window.__bt.markStale(ids)", outs)
         handle.press(key)
         if i < presses - 1:
             time.sleep(gap_ms / 1000)
