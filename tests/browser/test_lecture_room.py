@@ -188,6 +188,18 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
         if page.evaluate("() => document.querySelector('#jp-left-stack').classList.contains('lm-mod-hidden')"):
             page.keyboard.press("Control+b")
             page.wait_for_timeout(500)
+        # the kernel editor, opened: its labels are not cut off ("load a pre...")
+        page.locator(".book-explorer .widget-toggle-button", has_text="kernel").click()
+        page.locator(".book-explorer .widget-dropdown", has_text="first-layer kernel").locator("select") \
+            .select_option(index=1)
+        page.wait_for_function("""() => Array.from(document.querySelectorAll('.book-explorer .widget-label'))
+            .some(l => l.innerText.trim() === 'load a preset' && l.offsetWidth > 0)""")
+        cut = page.evaluate("""() => Array.from(document.querySelectorAll('.book-explorer .widget-label'))
+            .filter(l => l.offsetWidth > 0 && l.scrollWidth > l.clientWidth + 1).map(l => l.innerText)""")
+        assert not cut, f"labels cut off: {cut}"
+        page.locator(".book-explorer .widget-dropdown", has_text="first-layer kernel").locator("select") \
+            .select_option(index=0)  # back to the trained kernels
+        page.locator(".book-explorer .widget-toggle-button", has_text="kernel").click()
         # an empty pad: "draw a digit", no prediction
         page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="my drawing").click()
         empty = wait_state(page, "s.message !== null")
