@@ -109,12 +109,12 @@ class DrawingPad:
                                layout=w.Layout(width="140px", height="140px", border="1px solid #aaa"))
         self.caption = w.HTML("<div style='font-size:14px;line-height:1.3'>Draw a digit with the mouse"
                               " or a finger.<br>Below: what the network sees<br>(scaled into 20x20,"
-                              " centred by mass, 28x28).<br><i>After a kernel restart, run this cell"
-                              " again.</i></div>", layout=w.Layout(width="150px"))
+                              " centred by mass, 28x28).</div>", layout=w.Layout(width="150px"))
         self.repaint()
         from .widgets import BookHBox
 
-        self.canvas_box = w.VBox([self.canvas, w.HBox([self.tool, self.clear_button])])
+        restart = w.HTML("<div style='font-size:13px;color:#555'>after a kernel restart, run this cell again</div>")
+        self.canvas_box = w.VBox([self.canvas, w.HBox([self.tool, self.clear_button]), restart])
         self.widget = BookHBox([self.canvas_box, w.VBox([self.caption, self.preview])],
                                placeholder="drawing pad: run this cell")
 

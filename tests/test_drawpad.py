@@ -101,3 +101,10 @@ def test_a_tiny_one_drawn_with_the_wide_pen_is_read_as_one():
     assert int(np.argmax(network.forward(params, x)["y_hat"])) == 1
     blob = mnist_preprocess(pad.raw)  # without the pen width: the blob of the report
     assert np.median(blob.sum(axis=1)[blob.sum(axis=1) > 0]) > 2 * width
+
+
+def test_the_pad_says_what_to_do_after_a_kernel_restart():
+    pad = DrawingPad()
+    hints = [c.value for c in pad.canvas_box.children if hasattr(c, "value") and isinstance(c.value, str)]
+    assert any("kernel restart" in h and "run this cell again" in h for h in hints)
+    assert pad.canvas_box in pad.widget.children[0:1]  # the pad's own cell shows it too

@@ -157,9 +157,10 @@ def draw(page, points):
 
 
 def wait_state(page, condition: str):
-    page.wait_for_function(f"() => {{ const s = ({STATE})(); return {condition}; }}",
-                           timeout=bk.seconds(60) * 1000)
-    return page.evaluate(STATE)
+    """The page's state (summary, figure, message) at the moment ``condition`` holds for it."""
+    handle = page.wait_for_function(f"() => {{ const s = ({STATE})(); return ({condition}) ? s : null; }}",
+                                    timeout=bk.seconds(60) * 1000)
+    return handle.json_value()
 
 
 def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(lab, book_page, tmp_path):
