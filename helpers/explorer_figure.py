@@ -145,7 +145,7 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
     title, eq, _ = STEPS[step]
     fig = new_figure(FIG_WIDTH, FIG_HEIGHT)  # a plain Figure: shown once, not kept by pyplot
     both = bars is not None and image is not None
-    grid = fig.add_gridspec(2, 3 if both else 2, width_ratios=[1.0, 2.1, 0.85] if both else [1.0, 2.8])
+    grid = fig.add_gridspec(2, 3 if both else 2, width_ratios=[1.2, 2.0, 0.85] if both else [1.2, 2.7])
     ax_x = fig.add_subplot(grid[0, 0])
     ax_x.imshow(result["x"], cmap="gray_r", vmin=0, vmax=1)
     ax_x.set_xticks([]), ax_x.set_yticks([])
