@@ -8,6 +8,14 @@ pad), the drawing is preprocessed as MNIST's digits were (:func:`helpers.drawing
 shown next to the pad at 28x28, and handed to every callback registered with :meth:`on_change`.
 
 Controls: pen / eraser, clear. Coordinates are canvas pixels, x to the right and y downwards.
+Touch input (a tablet at the lectern) draws as the mouse does (the first finger).
+
+A page reload keeps the drawing: ipycanvas does not restore a canvas's pixels in a new page
+(ipycanvas issue 322), and after a reload its command channel no longer knows which canvas it
+draws on, so new strokes were lost. The pad repaints itself from the kernel's array whenever the
+browser announces a fresh canvas (ipycanvas's ``on_client_ready``), and names its canvas again
+at the start of every stroke. A kernel restart ends the pad: the cell must be run again (the
+caption says so).
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ import io
 import numpy as np
 
 from .drawing import mnist_preprocess
+
+#: what the explorer and the preview say while the pad is empty
+EMPTY = "draw a digit"
 
 __all__ = ["DrawingPad", "paint_segment"]
 
@@ -54,15 +65,17 @@ class DrawingPad:
     """A square canvas to draw one digit on, with pen, eraser and clear.
 
     Inputs: ``size`` the canvas side in pixels (default 280, ten canvas pixels per MNIST pixel);
-    ``pen_width`` the stroke width in canvas pixels.
+    ``pen_width`` the stroke width in canvas pixels; ``shown`` the side the canvas is shown at on
+    the page, in CSS pixels (the browser scales the mouse coordinates back to canvas pixels).
 
-    Attributes: ``widget`` (the box to display), ``canvas`` (the ipycanvas Canvas), ``raw``
+    Attributes: ``widget`` (the box to display), ``canvas_box`` (the canvas and its buttons
+    alone, which the explorer shows beside the digit it feeds), ``canvas`` (the ipycanvas Canvas), ``raw``
     (the drawing as a float array (size, size) in [0, 1]), ``value`` (the preprocessed digit,
     (28, 28)), ``strokes`` (how many strokes have ended). Methods: :meth:`on_change`,
     :meth:`clear`, and the mouse handlers ``down``, ``move``, ``up`` that the canvas calls.
     """
 
-    def __init__(self, size: int = 280, pen_width: float = 22.0):
+    def __init__(self, size: int = 280, pen_width: float = 22.0, shown: int = 220):
         import ipywidgets as w
         from ipycanvas import Canvas
 
@@ -74,25 +87,36 @@ class DrawingPad:
         self._last = None
         self._callbacks = []
         self.canvas = Canvas(width=self.size, height=self.size,
-                             layout=w.Layout(width=f"{self.size}px", height=f"{self.size}px",
+                             layout=w.Layout(width=f"{int(shown)}px", height=f"{int(shown)}px",
                                              border="2px solid #555"))
-        self.canvas.line_cap = "round"
-        self.canvas.line_join = "round"
         self.canvas.on_mouse_down(self.down)
         self.canvas.on_mouse_move(self.move)
         self.canvas.on_mouse_up(self.up)
         self.canvas.on_mouse_out(self.up)
-        self.tool = w.ToggleButtons(options=["pen", "eraser"], value="pen", description="tool",
-                                    tooltips=["draw in black", "rub out"])
-        self.clear_button = w.Button(description="clear", icon="trash", tooltip="start again")
+        self.canvas.on_touch_start(lambda touches: self.down(*touches[0]) if touches else None)
+        self.canvas.on_touch_move(lambda touches: self.move(*touches[0]) if touches else None)
+        self.canvas.on_touch_end(lambda touches: self.up())
+        self.canvas.on_touch_cancel(lambda touches: self.up())
+        self.canvas.on_client_ready(self.repaint)
+        self.tool = w.ToggleButtons(options=["pen", "eraser"], value="pen",
+                                    tooltips=["draw in black", "rub out"], style={"button_width": "64px"})
+        self.tool.add_class("book-no-redraw")  # the browser test kit expects no redraw from it
+        self.clear_button = w.Button(description="clear", icon="trash", tooltip="start again",
+                                     layout=w.Layout(width="80px"))
         self.clear_button.on_click(lambda _: self.clear())
+        self.clear_button.add_class("book-no-redraw")  # on an empty pad there is nothing to redraw
         self.preview = w.Image(format="png", value=_png(self.value),
                                layout=w.Layout(width="140px", height="140px", border="1px solid #aaa"))
-        self.caption = w.HTML("<div style='font-size:14px'>Draw a digit with the mouse.<br>"
-                              "Right: what the network sees<br>(scaled into 20x20, centred by mass, 28x28).</div>")
-        self._paint_background()
-        self.widget = w.HBox([w.VBox([self.canvas, w.HBox([self.tool, self.clear_button])]),
-                              w.VBox([self.caption, self.preview])])
+        self.caption = w.HTML("<div style='font-size:14px;line-height:1.3'>Draw a digit with the mouse"
+                              " or a finger.<br>Below: what the network sees<br>(scaled into 20x20,"
+                              " centred by mass, 28x28).</div>", layout=w.Layout(width="150px"))
+        self.repaint()
+        from .widgets import BookHBox
+
+        restart = w.HTML("<div style='font-size:13px;color:#555'>after a kernel restart, run this cell again</div>")
+        self.canvas_box = w.VBox([self.canvas, w.HBox([self.tool, self.clear_button]), restart])
+        self.widget = BookHBox([self.canvas_box, w.VBox([self.caption, self.preview])],
+                               placeholder="drawing pad: run this cell")
 
     def on_change(self, callback) -> None:
         """Call ``callback(value)`` with the preprocessed (28, 28) digit whenever a stroke ends."""
@@ -100,9 +124,28 @@ class DrawingPad:
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         self._callbacks.append(callback)
 
-    def _paint_background(self) -> None:
-        self.canvas.fill_style = "white"
-        self.canvas.fill_rect(0, 0, self.size, self.size)
+    def _claim_canvas(self) -> None:
+        # ipycanvas sends its drawing commands through one shared manager that names the target
+        # canvas only when it changes; a reloaded page has forgotten it. Forget it here too, so
+        # the next command names this canvas again (ipycanvas 0.14, a private attribute).
+        manager = getattr(self.canvas, "_canvas_manager", None)
+        if manager is not None and hasattr(manager, "_current_canvas"):
+            manager._current_canvas = None
+
+    def repaint(self) -> None:
+        """Paint the whole drawing the kernel holds onto the canvas (after a page reload)."""
+        from ipycanvas import hold_canvas
+
+        self._claim_canvas()
+        with hold_canvas():
+            self.canvas.line_cap = "round"
+            self.canvas.line_join = "round"
+            if self.raw.any():
+                grey = np.round(255 * (1.0 - self.raw)).astype(np.uint8)
+                self.canvas.put_image_data(np.repeat(grey[:, :, None], 3, axis=2), 0, 0)
+            else:
+                self.canvas.fill_style = "white"
+                self.canvas.fill_rect(0, 0, self.size, self.size)
 
     def _segment(self, x0, y0, x1, y1) -> None:
         erasing = self.tool.value == "eraser"
@@ -112,7 +155,8 @@ class DrawingPad:
         self.canvas.stroke_line(x0, y0, x1, y1)
 
     def down(self, x: float, y: float) -> None:
-        """Mouse pressed at (x, y): a stroke starts with a dot."""
+        """Mouse pressed (or finger down) at (x, y): a stroke starts with a dot."""
+        self._claim_canvas()
         self._last = (float(x), float(y))
         self._segment(x, y, x, y)
 
@@ -135,11 +179,15 @@ class DrawingPad:
         """Wipe the pad (the callbacks receive an empty digit)."""
         self.raw[:] = 0.0
         self._last = None
-        self._paint_background()
+        self.repaint()
         self._publish()
 
+    def is_empty(self) -> bool:
+        """True while nothing is drawn (the explorer then shows "draw a digit", no prediction)."""
+        return not self.raw.any()
+
     def _publish(self) -> None:
-        self.value = mnist_preprocess(self.raw)
+        self.value = mnist_preprocess(self.raw, stroke=2 * self.radius)
         self.preview.value = _png(self.value)
         for callback in self._callbacks:
             callback(self.value)

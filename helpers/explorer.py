@@ -24,37 +24,16 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from matplotlib.colors import Normalize, SymLogNorm
-from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
 
 from . import network
 from ._validate import as_pixels, check_class_labels
 from .drawing import perturb
-from .figures.base import new_figure
+from .explorer_figure import BARS_ONLY, FIG_HEIGHT, FIG_WIDTH, FONT, STEPS, number, render  # noqa: F401
 from .widgets import examples_by_class, image_index
 
-__all__ = ["STEPS", "UPTO", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
-           "book_states", "book_explorer", "RUNNING"]
+__all__ = ["STEPS", "SYMBOLS", "UPTO", "trained_scale_presets", "explore", "summary", "format_summary", "render", "least_sure", "Explorer",
+           "book_states", "book_explorer", "RUNNING", "number", "EMPTY_PAD"]
 
-#: step key -> (title, equation in Zhang's note, what is shown)
-STEPS = {
-    "C1": ("C1: first feature maps", "eqs. 4-5", "forward"),
-    "S1": ("S1: pooled first maps", "eq. 6", "forward"),
-    "C2": ("C2: second feature maps", "eqs. 7-8", "forward"),
-    "S2": ("S2: pooled second maps", "eq. 9", "forward"),
-    "dy_hat": ("output error Δŷ", "eq. 17", "backward"),
-    "dW": ("ΔW = Δŷ fᵀ", "eq. 19", "backward"),
-    "df": ("Δf = Wᵀ Δŷ", "eq. 30", "backward"),
-    "dS2": ("ΔS2 = F⁻¹(Δf)", "eq. 31", "backward"),
-    "dC2": ("ΔC2: upsampled error", "eq. 32", "backward"),
-    "dC2_sigma": ("ΔC2_σ: times σ'", "eq. 37", "backward"),
-    "dk2": ("Δk2 and Δb2", "eqs. 40, 45", "backward"),
-    "dS1": ("ΔS1: full convolution", "eq. 51", "backward"),
-    "dC1": ("ΔC1: upsampled error", "eq. 52", "backward"),
-    "dC1_sigma": ("ΔC1_σ: times σ'", "eq. 57", "backward"),
-    "dk1": ("Δk1 and Δb1", "eqs. 59, 64", "backward"),
-}
 #: the steps each lesson has taught, the explorer's ``upto``: 02 the forward maps, 03 the output
 #: error, dW and df, 04 the error through F^-1 and the pooling, 05 everything
 UPTO = {"forward": ("C1", "S1", "C2", "S2"),
@@ -63,13 +42,21 @@ UPTO = {"forward": ("C1", "S1", "C2", "S2"),
         "all": tuple(STEPS)}
 #: MNIST-5k image of the book's running example: the first 3 (example 0 of class 3), a training digit
 RUNNING = 1500
-#: the steps drawn as bars only (no colour scale to choose)
-BARS_ONLY = ("dy_hat", "df")
 #: the layers whose largest absolute error :func:`summary` reports
 ERROR_LAYERS = ("dy_hat", "df", "dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma")
 
-FIG_WIDTH = 9.2  # inches: 920 px at the inline backend's 100 dpi, inside a 930 px notebook
-FONT = 9.5  # points: 13 px at 100 dpi, comfortably above 11 px
+#: the symbol of each error in the summaries, as the dropdown and the figures write it
+SYMBOLS = {"dy_hat": "Δŷ", "df": "Δf", "dS2": "ΔS2", "dC2": "ΔC2", "dC2_sigma": "ΔC2_σ",
+           "dS1": "ΔS1", "dC1": "ΔC1", "dC1_sigma": "ΔC1_σ"}
+#: CSS of the explorer's compact presentation: the figure scaled to the window's height (the
+#: JupyterLab bars take about 120 CSS px, the one-line summary about 40), never wider than its column
+STYLE = """<style>
+.book-explorer .widget-toggle-button {padding: 0 6px;}
+.book-compact .widget-output img {width: auto !important; height: auto !important;
+  max-width: 100% !important; max-height: calc(100vh - 185px) !important;}
+</style>"""
+#: what the explorer shows while the pad it reads is empty
+EMPTY_PAD = "draw a digit"
 
 
 def _check_class(value, name: str) -> int:
@@ -120,141 +107,13 @@ def summary(result: dict) -> dict:
     }
 
 
-def format_summary(result: dict, digits: int = 3) -> str:
-    """:func:`summary` as a few lines of text (scientific notation, ``digits`` significant digits)."""
+def format_summary(result: dict) -> str:
+    """:func:`summary` as a few lines of text, numbers as the figure draws them (:func:`number`)."""
     s = summary(result)
-    fmt = f".{digits - 1}e"
-    lines = [f"loss L = {s['loss']:{fmt}}   target class {s['target']}: y_hat = {s['y_hat_target']:.3f}",
-             f"predicted class {s['predicted']}: y_hat = {s['y_hat_predicted']:.3f}",
-             "largest |error|: " + ", ".join(f"{k} {v:{fmt}}" for k, v in s["max_abs"].items())]
+    lines = [f"L = {number(s['loss'])}   label in the loss {s['target']}: ŷ = {s['y_hat_target']:.3f}",
+             f"predicted class {s['predicted']}: ŷ = {s['y_hat_predicted']:.3f}",
+             "largest |error|: " + ", ".join(f"{SYMBOLS[k]} {number(v)}" for k, v in s["max_abs"].items())]
     return "\n".join(lines)
-
-
-def _mosaic(maps: np.ndarray, ncols: int) -> np.ndarray:
-    """Tile ``(n, h, w)`` maps row by row into one image with a NaN gap of one pixel."""
-    n, h, w = maps.shape
-    nrows = -(-n // ncols)
-    out = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), np.nan)
-    for k, m in enumerate(maps):
-        r, c = divmod(k, ncols)
-        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = m
-    return out
-
-
-def _norm(values: np.ndarray, signed: bool, scale: str):
-    finite = values[np.isfinite(values)]
-    top = float(np.abs(finite).max()) if finite.size else 0.0
-    top = top if top > 0 else 1.0
-    if not signed:
-        return Normalize(0.0, max(top, 1e-12))
-    if scale == "symlog":
-        return SymLogNorm(linthresh=top * 1e-3, linscale=0.5, vmin=-top, vmax=top, base=10)
-    return Normalize(-top, top)
-
-
-def _order(maps: np.ndarray) -> str:
-    """How to read a mosaic of 6 maps (p) or 12 maps (q), numbered from 1 as everywhere in the book."""
-    letter = "p" if len(maps) == 6 else "q"
-    return f"maps {letter} = 1..{len(maps)}, left to right, row by row"
-
-
-def _step_image(result: dict, step: str):
-    """``(image, signed, how to read the tiles, extra bars or None)`` for one step."""
-    if step in ("C1", "S1", "C2", "S2"):
-        maps = result[step]
-        return _mosaic(maps, 3 if len(maps) == 6 else 6), False, _order(maps), None
-    if step == "dy_hat":
-        return None, True, "", ("Δŷ by class 0..9", result["dy_hat"], 0)
-    if step == "dW":
-        return (result["dW"], True, "rows: classes 0-9; columns: f(1)..f(192)",
-                ("Δb = Δŷ, class 0..9", result["db"], 0))
-    if step == "df":
-        return None, True, "", ("Δf(j), j = 1..192", result["df"], 1)
-    if step in ("dS2", "dC2", "dC2_sigma", "dS1", "dC1", "dC1_sigma"):
-        maps = result[step]
-        return _mosaic(maps, 3 if len(maps) == 6 else 6), True, _order(maps), None
-    if step == "dk2":
-        k = result["dk2"]  # (6, 12, 5, 5): rows p = 1..6, columns q = 1..12
-        return (_mosaic(k.reshape(72, 5, 5), 12), True, "rows p = 1..6, columns q = 1..12",
-                ("Δb2(q), q = 1..12", result["db2"], 1))
-    if step == "dk1":
-        return _mosaic(result["dk1"], 6), True, "kernels p = 1..6", ("Δb1(p), p = 1..6", result["db1"], 1)
-    raise ValueError(f"step must be one of {list(STEPS)}, got {step!r}")
-
-
-def _check_patch(patch) -> None:
-    """Raise ``ValueError`` unless ``patch`` is None or ``(row, col, size)``: integers, size >= 0."""
-    if patch is None:
-        return
-    ok = (not isinstance(patch, (str, bytes)) and hasattr(patch, "__len__") and len(patch) == 3
-          and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in patch) and patch[2] >= 0)
-    if not ok:
-        raise ValueError(f"patch must be None or (row, col, size), three integers with size >= 0, got {patch!r}")
-
-
-def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true_class=None,
-           patch=None, note: str = ""):
-    """Draw one step of the pass for a :func:`explore` result.
-
-    Left: the image as fed to the network and the ten outputs (the predicted class filled, the
-    target of the loss outlined). Right: the step's array, signed values on a diverging colour
-    scale centred on zero (``scale`` "linear", or "symlog" to keep small errors visible), with a
-    labelled colour bar; vectors and biases as bars. ``patch = (row, col, size)`` outlines an
-    erased patch on the digit; ``note`` is added to the title. Returns the matplotlib Figure,
-    9.2 inches wide (fits a 930-pixel notebook column; no text under 9.5 points).
-    """
-    if scale not in ("linear", "symlog"):
-        raise ValueError(f"scale must be 'linear' or 'symlog', got {scale!r}")
-    _check_patch(patch)
-    image, signed, how, bars = _step_image(result, step)
-    title, eq, _ = STEPS[step]
-    fig = new_figure(FIG_WIDTH, 4.3)  # a plain Figure: shown once, not kept by pyplot
-    grid = fig.add_gridspec(2, 3, width_ratios=[1.0, 2.2, 0.9] if bars and image is not None else [1.0, 3.1, 0.01])
-    ax_x = fig.add_subplot(grid[0, 0])
-    ax_x.imshow(result["x"], cmap="gray_r", vmin=0, vmax=1)
-    ax_x.set_xticks([]), ax_x.set_yticks([])
-    if patch is not None and patch[2] > 0:
-        row, col, size = patch
-        ax_x.add_patch(Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="tab:orange",
-                                     linewidth=1.5))
-    ax_x.set_title("digit" if true_class is None else f"digit (true class {true_class})", fontsize=FONT)
-    ax_y = fig.add_subplot(grid[1, 0])
-    colours = ["tab:blue" if c == result["predicted"] else "0.75" for c in range(10)]
-    ax_y.bar(range(10), result["y_hat"], color=colours)
-    ax_y.bar([result["target"]], [1.0], fill=False, edgecolor="tab:red", linewidth=1.5)
-    ax_y.set_ylim(0, 1.05), ax_y.set_xticks(range(10))
-    ax_y.set_title(f"ŷ: predicted {result['predicted']} (blue)\nloss target {result['target']} (red)", fontsize=FONT)
-    ax_y.tick_params(labelsize=FONT)
-    label = f"{title} ({eq})"
-    if image is not None:
-        ax = fig.add_subplot(grid[:, 1])
-        norm = _norm(image, signed, scale)
-        im = ax.imshow(image, cmap="RdBu_r" if signed else "viridis", norm=norm,
-                       interpolation="nearest", aspect="auto" if step == "dW" else "equal")
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title(f"{label}\n{how}", fontsize=FONT)
-        cb = fig.colorbar(im, ax=ax, shrink=0.85)
-        cb.set_label(("signed value, " + ("symmetric log scale" if scale == "symlog" else "linear scale"))
-                     if signed else "activation", fontsize=FONT)
-        cb.ax.tick_params(labelsize=FONT)
-    if bars is not None:
-        name, values, first = bars  # first: 0 for classes 0..9, 1 for Zhang's p, q, j counted from 1
-        ax_b = fig.add_subplot(grid[:, 2] if image is not None else grid[:, 1])
-        positions = np.arange(first, first + len(values))
-        ax_b.bar(positions, values, color=np.where(values >= 0, "tab:red", "tab:blue"))
-        if len(values) <= 12:
-            ax_b.set_xticks(positions)  # integer ticks: one per class or map
-        else:
-            ax_b.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax_b.axhline(0, color="black", linewidth=0.8)
-        ax_b.set_title(name if image is not None else f"{label}: {name}", fontsize=FONT)
-        ax_b.tick_params(labelsize=FONT)
-        ax_b.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
-        ax_b.yaxis.get_offset_text().set_fontsize(FONT)
-        if len(values) > 12:
-            ax_b.set_xlabel("index j (f is the column scan of S2)", fontsize=FONT)
-    fig.suptitle(f"L = {result['loss']:.3g}" + (f"   ({note})" if note else ""), fontsize=FONT + 1)
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,15 +156,34 @@ def _check_digits(images, labels) -> tuple[np.ndarray, np.ndarray]:
     return images, check_class_labels(labels, len(images), "labels")
 
 
+def trained_scale_presets(states: dict) -> dict:
+    """The 5x5 kernel presets (:func:`helpers.widgets.kernel_presets`) brought into the range of
+    the first-layer kernels the network has: a preset whose largest |entry| exceeds the largest
+    |k1| of the last state in ``states`` (4.38 for the shipped trained network) is scaled down to
+    it, so that loading the Laplacian (24 at its centre) does not swamp the trained scale."""
+    from .widgets import kernel_presets
+
+    top = float(np.abs(list(states.values())[-1]["k1"]).max())
+    out = {}
+    for name, k in kernel_presets(5).items():
+        peak = float(np.abs(k).max())
+        out[name] = k * min(1.0, top / peak) if peak > 0 else k
+    return out
+
+
 class Explorer:
-    """The explorer widget: controls on top, the figure and its numbers below.
+    """The explorer widget: one screen at 1366x768 (issue 23), the controls in a 360 px column
+    on the left, the numbers and the figure on the right. The perturbations, the first-layer
+    kernel editor and the compact presentation (for a zoomed screen: one summary line, the figure
+    fitted to the window's height) are toggles, folded until pressed; with a pad, "my drawing"
+    shows the pad in place of the digit controls, and an empty pad shows "draw a digit".
 
     Inputs:
     - states: dict name -> parameters, e.g. ``{"untrained": p0, "one epoch": p1, "trained": p2}``.
     - images: array (N, 28, 28) of digits, floats in [0, 1] or integer pixels 0..255 (divided by
       255); labels: array (N,) of their integer classes 0..9, one per image.
-    - pad: an optional :class:`helpers.drawpad.DrawingPad` (displayed by the notebook in a cell of
-      its own); with it, the digit can be drawn, and each finished stroke updates the explorer.
+    - pad: an optional :class:`helpers.drawpad.DrawingPad` (its canvas is shown inside the
+      explorer); with it, the digit can be drawn, and each finished stroke updates the explorer.
       Without it the "digit from" control is left out.
     - digit, example, state, step, label: the starting values (``digit=None``: class 3 if the
       labels have it, else their smallest class; ``label=None``: the true class). The digit
@@ -327,7 +205,7 @@ class Explorer:
                  state=None, step=None, label=None, upto: str = "all", presets=None, held_out=None):
         import ipywidgets as w
 
-        from .widgets import InteractiveFigure, KernelEditor, kernel_presets
+        from .widgets import BookBox, InteractiveFigure, KernelEditor
 
         if not states:
             raise ValueError("states must name at least one set of parameters")
@@ -354,51 +232,56 @@ class Explorer:
                 raise ValueError(f"presets[{text!r}] must be an index 0..{len(self.labels) - 1}, got {index}")
         self.pad = pad
         state = state if state is not None else list(self.states)[-1]
-        style = {"description_width": "initial"}
+        W = w.Layout  # noqa: N806
+        style = {"description_width": "115px"}  # one column of labels, the controls aligned
+        full = W(width="350px")
         c = {
             "source": w.ToggleButtons(options=["data set", "my drawing"], value="data set",
-                                      description="digit from", style=style, disabled=pad is None,
+                                      style={"button_width": "100px"},
                                       tooltips=["a digit of the data set", "the digit drawn on the pad"]),
             "digit": w.Dropdown(options=sorted(self.by_class), value=digit,
-                                description="digit: class", style=style, layout=w.Layout(width="160px")),
+                                description="digit: class", style=style, layout=W(width="190px")),
             "example": w.IntSlider(value=example, min=0, max=len(self.by_class[digit]) - 1,
-                                   description="example of that class", style=style, continuous_update=False),
+                                   description="example of that class", continuous_update=False,
+                                   style={"description_width": "155px"}, layout=full),
             "label": w.Dropdown(options=[("true class", -1)] + [(str(k), k) for k in range(10)],
                                 value=-1 if label is None else _check_class(label, "label"),
-                                description="label in the loss", style=style, layout=w.Layout(width="230px")),
-            "state": w.ToggleButtons(options=list(self.states), value=state, description="network",
-                                     style=style),
+                                description="label in the loss", style=style, layout=W(width="250px")),
+            "state": w.ToggleButtons(options=list(self.states), value=state, style={"button_width": "auto"}),
             "step": w.Dropdown(options=[(f"{STEPS[k][0]} ({STEPS[k][1]})", k) for k in steps], value=step,
-                               description="step of the pass", style=style, layout=w.Layout(width="360px")),
-            "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", description="colour scale",
-                                     style=style, tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
+                               description="step of the pass", style=style, layout=full),
+            "scale": w.ToggleButtons(options=["linear", "symlog"], value="linear", style={"button_width": "100px"},
+                                     tooltips=["linear, symmetric about 0", "symmetric log: small errors stay visible"]),
             "degrees": w.IntSlider(value=0, min=-45, max=45, step=5, description="rotate (degrees)", style=style,
-                                   continuous_update=False),
+                                   continuous_update=False, layout=full),
             "rows": w.IntSlider(value=0, min=-6, max=6, description="shift down (px)", style=style,
-                                continuous_update=False),
+                                continuous_update=False, layout=full),
             "cols": w.IntSlider(value=0, min=-6, max=6, description="shift right (px)", style=style,
-                                continuous_update=False),
+                                continuous_update=False, layout=full),
             "thickness": w.IntSlider(value=0, min=-1, max=2, description="thicken / thin", style=style,
-                                     continuous_update=False),
+                                     continuous_update=False, layout=full),
             "erase_size": w.IntSlider(value=0, min=0, max=12, description="erase patch (px)", style=style,
-                                      continuous_update=False),
+                                      continuous_update=False, layout=full),
             "erase_row": w.IntSlider(value=8, min=0, max=27, description="patch row", style=style,
-                                     continuous_update=False, layout=w.Layout(display="none")),
+                                     continuous_update=False, layout=W(width="350px", display="none")),
             "erase_col": w.IntSlider(value=8, min=0, max=27, description="patch column", style=style,
-                                     continuous_update=False, layout=w.Layout(display="none")),
+                                     continuous_update=False, layout=W(width="350px", display="none")),
             "noise": w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="noise (std)",
-                                   style=style, continuous_update=False),
+                                   style=style, continuous_update=False, layout=full),
             "kernel": w.Dropdown(options=[("as trained", -1)] + [(f"edit k1 of map p={p + 1}", p) for p in range(6)],
-                                 value=-1, description="first-layer kernel", style=style,
-                                 layout=w.Layout(width="260px")),
+                                 value=-1, description="first-layer kernel", style={"description_width": "125px"},
+                                 layout=W(width="300px")),
         }
-        self.editor = KernelEditor(size=5, presets=kernel_presets(5), description="load a preset")
+        self.editor = KernelEditor(size=5, presets=trained_scale_presets(self.states), description="load a preset")
+        self.editor.preset.style = {"description_width": "95px"}
+        self.editor.preset.layout = W(width="300px")
         self.editor.layout.display = "none"
         c["k1"] = self.editor
         self.controls = c
-        self.summary_html = w.HTML()
-        self.buttons = {text: w.Button(description=text, layout=w.Layout(width="auto"),
-                                       tooltip=f"show image {index} of the collection")
+        self.summary_html = w.HTML(layout=W(width="auto"))
+        self.summary_html.add_class("book-summary")
+        self.buttons = {text: w.Button(description=text.split(" (")[0], layout=W(width="auto"),
+                                       tooltip=f"{text}: show image {index} of the collection")
                         for text, index in self.presets.items()}
         for text, button in self.buttons.items():
             button.on_click(lambda _, index=self.presets[text]: self.show(index))
@@ -412,27 +295,52 @@ class Explorer:
         self._on_step({"new": step})
         self.figure_box = InteractiveFigure(self._render, dict(c))
         self.figure = self.figure_box.figure
+        self.figure_box.output.add_class("book-figure")
         if pad is not None:
             pad.on_change(self._on_drawing)
-        # every control that applies stays visible (no tabs): a class sees at once what it can
-        # change; one that cannot apply in this lesson (no pad, no loss taught) is left out
-        row = lambda *ws: w.HBox([x for x in ws if x is not None],  # noqa: E731
-                                 layout=w.Layout(flex_flow="row wrap"))
-        head = lambda text: w.HTML(f"<b style='font-size:15px'>{text}</b>")  # noqa: E731
+        # One screen (issue 23): the controls in a column beside the figure, the perturbations
+        # and the kernel editor folded away until opened; controls that cannot apply in this
+        # lesson (no pad, no loss taught) are left out, those that cannot apply now are hidden.
         forward_only = upto == "forward"
-        self.digit_row = row(c["digit"], c["example"], *self.buttons.values())
-        self.widget = w.VBox([
-            head("The digit, the network, the step" if forward_only
-                 else "The digit, the label in the loss, the network, the step"),
-            *([row(c["source"])] if pad is not None else []), self.digit_row,
-            row(None if forward_only else c["label"], c["state"]),
-            row(c["step"], None if forward_only else c["scale"]),
-            head("Perturb the digit"),
-            row(c["degrees"], c["rows"], c["cols"]), row(c["thickness"], c["noise"]),
-            row(c["erase_size"], c["erase_row"], c["erase_col"]),
-            head("Edit a first-layer kernel (watch C1, the output and the loss)"),
-            row(c["kernel"], self.editor),
-            self.summary_html, self.figure_box.output])
+        self.digit_box = w.VBox([c["digit"], c["example"],
+                                 w.HBox(list(self.buttons.values()), layout=W(flex_flow="row wrap", width="350px"))])
+        self.pad_box = w.VBox([pad.canvas_box] if pad is not None else [], layout=W(display="none"))
+        self.perturb_box = w.VBox([c["degrees"], c["rows"], c["cols"], c["thickness"], c["noise"],
+                                   c["erase_size"], c["erase_row"], c["erase_col"]], layout=W(display="none"))
+        self.kernel_box = w.VBox([c["kernel"], self.editor], layout=W(display="none"))
+        # folded away until opened: the perturbations, the kernel editor; and the compact
+        # presentation for a zoomed screen (one summary line, the figure fitted to the height)
+        self.toggles = {
+            "perturb": w.ToggleButton(description="perturb", icon="random", layout=W(width="95px"),
+                                      tooltip="show the perturbations: rotate, shift, thicken, erase, noise"),
+            "kernel": w.ToggleButton(description="kernel", icon="th", layout=W(width="95px"),
+                                     tooltip="show the first-layer kernel editor"),
+            "compact": w.ToggleButton(description="compact", icon="compress", layout=W(width="110px"),
+                                      tooltip="for a zoomed screen: one summary line, the figure fitted to the window"),
+        }
+        for toggle in self.toggles.values():
+            toggle.add_class("book-no-redraw")  # the browser test kit expects no redraw from these
+        self.toggles["perturb"].observe(lambda ch: self._fold(self.perturb_box, ch["new"]), names="value")
+        self.toggles["kernel"].observe(lambda ch: self._fold(self.kernel_box, ch["new"]), names="value")
+        self.toggles["compact"].observe(lambda ch: self._compact(ch["new"]), names="value")
+        def labelled(text, control):  # a label in the column of descriptions, then the buttons
+            return w.HBox([w.Label(text, layout=W(width="115px", justify_content="flex-end")), control],
+                          layout=W(width="350px"))
+
+        self.scale_row = labelled("colour scale", c["scale"])
+        column = [self.digit_box] + ([] if forward_only else [c["label"]])
+        column += [labelled("network", c["state"]), c["step"]] + ([] if forward_only else [self.scale_row])
+        column += [w.HBox(list(self.toggles.values())), self.perturb_box, self.kernel_box]
+        # the pad, when there is one, last: "my drawing" hides the digit controls above and
+        # shows the pad here, still beside the figure it feeds
+        column += [labelled("digit from", c["source"]), self.pad_box] if pad is not None else []
+        self.controls_box = w.VBox(column, layout=W(width="360px", flex="0 0 360px"))
+        self.figure_column = w.VBox([self.summary_html, self.figure_box.output],
+                                    layout=W(flex="1 1 auto", min_width="0"))
+        self.widget = BookBox([w.HTML(STYLE), w.HBox([self.controls_box, self.figure_column],
+                                                     layout=W(align_items="flex-start"))],
+                              placeholder="interactive explorer: run this cell")
+        self.widget.add_class("book-explorer")
         self._update_summary()
 
     # -- what the controls mean --------------------------------------------------------------
@@ -477,6 +385,11 @@ class Explorer:
 
     def _render(self, **values):
         target = values["label"]
+        if self.controls["source"].value == "my drawing" and self.pad is not None and self.pad.is_empty():
+            self.result = None  # nothing drawn: no prediction, no loss
+            self._update_summary()
+            self.figure = EMPTY_PAD
+            return EMPTY_PAD
         if target == -1:
             true = self.true_class()
             target = true if true is not None else None
@@ -494,7 +407,10 @@ class Explorer:
         return fig
 
     def _update_summary(self) -> None:
+        if not hasattr(self, "summary_html"):
+            return
         if getattr(self, "result", None) is None:
+            self.summary_html.value = f"<div style='font-size:15px'>your drawing: the pad is empty, {EMPTY_PAD}</div>"
             return
         s = summary(self.result)
         index = self.index()
@@ -502,15 +418,35 @@ class Explorer:
         if index is not None and self.held_out is not None:
             where += " (a held-out digit)" if index in self.held_out else " (a training digit)"
         taught = [k for k in ERROR_LAYERS if k in UPTO[self.upto]]
-        cells = "".join(f"<td style='padding:0 8px'>{k}<br><b>{s['max_abs'][k]:.2e}</b></td>" for k in taught)
+        cells = " &nbsp;".join(f"<span style='white-space:nowrap'>{SYMBOLS[k]} <b>{number(s['max_abs'][k])}</b></span>"
+                               for k in taught)
+        if "toggles" in self.__dict__ and self.toggles["compact"].value:
+            self.summary_html.value = (
+                f"<div style='font-size:15px'>L = <b>{number(s['loss'])}</b>, predicted <b>{s['predicted']}</b>"
+                f" (ŷ = {s['y_hat_predicted']:.3f}), label <b>{s['target']}</b> (ŷ = {s['y_hat_target']:.3f})</div>")
+            return
+        state = self.controls["state"].value
+        note = ("<br><i>untrained: random small weights, so the maps hardly depend on the digit "
+                "(change the label, or the network)</i>" if "untrained" in state else "")
         self.summary_html.value = (
-            f"<div style='font-size:15px'>{where}: loss <b>{s['loss']:.3g}</b> &nbsp; "
-            f"predicted <b>{s['predicted']}</b> "
-            f"(ŷ = {s['y_hat_predicted']:.3f}) &nbsp; label in the loss <b>{s['target']}</b> "
-            f"(ŷ = {s['y_hat_target']:.3f})"
-            + (f"<br>largest |error| per layer:<table><tr>{cells}</tr></table>" if taught else "") + "</div>")
+            f"<div style='font-size:15px;line-height:1.35'>{where}: L = <b>{number(s['loss'])}</b>, "
+            f"predicted <b>{s['predicted']}</b> (ŷ = {s['y_hat_predicted']:.3f}), "
+            f"label in the loss <b>{s['target']}</b> (ŷ = {s['y_hat_target']:.3f})"
+            + (f"<br>largest |error|: {cells}" if taught else "")
+            + note + "</div>")
 
     # -- keeping the controls consistent -----------------------------------------------------
+    @staticmethod
+    def _fold(box, shown: bool) -> None:
+        box.layout.display = None if shown else "none"
+
+    def _compact(self, on: bool) -> None:
+        if on:
+            self.widget.add_class("book-compact")
+        else:
+            self.widget.remove_class("book-compact")
+        self._update_summary()
+
     def _on_digit(self, change) -> None:
         ex = self.controls["example"]
         ex.max = len(self.by_class[change["new"]]) - 1
@@ -530,10 +466,14 @@ class Explorer:
         step = change["new"]
         fixed = STEPS[step][2] == "forward" or step in BARS_ONLY
         self.controls["scale"].layout.display = "none" if fixed else None
+        if hasattr(self, "scale_row"):
+            self.scale_row.layout.display = "none" if fixed else None
 
     def _on_source(self, change) -> None:
         # a drawing has no class nor example: the data-set controls are hidden while it is shown
-        self.digit_row.layout.display = "none" if change["new"] == "my drawing" else None
+        drawing = change["new"] == "my drawing"
+        self.digit_box.layout.display = "none" if drawing else None
+        self.pad_box.layout.display = None if drawing else "none"
 
     def _on_drawing(self, image) -> None:
         if self.controls["source"].value != "my drawing":

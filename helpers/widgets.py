@@ -41,6 +41,10 @@ from IPython import get_ipython
 from helpers._validate import as_float_array, check_ndim, check_positive_int
 
 __all__ = [
+    "PLACEHOLDER",
+    "BookBox",
+    "BookHBox",
+    "figure_output",
     "InteractiveFigure",
     "interactive_figure",
     "make_control",
@@ -90,15 +94,102 @@ def make_control(name: str, spec) -> widgets.Widget:
     )
 
 
-class InteractiveFigure(widgets.VBox):
+#: what a widget cell shows before it is run (the stored ``text/plain`` of the widget's output)
+PLACEHOLDER = "interactive figure: run this cell"
+#: figures are drawn at this many image pixels per screen pixel, so they stay sharp when zoomed
+PIXEL_RATIO = 2
+
+
+class Placeholder:
+    """Mixin for the book's widget boxes: the repr is one friendly line, not ``VBox(children=...``.
+
+    A notebook stores a widget's ``text/plain`` beside its view; JupyterLab and Notebook 7 show
+    that text until the cell is run (and whenever the widget's state is missing).
+    """
+
+    placeholder = PLACEHOLDER
+
+    def __repr__(self) -> str:
+        return self.placeholder
+
+
+class BookBox(Placeholder, widgets.VBox):
+    """A VBox whose repr is the placeholder line ``placeholder`` (default :data:`PLACEHOLDER`)."""
+
+    def __init__(self, children=(), placeholder: str | None = None, **kwargs):
+        super().__init__(children, **kwargs)
+        if placeholder is not None:
+            self.placeholder = placeholder
+
+
+class BookHBox(Placeholder, widgets.HBox):
+    """An HBox whose repr is the placeholder line ``placeholder``."""
+
+    def __init__(self, children=(), placeholder: str | None = None, **kwargs):
+        super().__init__(children, **kwargs)
+        if placeholder is not None:
+            self.placeholder = placeholder
+
+
+def figure_output(figure, pixel_ratio: int = PIXEL_RATIO) -> dict:
+    """A ``display_data`` output of ``figure`` as PNG drawn at ``pixel_ratio`` x its dpi and shown
+    at its natural size (``width`` metadata): sharp under browser zoom, text as large as designed.
+
+    A string instead of a figure becomes a one-line HTML message (for example "draw a digit").
+    """
+    if isinstance(figure, str):
+        import html
+
+        return {"output_type": "display_data",
+                "data": {"text/plain": figure,
+                         "text/html": f"<div class='book-message' style='font-size:18px;padding:24px'>"
+                                      f"{html.escape(figure)}</div>"},
+                "metadata": {}}
+    import io
+    import struct
+
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=figure.dpi * pixel_ratio)
+    png = buf.getvalue()
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    import base64
+
+    return {"output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode("ascii"),
+                     "text/plain": f"<Figure size {round(width / pixel_ratio)}x{round(height / pixel_ratio)}>"},
+            "metadata": {"image/png": {"width": round(width / pixel_ratio),
+                                       "height": round(height / pixel_ratio)}}}
+
+
+def _later(callback) -> None:
+    """Run ``callback`` once the kernel has handled the messages already waiting (a moved
+    control's later values), or at once when no event loop runs (tests, scripts)."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        callback()
+        return
+    loop.call_later(0.02, callback)
+
+
+class InteractiveFigure(Placeholder, widgets.VBox):
     """A box of controls above (or beside) an Output area showing ``render(**values)``.
 
     Attributes: ``controls`` (dict name -> widget), ``output`` (the Output widget),
     ``render`` (the plain function) and ``figure`` (the last figure drawn). ``redraw()`` draws
     again by hand. Each redraw clears the Output first and closes the previous figure.
+
+    Rapid changes coalesce: a moved control asks for a redraw, which runs once the kernel has
+    handled the messages already waiting, so five quick moves of a slider draw the figure once,
+    for the last value (``schedule`` replaces the kernel's event loop, e.g. in tests; the number
+    of redraws so far is ``redraws``). ``render`` may return a string instead of a figure: a
+    message shown in the figure's place (e.g. "draw a digit").
     """
 
-    def __init__(self, render, controls: dict, *, controls_position: str = "top"):
+    def __init__(self, render, controls: dict, *, controls_position: str = "top", schedule=None,
+                 placeholder: str | None = None):
         if not callable(render):
             raise TypeError(f"render must be callable, got {type(render).__name__}")
         if not controls:
@@ -109,6 +200,11 @@ class InteractiveFigure(widgets.VBox):
         self.controls = {name: make_control(name, spec) for name, spec in controls.items()}
         self.output = widgets.Output()
         self.figure = None
+        self.redraws = 0
+        self._schedule = _later if schedule is None else schedule
+        self._pending = False
+        if placeholder is not None:
+            self.placeholder = placeholder
         panel = widgets.VBox(list(self.controls.values()))
         if controls_position == "left":
             super().__init__([widgets.HBox([panel, self.output])])
@@ -123,6 +219,18 @@ class InteractiveFigure(widgets.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     def _on_change(self, change) -> None:
+        self.request_redraw()
+
+    def request_redraw(self) -> None:
+        """Ask for a redraw with the values the controls will have once the waiting messages are
+        handled; requests made before it runs are one redraw."""
+        if self._pending:
+            return
+        self._pending = True
+        self._schedule(self._run_pending)
+
+    def _run_pending(self) -> None:
+        self._pending = False
         self.redraw(raise_errors=False)
 
     def redraw(self, raise_errors: bool = True) -> None:
@@ -133,8 +241,9 @@ class InteractiveFigure(widgets.VBox):
         instead, so a student sees what went wrong next to the figure.
         """
         previous, self.figure = self.figure, None
-        if previous is not None:
+        if previous is not None and not isinstance(previous, str):
             plt.close(previous)  # frees pyplot-made figures; a no-op for plain Figure objects
+        self.redraws += 1
         shell = get_ipython()
         if shell is None:  # headless (tests, scripts): nothing to show
             figure = self.render(**self.values())
@@ -146,6 +255,7 @@ class InteractiveFigure(widgets.VBox):
             # for good (nbclient issue 312); JupyterLab is unaffected either way.
             try:
                 figure = self.render(**self.values())
+                output = figure_output(figure)
             except Exception:
                 if raise_errors:
                     raise
@@ -153,10 +263,9 @@ class InteractiveFigure(widgets.VBox):
                 text = "".join(traceback.format_exc())
                 self.output.outputs = ({"output_type": "stream", "name": "stderr", "text": text},)
             else:
-                data, metadata = shell.display_formatter.format(figure)
-                self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+                self.output.outputs = (output,)
         self.figure = figure
-        if figure is not None:
+        if figure is not None and not isinstance(figure, str):
             # A figure made with pyplot would otherwise be drawn a second time, outside the
             # Output, by the inline backend at the end of the cell. (The Figure object stays
             # usable: closing only drops pyplot's reference to it.)

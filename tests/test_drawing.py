@@ -174,3 +174,17 @@ def test_thicken_reaches_its_fixed_point_after_h_plus_w_minus_2_steps(h, w, seed
         at_bound = thicken(x, sign * bound)
         np.testing.assert_array_equal(thicken(at_bound, sign), at_bound)  # one more step changes nothing
         np.testing.assert_array_equal(thicken(x, sign * (bound + extra)), at_bound)
+
+
+@pytest.mark.parametrize("stroke", [0, -3, True, "wide", float("nan")])
+def test_preprocess_refuses_a_stroke_width_that_is_not_a_positive_number(stroke):
+    c = np.zeros((50, 50))
+    c[10:40, 20:30] = 1.0
+    with pytest.raises(ValueError, match="stroke"):
+        mnist_preprocess(c, stroke=stroke)
+
+
+def test_preprocess_leaves_a_drawing_alone_when_its_strokes_come_out_thin_anyway():
+    c = np.zeros((280, 280))
+    c[40:240, 135:146] = 1.0  # a tall bar 11 px wide: 1.1 px after the scaling
+    np.testing.assert_array_equal(mnist_preprocess(c, stroke=11), mnist_preprocess(c))

@@ -38,7 +38,7 @@ def test_explore_matches_the_network_for_any_target(states, digits):
     assert set(s["max_abs"]) == set(explorer.ERROR_LAYERS)
     assert s["max_abs"]["dC1_sigma"] == pytest.approx(np.abs(r["dC1_sigma"]).max())
     text = explorer.format_summary(r)
-    assert "loss L =" in text and "predicted class" in text
+    assert "L = " in text and "predicted class" in text and "Δŷ" in text and "dy_hat" not in text
     with pytest.raises(ValueError, match="class 0..9"):
         explorer.explore(p, x, 10)
     with pytest.raises(ValueError, match=r"\(28, 28\)"):
@@ -51,12 +51,18 @@ def test_render_every_step_fits_the_notebook(states, digits, step, scale, figure
     r = explorer.explore(states["untrained"], digits[0][1], 3)
     fig = explorer.render(r, step, scale, true_class=1)
     width_px, smallest = figure_font_px(fig)
-    assert width_px <= 930
-    assert smallest >= 11
+    assert width_px <= 560  # beside the explorer's 360 px of controls in a 1366x768 JupyterLab
+    assert smallest >= 14  # px at the natural size the widget shows it at (issue 23)
     maps = [im for ax in fig.axes for im in ax.get_images() if im.get_cmap().name == "RdBu_r"]
     for im in maps:  # signed maps: diverging colours centred on zero, with a labelled colour bar
         assert im.norm.vmin == pytest.approx(-im.norm.vmax)
-        assert im.colorbar is not None and "signed value" in im.colorbar.ax.get_ylabel()
+        assert im.colorbar is not None and "signed value" in im.colorbar.ax.get_xlabel()
+        labels = [t.get_text() for t in im.colorbar.ax.get_xticklabels() if t.get_text()]
+        assert len(labels) == 3 and labels[1] == "0"  # the ends and zero: labels never overlap
+    for ax in fig.axes:  # bars: integer ticks in the book's index rule
+        if ax.patches and ax.get_label() != "<colorbar>":
+            ticks = ax.get_xticks()
+            assert np.array_equal(ticks, np.round(ticks)), ticks
     if explorer.STEPS[step][2] == "backward" and step not in explorer.BARS_ONLY:
         assert maps
 
@@ -99,8 +105,57 @@ def test_widget_controls_change_the_result(states, digits):
     pad.down(140, 40)
     pad.move(140, 240)
     pad.up()
-    assert c["source"].value == "my drawing" and e.digit_row.layout.display == "none"
+    assert c["source"].value == "my drawing" and e.digit_box.layout.display == "none"
+    assert e.pad_box.layout.display is None  # the pad shows beside the digit it feeds
     np.testing.assert_array_equal(e.result["x"], perturb(pad.value, erase_size=4, erase_at=(8, 8)))
+
+
+def test_an_empty_pad_shows_draw_a_digit_and_no_prediction(states, digits):
+    x, y = digits
+    pad = DrawingPad()
+    e = explorer.Explorer(states, x, y, pad=pad, digit=3, step="dC2")
+    e.controls["source"].value = "my drawing"
+    assert e.figure == e.figure_box.figure == explorer.EMPTY_PAD == "draw a digit"
+    assert e.result is None and "predicted" not in e.summary_html.value
+    assert "draw a digit" in e.summary_html.value
+    pad.down(140, 40)
+    pad.move(140, 240)
+    pad.up()
+    assert e.result is not None and "predicted" in e.summary_html.value
+    pad.clear()
+    assert e.figure == "draw a digit"
+
+
+def test_the_untrained_state_says_the_maps_hardly_depend_on_the_digit(states, digits):
+    x, y = digits
+    e = explorer.Explorer({"untrained": states["untrained"], "trained": states["other"]}, x, y,
+                          digit=3, step="dC2", state="trained")
+    assert "hardly depend" not in e.summary_html.value
+    e.controls["state"].value = "untrained"
+    assert "hardly depend on the digit" in e.summary_html.value
+
+
+def test_summary_and_figure_print_the_loss_alike_with_symbols(states, digits):
+    x, y = digits
+    e = explorer.Explorer(states, x, y, digit=3, step="dC2")
+    drawn = e.figure._suptitle.get_text()
+    assert drawn.startswith("L = ") and drawn.split()[2] == explorer.number(e.result["loss"])
+    assert f"L = <b>{explorer.number(e.result['loss'])}</b>" in e.summary_html.value
+    assert f"L = {explorer.number(e.result['loss'])}" in explorer.format_summary(e.result)
+    for code, symbol in explorer.SYMBOLS.items():
+        assert symbol in explorer.format_summary(e.result) and code + " " not in explorer.format_summary(e.result)
+
+
+def test_kernel_presets_are_brought_into_the_trained_kernels_range(states):
+    top = np.abs(states["other"]["k1"]).max()
+    presets = explorer.trained_scale_presets(states)
+    raw = explorer_presets = __import__("helpers.widgets", fromlist=["kernel_presets"]).kernel_presets(5)
+    assert set(presets) == set(raw)
+    for name, k in presets.items():
+        assert np.abs(k).max() <= top + 1e-12
+        np.testing.assert_allclose(k / np.abs(k).max(), raw[name] / np.abs(raw[name]).max())
+    assert np.abs(raw["outline (Laplacian)"]).max() > top  # the case that was swamping
+    del explorer_presets
 
 
 def test_least_sure_finds_the_lowest_true_class_output(states, digits):
@@ -169,10 +224,15 @@ def test_render_refuses_a_patch_that_is_not_row_col_size(states, digits, patch, 
 
 
 def shown_controls(box):
-    """The descriptions of every control inside an ipywidgets box (left-out controls are absent)."""
+    """The descriptions of every control inside an ipywidgets box, and the labels beside controls
+    (left-out controls are absent)."""
+    import ipywidgets
+
     out = []
     for child in getattr(box, "children", ()):
-        if hasattr(child, "value") and getattr(child, "description", ""):
+        if isinstance(child, ipywidgets.Label):
+            out.append(child.value)
+        elif hasattr(child, "value") and getattr(child, "description", ""):
             out.append(child.description)
         out += shown_controls(child)
     return out

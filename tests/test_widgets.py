@@ -362,3 +362,51 @@ def test_examples_by_class_lists_each_class_in_data_set_order():
     assert [list(by_class[c]) for c in (0, 1, 3)] == [[3], [1, 4], [0, 2, 5]]
     with pytest.raises(ValueError, match="non-empty 1-D array"):
         widgets.examples_by_class(np.zeros((2, 2), dtype=int))
+
+
+# --- coalescing, messages, placeholders, sharp PNG --------------------------------------------
+
+
+def test_rapid_changes_coalesce_into_one_redraw_with_the_last_values():
+    render, waiting = FakeRender(), []
+    box = widgets.InteractiveFigure(render, {"digit": ipywidgets.IntSlider(min=0, max=9)},
+                                    schedule=waiting.append)  # a kernel loop that has not run yet
+    for v in (1, 2, 3, 4, 5):  # five quick moves of the slider
+        box.controls["digit"].value = v
+    assert len(waiting) == 1 and len(render.calls) == 1  # one redraw asked for, none run yet
+    waiting.pop()()
+    assert render.calls[1:] == [{"digit": 5}] and box.redraws == 2
+    box.controls["digit"].value = 6  # a later move asks again
+    assert len(waiting) == 1
+    waiting.pop()()
+    assert render.calls[-1] == {"digit": 6} and box.redraws == 3
+
+
+def test_a_render_may_answer_with_a_message_instead_of_a_figure():
+    box = widgets.InteractiveFigure(lambda n: "draw a digit" if n == 0 else figures.show_maps(np.ones((1, 2, 2))),
+                                    {"n": ipywidgets.IntSlider(min=0, max=1)})
+    assert box.figure == "draw a digit"
+    out = widgets.figure_output(box.figure)
+    assert "draw a digit" in out["data"]["text/html"] and "image/png" not in out["data"]
+    box.controls["n"].value = 1
+    assert isinstance(box.figure, Figure)
+
+
+def test_figures_are_sent_as_png_at_twice_their_pixels_and_shown_at_natural_size():
+    import base64
+    import struct
+
+    fig = figures.show_maps(np.ones((1, 2, 2)))
+    out = widgets.figure_output(fig)
+    png = base64.b64decode(out["data"]["image/png"])
+    width, height = struct.unpack(">II", png[16:24])
+    shown = out["metadata"]["image/png"]
+    assert (width, height) == (2 * shown["width"], 2 * shown["height"])
+    assert shown["width"] == round(fig.get_figwidth() * fig.dpi)
+
+
+def test_a_widget_cell_not_yet_run_shows_one_friendly_line():
+    box = widgets.interactive_figure(FakeRender(), digit=(0, 9))
+    assert repr(box) == widgets.PLACEHOLDER == "interactive figure: run this cell"
+    assert box._repr_mimebundle_()["text/plain"] == widgets.PLACEHOLDER
+    assert repr(widgets.BookBox([], placeholder="drawing pad: run this cell")) == "drawing pad: run this cell"

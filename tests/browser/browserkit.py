@@ -18,7 +18,10 @@ How one notebook is checked (``drive_widgets``):
 4. The figure the control drives (the images in the nearest Output area of the widget that
    contains the control) must differ byte for byte from the figure before the move.
 5. Controls that only appear after another control changes (the 5x5 editor behind the "size"
-   buttons) are reached by trying the other options of controls already moved.
+   buttons) are reached by trying the other options of controls already moved. A control with
+   the CSS class ``book-no-redraw`` (the explorer's "perturb", "kernel" and "compact" toggles, the
+   pad's pen/eraser) only shows or hides controls or changes how later input is read: it is moved
+   like any control, but no redraw is expected of it.
 6. Throughout, anything that looks like an error counts as a failure: stderr or traceback
    outputs on the page (in widget Output areas always; in ordinary cells unless the notebook
    stores stderr for that cell), ``stream``/``error`` messages from the kernel after start-up,
@@ -615,7 +618,7 @@ PAGE_SCRIPT = r"""
       if (grid && !grid.dataset.btGrid) grid.dataset.btGrid = el.dataset.btId;
       out.push({id: el.dataset.btId, kind: kind, label: label(el), visible: visible(el),
                 disabled: disabled(el, kind), value: value(el, kind), options: options(el, kind),
-                current: current(el, kind),
+                current: current(el, kind), fold: el.classList.contains('book-no-redraw'),
                 group: grid ? 'grid' + grid.dataset.btGrid + ':' + kind : 'c' + el.dataset.btId});
     }
     return out;
@@ -739,15 +742,23 @@ def _texts(snapshot) -> list:
             if child.get("text") is not None]
 
 
+#: a message a widget may show in its figure's place (the explorer while the drawing pad is empty)
+FIGURE_MESSAGE = "draw a digit"
+
+
 def figure_changed(before, after) -> tuple[bool, str]:
     """Compare two snapshots of a control's Output areas: (changed?, explanation)."""
     imgs_before, imgs_after = _image_bytes(before), _image_bytes(after)
     if imgs_before or imgs_after:
         if not imgs_after:
+            if any(FIGURE_MESSAGE in t for t in _texts(after)):  # an empty drawing pad, say so
+                return True, f"the figure's place says {FIGURE_MESSAGE!r}"
             return False, "the figure disappeared (no image after the move)"
         changed = imgs_before != imgs_after
         sizes = f"{[len(b) for b in imgs_before]} -> {[len(b) for b in imgs_after]} bytes"
         return changed, ("image bytes differ: " if changed else "image bytes identical: ") + sizes
+    if any(FIGURE_MESSAGE in t for t in _texts(after)):  # redrawn, and the pad is (still) empty
+        return True, f"the figure's place says {FIGURE_MESSAGE!r}"
     changed = _texts(before) != _texts(after)
     return changed, "output text " + ("changed" if changed else "unchanged (no image either)")
 
@@ -874,15 +885,20 @@ def move_and_check(page, traffic: KernelTraffic, control: dict, option: int | No
     traffic.wait_answered(page, mark, timeout, what=f"{control['kind']} {control['label']!r}")
     now = page.evaluate("id => window.__bt.describe(id)", control["id"])
     value_after = now["value"] if now else None
-    if outs:
+    if control.get("fold"):  # shows or hides other controls (or the presentation), draws nothing
+        changed, detail = None, "marked book-no-redraw: no redraw expected"
+    elif outs:
         try:
+            waited = 2 if any(FIGURE_MESSAGE in t for t in _texts(before)) else 30
             page.wait_for_function("ids => window.__bt.fresh(ids)", arg=outs,
-                                   timeout=seconds(30) * 1000, polling="raf")
+                                   timeout=seconds(waited) * 1000, polling="raf")
         except Exception:  # playwright TimeoutError: reported as an unchanged figure below
             pass
         after = page.evaluate("ids => window.__bt.snapshot(ids)", outs)
         changed, detail = figure_changed(before, after)
-        if not page.evaluate("ids => window.__bt.fresh(ids)", outs):
+        waiting = all(any(FIGURE_MESSAGE in t for t in _texts(s)) for s in (before, after))
+        if not page.evaluate("ids => window.__bt.fresh(ids)", outs) and not waiting:
+            # (a widget that waits for a drawing shows the same message whatever the control says)
             changed, detail = False, "the Output area was not redrawn after the kernel went idle"
     else:
         changed, detail = None, "drives no Output area on the page"
@@ -911,7 +927,7 @@ def drive_widgets(page, traffic: KernelTraffic, allowed_cells: set = frozenset()
         if m.changed is False:
             report.failures.append(f"{c['kind']} {c['label']!r}: figure did not change after "
                                    f"{m.action}: {m.detail}")
-        elif m.changed is None and not revealing:
+        elif m.changed is None and not revealing and not c.get("fold"):
             report.notes.append(f"{c['kind']} {c['label']!r} drives no Output area (moved, "
                                 "checked for errors only)")
         problems = page_problems(page, allowed_cells) + traffic.problems
@@ -945,6 +961,9 @@ def drive_widgets(page, traffic: KernelTraffic, allowed_cells: set = frozenset()
             for k in range(len(c["options"])):
                 if k == c["current"] or (c["id"], k) in tried_options:
                     continue
+                now = page.evaluate("id => window.__bt.describe(id)", c["id"])
+                if not now or not now["visible"]:  # an option tried before hid this control
+                    break
                 tried_options.add((c["id"], k))
                 check_move(move_and_check(page, traffic, c, option=k), revealing=True)
                 moves += 1

@@ -213,3 +213,13 @@ def test_artifacts_folder_ignores_itself(tmp_path, monkeypatch):
     assert folder.is_dir()
     assert (tmp_path / "tmp" / ".gitignore").read_text().strip().endswith("*")
     assert bk.safe_name("test_x[01_a b/c]") == "test_x_01_a_b_c"
+
+
+def test_a_draw_a_digit_message_counts_as_the_figures_state():
+    before = [[{"mime": "image/png", "src": _png(b"one"), "text": None}]]
+    message = [[{"mime": "text/html", "src": None, "text": "draw a digit"}]]
+    other_text = [[{"mime": "text/html", "src": None, "text": "something else"}]]
+    changed, detail = bk.figure_changed(before, message)
+    assert changed and "draw a digit" in detail
+    assert not bk.figure_changed(before, other_text)[0]
+    assert bk.figure_changed(message, message)[0]  # redrawn (the kit saw a fresh Output), still empty

@@ -53,10 +53,11 @@ def draw(page, canvas, points):
     box = canvas.bounding_box()
     assert box is not None, "the drawing pad's canvas is not on the page"
     x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    sx, sy = box["width"] / 280, box["height"] / 280  # points in canvas pixels; shown smaller
+    page.mouse.move(x0 + points[0][0] * sx, y0 + points[0][1] * sy)
     page.mouse.down()
     for x, y in points[1:]:
-        page.mouse.move(x0 + x, y0 + y, steps=4)
+        page.mouse.move(x0 + x * sx, y0 + y * sy, steps=4)
     page.mouse.up()
 
 
@@ -66,7 +67,8 @@ def test_mouse_strokes_reach_the_explorer(lab, book_page, tmp_path):
     try:
         run_all_in_lab(book_page, lab, path)
         bk.install_page_script(page)
-        canvas = page.locator(".jp-NotebookPanel canvas").last
+        canvas = page.locator(".jp-NotebookPanel canvas").first  # the pad's own cell (the explorer
+        # shows the same canvas only once "my drawing" is chosen)
         canvas.scroll_into_view_if_needed()
         before = page.evaluate(STATE)
         assert before["figure"] and "predicted" in before["summary"], before
@@ -88,8 +90,8 @@ def test_mouse_strokes_reach_the_explorer(lab, book_page, tmp_path):
             f"() => ({STATE})().summary !== {json.dumps(after['summary'])} && "
             f"({STATE})().figure !== {json.dumps(after['figure'])}",
             timeout=bk.seconds(60) * 1000)
-        # the README's screenshot of the explorer comes from here (tmp/artifacts/explorer.png),
-        # in a window tall enough for the whole widget
+        # screenshots of the pad and the explorer in a tall window (the README's screenshot of
+        # the explorer at 1366x768 comes from test_lecture_room.py)
         page.set_viewport_size({"width": 1400, "height": 2600})
         page.locator(".jp-NotebookPanel .jp-Cell").nth(1).screenshot(
             path=str(bk.artifacts_dir() / "drawpad.png"))
