@@ -120,15 +120,24 @@ def student_notebook(nb):
         cell.source = strip_hidden_tests(cell.source)
         if is_solution(cell.source) or _nbgrader_solution(cell):
             cell.source = strip_solutions(cell.source) if is_solution(cell.source) else "\n".join(STUB)
-            cell.metadata.get("jupyter", {}).pop("source_hidden", None)
-            if "jupyter" in cell.metadata and not cell.metadata["jupyter"]:
-                del cell.metadata["jupyter"]
-            tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
-            if tags:
-                cell.metadata["tags"] = tags
-            else:
-                cell.metadata.pop("tags", None)
+            unhide(cell)
     return nb
+
+
+def unhide(cell) -> bool:
+    """Show an answer cell's source (changed in place): drop the book's ``jupyter.source_hidden``
+    flag and ``hide-input`` tag, which would fold a student's stub away. Returns whether the
+    cell changed. scripts/nbgrader_cells.py --show-answers uses the same rule on a release."""
+    before = (dict(cell.metadata.get("jupyter", {})), list(cell.metadata.get("tags", [])))
+    cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+    if "jupyter" in cell.metadata and not cell.metadata["jupyter"]:
+        del cell.metadata["jupyter"]
+    tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
+    if tags:
+        cell.metadata["tags"] = tags
+    else:
+        cell.metadata.pop("tags", None)
+    return before != (dict(cell.metadata.get("jupyter", {})), list(cell.metadata.get("tags", [])))
 
 
 def main(argv=None) -> int:

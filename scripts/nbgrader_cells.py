@@ -40,13 +40,19 @@ Markdown cell, hidden tests outside a test cell) stop the script before anything
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+SCRIPTS = Path(__file__).resolve().parent
+for folder in (SCRIPTS.parent, SCRIPTS):  # the helpers of this checkout, and the sibling script
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from helpers import files  # noqa: E402
+from make_student_edition import unhide  # noqa: E402
 
 SCHEMA_VERSION = 3
 # nbgrader's own rule (ClearSolutions, ClearHiddenTests): a line holding the text is a marker
@@ -201,37 +207,14 @@ def show_answers(nb) -> int:
     """Unhide the answer cells of a student release (changed in place): nbgrader keeps the book's
     ``jupyter.source_hidden`` flag and ``hide-input`` tag, which would fold the stub away. Returns
     the number of cells changed. nbgrader's checksums do not cover this metadata."""
-    changed = 0
-    for cell in nb.cells:
-        if not (_nbgrader(cell) or {}).get("solution"):
-            continue
-        before = (dict(cell.metadata.get("jupyter", {})), list(cell.metadata.get("tags", [])))
-        cell.metadata.get("jupyter", {}).pop("source_hidden", None)
-        if "jupyter" in cell.metadata and not cell.metadata["jupyter"]:
-            del cell.metadata["jupyter"]
-        tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
-        if tags:
-            cell.metadata["tags"] = tags
-        else:
-            cell.metadata.pop("tags", None)
-        changed += before != (dict(cell.metadata.get("jupyter", {})), list(cell.metadata.get("tags", [])))
-    return changed
+    return sum(unhide(cell) for cell in nb.cells if (_nbgrader(cell) or {}).get("solution"))
 
 
 def write_atomic(nb, path: Path) -> None:
-    """Write ``nb`` to ``path`` through a temporary file in the same folder and ``os.replace``,
-    keeping the file's permission bits."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            nbformat.write(nb, handle)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``nb`` over ``path`` whole or not at all, keeping the file's mode and a symbolic link
+    as a link (``helpers.files.replace_file``, the one writer of the book's scripts)."""
+    text = nbformat.writes(nb)
+    files.replace_file(path, lambda fh: fh.write((text if text.endswith("\n") else text + "\n").encode("utf-8")))
 
 
 def main(argv=None) -> int:
