@@ -61,7 +61,7 @@ RATES = (0.5, 1.0, 2.5, 5.0)
 VARIANTS = {"max pooling": {"pooling": "max"},
             "ReLU in C1 and C2": {"conv_activation": "relu"},
             "softmax + cross-entropy": {"output": "softmax"}}
-VARIANT_RATES = (0.1, 0.3, 0.5, 1.0, 2.5)
+VARIANT_RATES = (0.1, 0.3, 0.5, 1.0, 2.5, 5.0)   # each variant's choice must lie strictly inside
 VARIANT_EPOCHS = 2
 
 #: the seeds every setting is trained with; comparisons are paired (seed s against seed s)

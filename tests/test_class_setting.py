@@ -88,6 +88,18 @@ def test_each_variant_keeps_its_best_rate():
             mean, se, keep)
 
 
+def test_every_chosen_rate_lies_strictly_inside_its_grid():
+    """A rate at the edge of the grid tried says only that the best rate may lie beyond it: every
+    grid brackets its choice (issue 19), the class sweep's rate and each variant's."""
+    stored = pretrained.class_setting()
+    sweep = stored["sweep"]
+    rate = sweep["runs"][sweep["chosen"]]["setting"]["lr"]
+    assert min(sweep["rates"]) < rate < max(sweep["rates"])
+    variants = stored["variants"]
+    for name, v in variants["runs"].items():
+        assert 0 < v["chosen"] < len(variants["rates"]) - 1, (name, variants["rates"][v["chosen"]])
+
+
 def _assert_close_to_stored(new_curve, entry, seed, what):
     """Every epoch of a re-run within :func:`helpers.selection.rerun_tolerance` of the stored run
     of the same seed: 3 x sqrt(2) x max(stored spread over seeds at that epoch, binomial SE of the
