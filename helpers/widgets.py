@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numbers
 import traceback
+import warnings
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -253,9 +254,12 @@ class InteractiveFigure(Placeholder, widgets.VBox):
             # while the cell that builds the widget is still running makes nbclient (Voila,
             # nbconvert, the regeneration script) lose the cell's reply now and then and hang
             # for good (nbclient issue 312); JupyterLab is unaffected either way.
+            # A warning raised while drawing is shown under the figure, where the student looks:
+            # the redraw runs after the control's message was handled, so stderr would reach no cell.
             try:
-                figure = self.render(**self.values())
-                output = figure_output(figure)
+                with warnings.catch_warnings(record=True) as caught:
+                    figure = self.render(**self.values())
+                    output = figure_output(figure)
             except Exception:
                 if raise_errors:
                     raise
@@ -263,7 +267,9 @@ class InteractiveFigure(Placeholder, widgets.VBox):
                 text = "".join(traceback.format_exc())
                 self.output.outputs = ({"output_type": "stream", "name": "stderr", "text": text},)
             else:
-                self.output.outputs = (output,)
+                shown = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+                self.output.outputs = (output,) + (
+                    ({"output_type": "stream", "name": "stderr", "text": shown},) if shown else ())
         self.figure = figure
         if figure is not None and not isinstance(figure, str):
             # A figure made with pyplot would otherwise be drawn a second time, outside the
