@@ -62,47 +62,47 @@ def is_solution(source: str) -> bool:
     return BEGIN in source
 
 
-def strip_solutions(source: str) -> str:
-    """Replace every BEGIN/END SOLUTION region of a cell's source by the stub (nbgrader's rule:
-    a line containing ``BEGIN SOLUTION`` opens a region, one containing ``END SOLUTION`` closes it)."""
+def marker_regions(source: str, begin: str, end: str) -> list[tuple[int, str, str]]:
+    """Each line of ``source`` with its place in the ``begin`` ... ``end`` regions, by nbgrader's
+    rule (a line containing the text is a marker): a list of ``(line number from 1, line, role)``,
+    role ``"begin"``, ``"end"``, ``"inside"`` or ``"outside"``. Raises ValueError, naming the line,
+    for a nested ``begin``, an ``end`` without a ``begin`` or a ``begin`` without an ``end``."""
     out, inside = [], False
-    for line in source.split("\n"):
-        if BEGIN in line:
+    for n, line in enumerate(source.split("\n"), 1):
+        if begin in line:
             if inside:
-                raise ValueError(f"{line.strip()!r} inside another solution region")
-            indent = line[:len(line) - len(line.lstrip())]
-            out += [indent + s for s in STUB]
-            inside = True
-        elif END in line:
+                raise ValueError(f"line {n}: a second {begin} before the {end} of the first")
+            inside, role = True, "begin"
+        elif end in line:
             if not inside:
-                raise ValueError(f"{line.strip()!r} without a BEGIN SOLUTION line before it")
-            inside = False
-        elif not inside:
-            out.append(line)
+                raise ValueError(f"line {n}: {end} without a {begin}")
+            inside, role = False, "end"
+        else:
+            role = "inside" if inside else "outside"
+        out.append((n, line, role))
     if inside:
-        raise ValueError("a BEGIN SOLUTION line without an END SOLUTION line")
+        raise ValueError(f"{begin} without an {end}")
+    return out
+
+
+def strip_solutions(source: str) -> str:
+    """Replace every BEGIN/END SOLUTION region of a cell's source by the stub, indented as its
+    BEGIN line (:func:`marker_regions`; unbalanced markers are a ValueError)."""
+    out = []
+    for _, line, role in marker_regions(source, BEGIN, END):
+        if role == "begin":
+            out += [line[:len(line) - len(line.lstrip())] + s for s in STUB]
+        elif role == "outside":
+            out.append(line)
     return "\n".join(out)
 
 
 def strip_hidden_tests(source: str) -> str:
     """Remove every region from a line containing ``BEGIN HIDDEN TESTS`` to one containing
-    ``END HIDDEN TESTS``, both lines included (nbgrader's ``ClearHiddenTests``). Raises
-    ValueError for a nested BEGIN, a BEGIN without an END or an END without a BEGIN."""
-    out, inside = [], False
-    for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
-            if inside:
-                raise ValueError(f"{line.strip()!r} inside another hidden-tests region")
-            inside = True
-        elif END_HIDDEN in line:
-            if not inside:
-                raise ValueError(f"{line.strip()!r} without a BEGIN HIDDEN TESTS line before it")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError("a BEGIN HIDDEN TESTS line without an END HIDDEN TESTS line")
-    return "\n".join(out)
+    ``END HIDDEN TESTS``, both lines included (nbgrader's ``ClearHiddenTests``; unbalanced markers
+    are a ValueError, :func:`marker_regions`)."""
+    return "\n".join(line for _, line, role in marker_regions(source, BEGIN_HIDDEN, END_HIDDEN)
+                     if role == "outside")
 
 
 def _nbgrader_solution(cell) -> bool:

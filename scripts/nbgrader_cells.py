@@ -52,12 +52,10 @@ for folder in (SCRIPTS.parent, SCRIPTS):  # the helpers of this checkout, and th
         sys.path.insert(0, str(folder))
 
 from helpers import files  # noqa: E402
-from make_student_edition import unhide  # noqa: E402
+# nbgrader's own rule (ClearSolutions, ClearHiddenTests): a line holding the text is a marker
+from make_student_edition import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN, marker_regions, unhide  # noqa: E402
 
 SCHEMA_VERSION = 3
-# nbgrader's own rule (ClearSolutions, ClearHiddenTests): a line holding the text is a marker
-BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 CHECK_LINE = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*=\s*)?checks\.(check_\w+)\((.*)\)\s*;?\s*$")
 EXERCISE = re.compile(r"\*\*Exercise\s+(\d+)\.(\d+)")
 
@@ -74,18 +72,8 @@ def split_source(source: str) -> tuple[str, list[tuple[str, str]]]:
     after the first self-check line that is not another self-check.
     """
     lines = source.split("\n")
-    inside, last_end = False, None
-    for n, line in enumerate(lines):
-        if BEGIN in line:
-            if inside:
-                raise ValueError(f"line {n + 1}: a second {BEGIN} before the {END} of the first")
-            inside = True
-        elif END in line:
-            if not inside:
-                raise ValueError(f"line {n + 1}: {END} without a {BEGIN}")
-            inside, last_end = False, n
-    if inside:
-        raise ValueError(f"{BEGIN} without an {END}")
+    ends = [n - 1 for n, _, role in marker_regions(source, BEGIN, END) if role == "end"]
+    last_end = ends[-1] if ends else None
     if last_end is None:
         raise ValueError(f"no {BEGIN} ... {END} region")
     found, first = [], None

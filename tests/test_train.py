@@ -230,9 +230,9 @@ def test_evaluate_uses_the_variant_the_checkpoint_records(tmp_path, capsys):
     assert code == 2 and "--pooling max" in err and "--pooling avg" in err and out == ""
 
 
-def test_weights_are_not_lost_when_the_final_save_fails(tmp_path, capsys, monkeypatch):
-    """A file that appears under the --save name during training: the weights go elsewhere, said so."""
-    target = tmp_path / "w.npz"
+def _someone_saves_during_training(monkeypatch, target):
+    """Make the command's training write someone else's file at ``target`` before the final save;
+    returns the real ``train``."""
     real_train = T.train
 
     def train_while_someone_saves(*args, **kwargs):
@@ -241,6 +241,13 @@ def test_weights_are_not_lost_when_the_final_save_fails(tmp_path, capsys, monkey
         return result
 
     monkeypatch.setattr(T, "train", train_while_someone_saves)
+    return real_train
+
+
+def test_weights_are_not_lost_when_the_final_save_fails(tmp_path, capsys, monkeypatch):
+    """A file that appears under the --save name during training: the weights go elsewhere, said so."""
+    target = tmp_path / "w.npz"
+    real_train = _someone_saves_during_training(monkeypatch, target)
     code, out, err = run_main(capsys, *TINY, "--save", str(target))
     assert code == 2 and "epoch 1/1" in out and target.read_bytes() == b"someone else's file"
     rescue = Path(re.search(r"saved to (\S+\.npz) instead", err).group(1))
@@ -267,14 +274,7 @@ def test_a_250_byte_save_name_is_saved_and_its_rescue_name_is_short(tmp_path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
     # the final save fails (someone's file appears meanwhile): the rescue file has a short name
     target = tmp_path / ("v" * 246 + ".npz")
-    real_train = T.train
-
-    def train_while_someone_saves(*args, **kwargs):
-        result = real_train(*args, **kwargs)
-        target.write_bytes(b"someone else's file")
-        return result
-
-    monkeypatch.setattr(T, "train", train_while_someone_saves)
+    _someone_saves_during_training(monkeypatch, target)
     code, out, err = run_main(capsys, *TINY, "--save", str(target))
     assert code == 2 and target.read_bytes() == b"someone else's file", err
     rescue = Path(re.search(r"saved to (\S+\.npz) instead", err).group(1))
