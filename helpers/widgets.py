@@ -186,7 +186,9 @@ class InteractiveFigure(Placeholder, widgets.VBox):
     handled the messages already waiting, so five quick moves of a slider draw the figure once,
     for the last value (``schedule`` replaces the kernel's event loop, e.g. in tests; the number
     of redraws so far is ``redraws``). ``render`` may return a string instead of a figure: a
-    message shown in the figure's place (e.g. "draw a digit").
+    message shown in the figure's place (e.g. "draw a digit"). Text smaller than a projector shows
+    legibly is raised (:func:`helpers.figures.base.raise_small_text`): every figure a widget
+    draws has text of at least 14 px at its natural size.
     """
 
     def __init__(self, render, controls: dict, *, controls_position: str = "top", schedule=None,
@@ -234,6 +236,18 @@ class InteractiveFigure(Placeholder, widgets.VBox):
         self._pending = False
         self.redraw(raise_errors=False)
 
+    def _render(self):
+        """``render(**values)`` with its text raised to what a projector shows legibly
+        (:data:`helpers.figures.base.PROJECTED_TEXT_PX` at the figure's natural size)."""
+        from matplotlib.figure import Figure
+
+        from helpers.figures.base import projected_points, raise_small_text
+
+        figure = self.render(**self.values())
+        if isinstance(figure, Figure):
+            raise_small_text(figure, projected_points(figure))
+        return figure
+
     def redraw(self, raise_errors: bool = True) -> None:
         """Call ``render`` with the current values and show the figure in ``output``.
 
@@ -247,7 +261,7 @@ class InteractiveFigure(Placeholder, widgets.VBox):
         self.redraws += 1
         shell = get_ipython()
         if shell is None:  # headless (tests, scripts): nothing to show
-            figure = self.render(**self.values())
+            figure = self._render()
         else:
             # The Output's content is replaced by setting its ``outputs`` in one state update,
             # not by drawing inside ``with self.output:``. Capturing inside the context manager
@@ -258,7 +272,7 @@ class InteractiveFigure(Placeholder, widgets.VBox):
             # the redraw runs after the control's message was handled, so stderr would reach no cell.
             try:
                 with warnings.catch_warnings(record=True) as caught:
-                    figure = self.render(**self.values())
+                    figure = self._render()
                     output = figure_output(figure)
             except Exception:
                 if raise_errors:

@@ -410,3 +410,38 @@ def test_a_widget_cell_not_yet_run_shows_one_friendly_line():
     assert repr(box) == widgets.PLACEHOLDER == "interactive figure: run this cell"
     assert box._repr_mimebundle_()["text/plain"] == widgets.PLACEHOLDER
     assert repr(widgets.BookBox([], placeholder="drawing pad: run this cell")) == "drawing pad: run this cell"
+
+
+def test_every_widget_figure_has_text_a_projector_shows_at_14_px():
+    # a render that writes 6-point text: titles, cell values, tick labels made at draw time
+    def render(n):
+        fig = Figure(figsize=(4, 3), dpi=100, layout="constrained")
+        ax = fig.add_subplot()
+        ax.plot(np.arange(n))
+        ax.set_title("six points", fontsize=6)
+        ax.text(0, 0, "cell", fontsize=6)
+        ax.tick_params(labelsize=6)
+        fig.suptitle("large stays large", fontsize=16)
+        return fig
+
+    assert figures.smallest_text(render(3)) == 6.0
+    box = widgets.interactive_figure(render, n=(2, 40))
+    box.controls["n"].value = 40  # more ticks than the first draw had
+    box.figure.canvas.draw()
+    points = figures.smallest_text(box.figure)
+    assert points * box.figure.dpi / 72 >= figures.PROJECTED_TEXT_PX == 14.0
+    assert box.figure.get_suptitle() == "large stays large"
+    assert max(t.get_fontsize() for t in box.figure.texts) == 16.0
+    # the plain render function is untouched: static cells keep their design
+    assert figures.smallest_text(render(3)) == 6.0
+
+
+def test_raise_small_text_counts_only_visible_text():
+    fig = figures.show_maps(np.ones((2, 3, 3)))
+    fig.canvas.draw()
+    before = figures.smallest_text(fig)
+    assert before < figures.projected_points(fig)
+    figures.raise_small_text(fig, 11.0)
+    fig.canvas.draw()
+    assert figures.smallest_text(fig) == 11.0
+    assert figures.smallest_text(Figure()) == float("inf")

@@ -48,12 +48,16 @@ MAX_WIDTH = 9.2
 about 930 px, and a wider image is shrunk, fonts and all."""
 SMALL_FONT = 8.0
 """Smallest font in points: 11 px at dpi 100, legible from the back of a classroom."""
+PROJECTED_TEXT_PX = 14.0
+"""Smallest text of a widget figure in screen pixels at 1366x768 (issue 23): a widget is what the
+lecturer projects and changes live, so its figure is held to more than :data:`SMALL_FONT`."""
 
 __all__ = [
     "SIGNED_CMAP", "ACTIVATION_CMAP", "IMAGE_CMAP", "TINY", "MAX_WIDTH", "SMALL_FONT",
     "symmetric_limits", "signed_norm", "new_figure", "norm_for", "text_colour", "annotate_cells",
     "default_ncols", "image_grid", "stack_maps", "check_labels", "target_figure", "root_figure",
-    "block_mosaic", "mosaic_panel",
+    "block_mosaic", "mosaic_panel", "PROJECTED_TEXT_PX", "projected_points", "smallest_text",
+    "raise_small_text",
 ]
 
 
@@ -252,3 +256,43 @@ def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=
     ax.set_title(title, fontsize=title_size, pad=(12 if labels else 4) * max(1.0, fontsize / SMALL_FONT))
     return image
 
+
+
+def projected_points(fig, px: float = PROJECTED_TEXT_PX) -> float:
+    """Font size in points that ``fig`` needs for text ``px`` screen pixels high when its image is
+    shown at its natural size (points = px x 72 / dpi: 10.08 pt at the book's dpi of 100)."""
+    return float(px) * 72.0 / float(root_figure(fig).dpi)
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in root_figure(fig).findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def smallest_text(fig) -> float:
+    """The smallest font size, in points, of the visible non-empty texts of ``fig`` (tick labels
+    included, as drawn: call it after ``fig.canvas.draw()`` or a save). ``inf`` without text."""
+    return min((float(t.get_fontsize()) for t in _texts(fig)), default=math.inf)
+
+
+def raise_small_text(fig, points: float):
+    """Raise every text of ``fig`` smaller than ``points`` to ``points``: titles, labels, legends,
+    text written into cells and the tick labels of every axes (also those made at draw time).
+    The layout engine makes room when the figure is drawn. Returns ``fig``.
+
+    Widgets apply it with :func:`projected_points`, so that whatever a render function drew,
+    the projected figure holds :data:`PROJECTED_TEXT_PX` (see :class:`helpers.widgets.InteractiveFigure`).
+    """
+    points = float(points)
+    root = root_figure(fig)
+    for ax in root.get_axes():
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            labels = axis.get_ticklabels(which="both")
+            if not labels or min(t.get_fontsize() for t in labels) < points:
+                # also the ticks a locator makes at draw time (they copy the axis' tick settings)
+                ax.tick_params(axis=name, which="both", labelsize=points)
+    for text in _texts(root):
+        if text.get_fontsize() < points:
+            text.set_fontsize(points)
+    return root
