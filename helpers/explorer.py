@@ -426,8 +426,9 @@ class Explorer:
                 f" (ŷ = {s['y_hat_predicted']:.3f}), label <b>{s['target']}</b> (ŷ = {s['y_hat_target']:.3f})</div>")
             return
         state = self.controls["state"].value
-        note = ("<br><i>untrained: random small weights, so the maps hardly depend on the digit "
-                "(change the label, or the network)</i>" if "untrained" in state else "")
+        note = ("<br><i>untrained: random small weights, so the maps hardly depend on the digit: another "
+                "digit changes ΔC2 by under 1%, another label by over 10% (measured in notebook 04). "
+                "Change the label, or the network.</i>" if "untrained" in state else "")
         self.summary_html.value = (
             f"<div style='font-size:15px;line-height:1.35'>{where}: L = <b>{number(s['loss'])}</b>, "
             f"predicted <b>{s['predicted']}</b> (ŷ = {s['y_hat_predicted']:.3f}), "
