@@ -139,6 +139,7 @@ class BookHBox(Placeholder, widgets.HBox):
 def figure_output(figure, pixel_ratio: int = PIXEL_RATIO) -> dict:
     """A ``display_data`` output of ``figure`` as PNG drawn at ``pixel_ratio`` x its dpi and shown
     at its natural size (``width`` metadata): sharp under browser zoom, text as large as designed.
+    Its metadata ``book/figure`` gives the smallest text in points and the PNG's dpi.
 
     A string instead of a figure becomes a one-line HTML message (for example "draw a digit").
     """
@@ -153,17 +154,23 @@ def figure_output(figure, pixel_ratio: int = PIXEL_RATIO) -> dict:
     import io
     import struct
 
+    from helpers.figures.base import smallest_text
+
     buf = io.BytesIO()
-    figure.savefig(buf, format="png", dpi=figure.dpi * pixel_ratio)
+    dpi = figure.dpi * pixel_ratio
+    figure.savefig(buf, format="png", dpi=dpi)
     png = buf.getvalue()
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     import base64
 
+    # "book/figure": the smallest text as drawn (points) and the PNG's dpi, so that a browser
+    # test can compute the text's size on screen: points x dpi / 72 x rendered / natural width
     return {"output_type": "display_data",
             "data": {"image/png": base64.b64encode(png).decode("ascii"),
                      "text/plain": f"<Figure size {round(width / pixel_ratio)}x{round(height / pixel_ratio)}>"},
             "metadata": {"image/png": {"width": round(width / pixel_ratio),
-                                       "height": round(height / pixel_ratio)}}}
+                                       "height": round(height / pixel_ratio)},
+                         "book/figure": {"smallest_text_pt": smallest_text(figure), "dpi": dpi}}}
 
 
 def _later(callback) -> None:

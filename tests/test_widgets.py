@@ -403,6 +403,8 @@ def test_figures_are_sent_as_png_at_twice_their_pixels_and_shown_at_natural_size
     shown = out["metadata"]["image/png"]
     assert (width, height) == (2 * shown["width"], 2 * shown["height"])
     assert shown["width"] == round(fig.get_figwidth() * fig.dpi)
+    # what a browser test needs to compute the smallest text on screen
+    assert out["metadata"]["book/figure"] == {"smallest_text_pt": figures.smallest_text(fig), "dpi": 2 * fig.dpi}
 
 
 def test_a_widget_cell_not_yet_run_shows_one_friendly_line():

@@ -414,6 +414,9 @@ class KernelTraffic:
     problem_parents: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
     sockets: list = dataclasses.field(default_factory=list)
+    #: (smallest text in points, PNG dpi) of every figure a widget's Output received
+    #: (``helpers.widgets.figure_output`` writes them into the output's metadata)
+    figure_text: list = dataclasses.field(default_factory=list)
 
     def attach(self, page) -> None:
         page.on("websocket", self._on_websocket)
@@ -438,6 +441,12 @@ class KernelTraffic:
         kind = msg["header"].get("msg_type")
         parent = msg["parent_header"]
         content = msg["content"]
+        if kind in ("comm_open", "comm_msg"):
+            state = (content.get("data") or {}).get("state") or {}
+            for out in state.get("outputs") or []:
+                book = (out.get("metadata") or {}).get("book/figure") if isinstance(out, dict) else None
+                if book:
+                    self.figure_text.append((float(book["smallest_text_pt"]), float(book["dpi"])))
         if kind == "status" and content.get("execution_state") == "idle":
             self.idle.add(parent.get("msg_id"))
         elif msg["channel"] == "shell" and kind and kind.endswith("_reply"):
@@ -986,6 +995,24 @@ def drive_widgets(page, traffic: KernelTraffic, allowed_cells: set = frozenset()
 # --------------------------------------------------------------------------------------------
 # Artifacts (screenshots and logs of failures)
 # --------------------------------------------------------------------------------------------
+
+
+#: every widget figure on the page: its rendered width (CSS px) and the PNG's natural width
+FIGURE_WIDTHS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .widget-output img'))
+    .map(img => ({rendered: img.getBoundingClientRect().width, natural: img.naturalWidth}))
+    .filter(f => f.rendered > 0 && f.natural > 0)"""
+
+
+def smallest_figure_text_px(page, traffic: KernelTraffic) -> tuple[float, list]:
+    """The smallest text of any widget figure on screen, in CSS px, by issue 23's rule: points x
+    dpi / 72 x (rendered width / natural width). Points and dpi come from every figure the kernel
+    sent (``traffic.figure_text``), the widths from every widget image on the page: the smallest
+    text combined with the most shrunk image, a bound for every figure. Returns it and the widths."""
+    widths = page.evaluate(FIGURE_WIDTHS)
+    assert widths, "no widget figure on the page"
+    assert traffic.figure_text, "the kernel sent no widget figure with its text size"
+    shrink = min(f["rendered"] / f["natural"] for f in widths)
+    return min(pt * dpi / 72 for pt, dpi in traffic.figure_text) * shrink, widths
 
 
 def check_page_and_drive(book_page, name: str, allowed_cells: set, stage: str) -> Report:

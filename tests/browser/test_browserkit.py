@@ -165,6 +165,23 @@ def test_kernel_traffic_tracks_requests_and_errors():
     assert "ValueError: digit" in traffic.problems[0] and "\x1b" not in traffic.problems[0]
 
 
+def test_kernel_traffic_reads_the_text_size_of_every_figure_a_widget_receives():
+    from helpers import figures, widgets
+
+    traffic = bk.KernelTraffic()
+    ws = FakeWebSocket()
+    traffic._on_websocket(ws)
+    received = ws.handlers["framereceived"]
+    fig = figures.show_maps([[0.0, 1.0], [1.0, 0.0]])
+    out = widgets.figure_output(fig)
+    # the first draw arrives with the Output's model, later ones as state updates
+    received(_binary_frame("iopub", {"msg_type": "comm_open"}, {},
+                           {"data": {"state": {"outputs": [out]}}}))
+    received(_binary_frame("iopub", {"msg_type": "comm_msg"}, {},
+                           {"data": {"method": "update", "state": {"outputs": [widgets.figure_output("draw a digit")]}}}))
+    assert traffic.figure_text == [(figures.smallest_text(fig), 200.0)]
+
+
 def test_stderr_of_a_cell_that_stores_it_is_accepted():
     traffic = bk.KernelTraffic()
     ws = FakeWebSocket()

@@ -28,6 +28,7 @@ NOTEBOOKS = bk.widget_notebooks()
 # it (helpers.widgets.digit_picker), never an index into the data set ("image #").
 DIGIT_PICKER_NOTEBOOKS = ("01_", "02_", "03_")
 DIGIT_CONTROLS = {"digit: class", "example of that class"}
+MIN_TEXT_PX = 14  # issue 23: the smallest figure text a back row reads on a 1366x768 projector
 
 PROMPTS_DONE = r"""n => {
     const prompts = Array.from(document.querySelectorAll(
@@ -118,6 +119,15 @@ def test_every_widget_redraws_its_figure(notebook, lab, book_page):
               f"cells in {times['ran']:.1f} s, total {time.monotonic() - start:.1f} s\n"
               f"{report.text()}")
         assert report.ok, f"{notebook.name}:\n{report.text()}"
+        # issue 23: at 1366x768 (JupyterLab's default layout) the smallest text of every figure
+        # a widget drew is at least 14 px on screen
+        book_page.page.set_viewport_size({"width": 1366, "height": 768})
+        book_page.page.wait_for_timeout(500)  # JupyterLab lays the panel out again
+        px, widths = bk.smallest_figure_text_px(book_page.page, book_page.traffic)
+        print(f"smallest figure text at 1366x768: {px:.1f} px over {len(book_page.traffic.figure_text)} "
+              f"figures; images drawn at {min(f['rendered'] / f['natural'] for f in widths):.2f} of their pixels")
+        assert px >= MIN_TEXT_PX, f"{notebook.name}: figure text {px:.1f} px on screen at 1366x768 " \
+                                  f"(smallest of {book_page.traffic.figure_text}; widths {widths})"
         if notebook.stem.startswith(DIGIT_PICKER_NOTEBOOKS):
             redrawn = {m.control["label"] for m in report.moves if m.changed}
             assert DIGIT_CONTROLS <= redrawn, \
