@@ -29,6 +29,7 @@ check that the figure was rendered again.
 
 from __future__ import annotations
 
+import math
 import numbers
 import traceback
 import warnings
@@ -159,6 +160,7 @@ def figure_output(figure, pixel_ratio: int = PIXEL_RATIO) -> dict:
     buf = io.BytesIO()
     dpi = figure.dpi * pixel_ratio
     figure.savefig(buf, format="png", dpi=dpi)
+    smallest = smallest_text(figure)  # inf for a figure without text: None in JSON
     png = buf.getvalue()
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     import base64
@@ -170,7 +172,8 @@ def figure_output(figure, pixel_ratio: int = PIXEL_RATIO) -> dict:
                      "text/plain": f"<Figure size {round(width / pixel_ratio)}x{round(height / pixel_ratio)}>"},
             "metadata": {"image/png": {"width": round(width / pixel_ratio),
                                        "height": round(height / pixel_ratio)},
-                         "book/figure": {"smallest_text_pt": smallest_text(figure), "dpi": dpi}}}
+                         "book/figure": {"smallest_text_pt": smallest if math.isfinite(smallest) else None,
+                                         "dpi": dpi}}}
 
 
 def _later(callback) -> None:

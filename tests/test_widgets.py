@@ -447,3 +447,11 @@ def test_raise_small_text_counts_only_visible_text():
     fig.canvas.draw()
     assert figures.smallest_text(fig) == 11.0
     assert figures.smallest_text(Figure()) == float("inf")
+
+
+def test_a_figure_without_text_reports_no_text_size():
+    import json
+
+    out = widgets.figure_output(Figure(figsize=(1, 1)))
+    assert out["metadata"]["book/figure"]["smallest_text_pt"] is None
+    json.dumps(out, allow_nan=False)  # valid JSON for the browser

@@ -445,7 +445,7 @@ class KernelTraffic:
             state = (content.get("data") or {}).get("state") or {}
             for out in state.get("outputs") or []:
                 book = (out.get("metadata") or {}).get("book/figure") if isinstance(out, dict) else None
-                if book:
+                if book and book.get("smallest_text_pt") is not None:
                     self.figure_text.append((float(book["smallest_text_pt"]), float(book["dpi"])))
         if kind == "status" and content.get("execution_state") == "idle":
             self.idle.add(parent.get("msg_id"))
