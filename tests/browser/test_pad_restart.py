@@ -7,7 +7,8 @@ over the dimmed canvas.
 
 The scratch notebook of ``test_lecture_room.py`` (the explorer with the pad, as notebook 05 has
 it) runs in JupyterLab at 1366x768; with "my drawing" chosen the pad is on screen. While the
-kernel is alive no "run this cell again" text is visible near the pad; after Kernel > Restart
+kernel is alive no "run this cell again" text is visible near the pad, also after the notebook
+is saved and the page reloaded (the widgets come back from the live kernel); after Kernel > Restart
 Kernel... (dialog confirmed) such a text is visible over or beside the canvas, at least 14 px,
 on top (the element at its centre is the message itself), and the canvas is dimmed. A
 screenshot of that state is written to ``tmp/artifacts/pad-restart-1366x768.png``.
@@ -120,7 +121,17 @@ def test_after_a_kernel_restart_the_pad_says_run_this_cell_again(lab, book_page,
         page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="my drawing").click()
         page.wait_for_function("() => Array.from(document.querySelectorAll('.jp-NotebookPanel canvas'))"
                                ".some(c => c.width === 280 && c.getClientRects().length > 0)")
-        page.locator(".jp-NotebookPanel canvas").last.scroll_into_view_if_needed()
+        assert not [n for n in pad_note(page)["notes"] if n["visible"]], "the live pad says run again"
+        # a page reload gets the widgets back from the live kernel: still no message
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+        page.keyboard.press("Control+s")
+        page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=bk.seconds(30) * 1000)
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_function("() => Array.from(document.querySelectorAll('.jp-NotebookPanel canvas'))"
+                               ".some(c => c.width === 280 && c.getClientRects().length > 0)",
+                               timeout=bk.seconds(120) * 1000)
+        page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+                               state="attached", timeout=bk.seconds(60) * 1000)
         measured = check_restart_message(page)
         page.screenshot(path=str(bk.artifacts_dir() / "pad-restart-1366x768.png"))
         print("\nJupyterLab, after a kernel restart:", measured)
