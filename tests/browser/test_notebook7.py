@@ -1,8 +1,9 @@
 """The explorer, its placeholder and the drawing pad in Notebook 7 (issue 23), at 1366x768.
 
 Notebook 7 (the ``notebook`` package, in the ``browser`` extra) serves ``/notebooks/<path>`` on
-the tests' JupyterLab server (``browserkit.lab_server``): the same settings, kernels and widget
-manager, another application around them.
+a server started by ``browserkit.lab_server`` (fixture ``notebook7``, a second one beside
+JupyterLab's, see conftest.py): the same settings, kernels and widget manager, another
+application around them.
 
 1. Before any cell runs, a scratch copy of notebook 05 shows, for each cell whose stored output is
    a widget, the one friendly line the book stores with it ("interactive explorer: run this
@@ -63,16 +64,16 @@ def stored_placeholders(nb: dict) -> list[str]:
     return found
 
 
-def test_a_widget_cell_not_yet_run_shows_its_placeholder_in_notebook7(lab, book_page):
+def test_a_widget_cell_not_yet_run_shows_its_placeholder_in_notebook7(notebook7, book_page):
     page = book_page.page
-    book_page.servers.append(lab)
+    book_page.servers.append(notebook7)
     expected = stored_placeholders(bk.read_notebook(PLACEHOLDER_NOTEBOOK))
     assert expected, f"{PLACEHOLDER_NOTEBOOK.name} stores no widget output"
     reprs = [t for t in expected if not t.endswith("run this cell")]
     assert not reprs, f"{PLACEHOLDER_NOTEBOOK.name} stores reprs, not placeholders: {reprs}"
-    copy = bk.copy_notebook(PLACEHOLDER_NOTEBOOK, lab.root)
+    copy = bk.copy_notebook(PLACEHOLDER_NOTEBOOK, notebook7.root)
     page.set_viewport_size(SCREEN)
-    page.goto(f"{lab.url}/notebooks/{copy.name}", wait_until="domcontentloaded",
+    page.goto(f"{notebook7.url}/notebooks/{copy.name}", wait_until="domcontentloaded",
               timeout=bk.seconds(180) * 1000)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=bk.seconds(180) * 1000)
     try:
@@ -96,12 +97,12 @@ def test_a_widget_cell_not_yet_run_shows_its_placeholder_in_notebook7(lab, book_
         shut_down_kernel(book_page)
 
 
-def test_explorer_and_pad_in_notebook7(lab, book_page, tmp_path):
+def test_explorer_and_pad_in_notebook7(notebook7, book_page, tmp_path):
     page = book_page.page
     page.set_viewport_size(SCREEN)
     path = bk.scratch_notebook(tmp_path, "zz_notebook7", CELLS)
     try:
-        times = run_all_in_lab(book_page, lab, path, notebook7=True)
+        times = run_all_in_lab(book_page, notebook7, path, notebook7=True)
         assert page.evaluate("() => document.title") and page.locator(
             ".jp-NotebookPanel .book-explorer").count() == 1, "no explorer on the Notebook 7 page"
         # the explorer's figure, then one control moved: the kernel answers and the figure is redrawn
@@ -124,6 +125,8 @@ def test_explorer_and_pad_in_notebook7(lab, book_page, tmp_path):
         page.screenshot(path=str(bk.artifacts_dir() / "notebook7-1366x768.png"))
         # a kernel restart: the pad says the cell must be run again
         restarted = check_restart_message(page)
+        errors = [e for e in book_page.js_errors if f"uncaught JavaScript error: {e}" != NOTEBOOK7_STARTUP_ERROR]
+        assert not errors, f"uncaught JavaScript errors after the restart: {errors}"
         print(f"\nNotebook 7: ran {times['cells']} cells in {times['ran']:.1f} s; {move.line()}; "
               f"drawing: {drawn['summary'][:80]!r}; after a restart: {restarted}")
     finally:

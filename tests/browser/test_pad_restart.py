@@ -134,6 +134,8 @@ def test_after_a_kernel_restart_the_pad_says_run_this_cell_again(lab, book_page,
                                state="attached", timeout=bk.seconds(60) * 1000)
         measured = check_restart_message(page)
         page.screenshot(path=str(bk.artifacts_dir() / "pad-restart-1366x768.png"))
+        # (JupyterLab's debugger logs a console error for the requests a restart cancels: not ours)
+        assert not book_page.js_errors, f"uncaught JavaScript errors: {book_page.js_errors}"
         print("\nJupyterLab, after a kernel restart:", measured)
     finally:
         shut_down_kernel(book_page)
