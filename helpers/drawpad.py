@@ -30,11 +30,11 @@ from .drawing import mnist_preprocess
 EMPTY = "draw a digit"
 #: what the pad says once its kernel is gone (restarted or stopped)
 RESTARTED = "The kernel restarted: run this cell again to draw."
-#: The pad's message for a kernel restart, with its stylesheet. JupyterLab, Notebook 7 and Voila
-#: (@jupyter-widgets/base) add the class ``jupyter-widgets-disconnected`` to every widget view
-#: whose model lost its kernel connection: only then is the message shown, over the canvas,
-#: which is dimmed. The class also covers a stopped kernel, and an output restored from a saved
-#: notebook without a kernel behind it.
+#: The pad's message for a kernel restart, with its stylesheet. The widget manager
+#: (@jupyter-widgets/base; checked in JupyterLab 4.6 and Notebook 7.6 by the browser tests
+#: test_pad_restart.py and test_notebook7.py) adds the class ``jupyter-widgets-disconnected`` to
+#: every widget view whose model lost its kernel connection, as on a restart: only then is the
+#: message shown, over the canvas, which is dimmed.
 RESTART_NOTE = f"""<style>
 .book-pad {{position: relative;}}
 .book-pad > .book-pad-note {{display: none;}}
