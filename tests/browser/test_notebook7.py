@@ -37,7 +37,7 @@ PLACEHOLDER_NOTEBOOK = bk.NOTEBOOK_DIR / "05_conv_kernel_gradients.ipynb"
 #: Notebook 7's own start-up error, not the book's: its shortcuts extension reads the settings of a
 #: plugin the registry has not loaded yet (jupyter/notebook issue 7862, open, "can't access
 #: property 'schema', registry.plugins[shortcuts.id] is undefined"; seen with notebook 7.6.5 on
-#: every page, /tree included, with or without the book). Only this exact message is tolerated.
+#: every page, /tree included). Only this exact message is tolerated.
 NOTEBOOK7_STARTUP_ERROR = "uncaught JavaScript error: Cannot read properties of undefined (reading 'schema')"
 
 
