@@ -14,8 +14,8 @@ A page reload keeps the drawing: ipycanvas does not restore a canvas's pixels in
 (ipycanvas issue 322), and after a reload its command channel no longer knows which canvas it
 draws on, so new strokes were lost. The pad repaints itself from the kernel's array whenever the
 browser announces a fresh canvas (ipycanvas's ``on_client_ready``), and names its canvas again
-at the start of every stroke. A kernel restart ends the pad: the cell must be run again (the
-caption says so).
+at the start of every stroke. A kernel restart ends the pad: the cell must be run again, which
+the pad then says over its dimmed canvas (:data:`RESTART_NOTE`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,21 @@ from .drawing import mnist_preprocess
 
 #: what the explorer and the preview say while the pad is empty
 EMPTY = "draw a digit"
+#: what the pad says once its kernel is gone (restarted or stopped)
+RESTARTED = "The kernel restarted: run this cell again to draw."
+#: The pad's message for a kernel restart, with its stylesheet. The widget manager
+#: (@jupyter-widgets/base; checked in JupyterLab 4.6 and Notebook 7.6 by the browser tests
+#: test_pad_restart.py and test_notebook7.py) adds the class ``jupyter-widgets-disconnected`` to
+#: every widget view whose model lost its kernel connection, as on a restart: only then is the
+#: message shown, over the canvas, which is dimmed.
+RESTART_NOTE = f"""<style>
+.book-pad {{position: relative;}}
+.book-pad > .book-pad-note {{display: none;}}
+.book-pad.jupyter-widgets-disconnected > .book-pad-note {{display: block; position: absolute;
+  left: 10px; top: 60px; width: 200px; z-index: 2; margin: 0;}}
+.book-pad.jupyter-widgets-disconnected > canvas {{opacity: 0.3;}}
+</style><div style="font-size:16px; line-height:1.35; white-space:normal; color:#4a2c00;
+  background:#fff3d6; border:2px solid #b26a00; border-radius:4px; padding:8px 10px;">{RESTARTED}</div>"""
 
 __all__ = ["DrawingPad", "paint_segment"]
 
@@ -113,8 +128,11 @@ class DrawingPad:
         self.repaint()
         from .widgets import BookHBox
 
-        restart = w.HTML("<div style='font-size:13px;color:#555'>after a kernel restart, run this cell again</div>")
-        self.canvas_box = w.VBox([self.canvas, w.HBox([self.tool, self.clear_button]), restart])
+        # hidden while the kernel is alive; shown over the dimmed canvas once the page lost it
+        self.restart_note = w.HTML(RESTART_NOTE)
+        self.restart_note.add_class("book-pad-note")
+        self.canvas_box = w.VBox([self.canvas, w.HBox([self.tool, self.clear_button]), self.restart_note])
+        self.canvas_box.add_class("book-pad")
         self.widget = BookHBox([self.canvas_box, w.VBox([self.caption, self.preview])],
                                placeholder="drawing pad: run this cell")
 

@@ -104,7 +104,23 @@ def test_a_tiny_one_drawn_with_the_wide_pen_is_read_as_one():
 
 
 def test_the_pad_says_what_to_do_after_a_kernel_restart():
+    """The message sits in the pad's box, hidden by its own stylesheet until the widget manager
+    marks the box ``jupyter-widgets-disconnected`` (the browser test shows it after a restart)."""
+    import re
+
+    from helpers.drawpad import RESTARTED
+
     pad = DrawingPad()
-    hints = [c.value for c in pad.canvas_box.children if hasattr(c, "value") and isinstance(c.value, str)]
-    assert any("kernel restart" in h and "run this cell again" in h for h in hints)
+    assert "run this cell again" in RESTARTED
+    assert pad.restart_note in pad.canvas_box.children and "book-pad-note" in pad.restart_note._dom_classes
+    assert "book-pad" in pad.canvas_box._dom_classes
+    style, _, body = pad.restart_note.value.partition("</style>")
+    assert RESTARTED in body and RESTARTED not in style
+    rules = dict(re.findall(r"([^{}]+)\{([^}]*)\}", style.replace("<style>", "")))
+    rules = {k.strip(): v for k, v in rules.items()}
+    assert "display: none" in rules[".book-pad > .book-pad-note"]  # hidden while connected
+    shown = rules[".book-pad.jupyter-widgets-disconnected > .book-pad-note"]
+    assert "display: block" in shown and "position: absolute" in shown  # over the canvas
+    assert "opacity" in rules[".book-pad.jupyter-widgets-disconnected > canvas"]  # dimmed
+    assert int(re.search(r"font-size:\s*(\d+)px", body).group(1)) >= 14
     assert pad.canvas_box in pad.widget.children[0:1]  # the pad's own cell shows it too

@@ -103,16 +103,29 @@ def book_page(browser_context, request):
     page.close()
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    """One JupyterLab server for the session, on a scratch folder: each test copies its
-    notebook there, so nothing JupyterLab does can write to the repository's notebooks."""
-    root = tmp_path_factory.mktemp("lab-root")
-    server = bk.lab_server(root, tmp_path_factory.mktemp("lab-home"))
+def _lab_on_scratch(tmp_path_factory, name: str):
+    root = tmp_path_factory.mktemp(f"{name}-root")
+    server = bk.lab_server(root, tmp_path_factory.mktemp(f"{name}-home"))
     server.root = root
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """One JupyterLab server for the session, on a scratch folder: each test copies its
+    notebook there, so nothing JupyterLab does can write to the repository's notebooks."""
+    yield from _lab_on_scratch(tmp_path_factory, "lab")
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory):
+    """The same kind of server, for Notebook 7's pages (``/notebooks/<name>``) alone: once a
+    JupyterLab page has opened ``/lab/.../tree/<file>``, jupyterlab_server keeps that path in the
+    server-wide page config, and every later Notebook 7 page of that server tries to open it in a
+    file browser it does not have ("Command 'filebrowser:open-path' not registered")."""
+    yield from _lab_on_scratch(tmp_path_factory, "notebook7")
 
 
 @pytest.fixture(scope="session")

@@ -46,18 +46,21 @@ VIEWS_RENDERED = """() => {
 }"""
 
 
-def run_all_in_lab(book_page, lab, notebook) -> dict:
-    """Open a scratch copy of ``notebook`` in JupyterLab, run all cells from the menu, and
-    wait until every cell has run and every widget view is rendered. Returns timings."""
+def run_all_in_lab(book_page, lab, notebook, *, notebook7: bool = False) -> dict:
+    """Open a scratch copy of ``notebook`` in JupyterLab (or, with ``notebook7``, in Notebook 7
+    at ``/notebooks/<name>`` on the same server), run all cells from the Run menu, and wait
+    until every cell has run and every widget view is rendered. Returns timings."""
     page, traffic = book_page.page, book_page.traffic
     book_page.servers.append(lab)
     nb = bk.read_notebook(notebook)
     n_cells = len(bk.code_cell_indices(nb))
     copy = bk.copy_notebook(notebook, lab.root)
     start = time.monotonic()
-    # a workspace of its own, so no tab of an earlier test is restored
-    page.goto(f"{lab.url}/lab/workspaces/{bk.safe_name(notebook.stem)}/tree/{copy.name}",
-              wait_until="domcontentloaded", timeout=bk.seconds(180) * 1000)
+    # a workspace of its own, so no tab of an earlier test is restored (Notebook 7 opens one
+    # notebook per page and restores nothing)
+    url = (f"{lab.url}/notebooks/{copy.name}" if notebook7 else
+           f"{lab.url}/lab/workspaces/{bk.safe_name(notebook.stem)}/tree/{copy.name}")
+    page.goto(url, wait_until="domcontentloaded", timeout=bk.seconds(180) * 1000)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell",
                            timeout=bk.seconds(180) * 1000)
     traffic.wait_kernel_ready(page, bk.seconds(180))
