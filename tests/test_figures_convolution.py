@@ -58,6 +58,13 @@ def test_kernel_gradient_terms_rejects_bad_input(args, error):
         figures.kernel_gradient_terms(*args)
 
 
+def _images(fig):
+    """The images of a figure drawn on one sheet, by label (see figures.convolution._Sheet)."""
+    (ax,) = fig.axes
+    return {image.get_label(): image for image in ax.images}
+
+
+
 @pytest.mark.parametrize("show", ["patches", "products"])
 def test_show_kernel_gradient_terms_panels_and_scales(rng, show):
     x = rng.random((7, 7))
@@ -65,29 +72,35 @@ def test_show_kernel_gradient_terms_panels_and_scales(rng, show):
     _, products, dk = figures.kernel_gradient_terms(x, err)
     fig = figures.show_kernel_gradient_terms(x, err, show=show, input_label="S1", title="eq. 40")
     assert isinstance(fig, Figure)
-    axes = image_axes(fig)
-    assert len(axes) == 4 and len(colorbar_axes(fig)) == 4
-    labels = colorbar_labels(fig)
-    assert labels[0] == "S1" and labels[1] == "error" and labels[3].startswith("gradient")
-    assert labels[2] == ("patch x error" if show == "products" else "input value")
-    ax_in, ax_err, ax_mosaic, ax_dk = axes
-    np.testing.assert_array_equal(ax_in.images[0].get_array(), x)
-    assert_symmetric(ax_err.images[0], np.abs(err).max())
-    np.testing.assert_allclose(ax_dk.images[0].get_array(), dk)
-    assert_symmetric(ax_dk.images[0], np.abs(dk).max())
+    assert len(fig.axes) == 1 and fig.get_layout_engine() is None  # one sheet, placed by hand
+    images = _images(fig)
+    bars = sorted(image.get_label() for image in fig.axes[0].images if image.get_label().startswith("colour bar"))
+    # one colour bar per scale: the input's, and the error's (shared with the products, or the
+    # patches on the input's scale with a bar of their own)
+    assert bars == (["colour bar: S1", "colour bar: error; patch x error"] if show == "products"
+                    else ["colour bar: S1", "colour bar: S1", "colour bar: error"])
+    np.testing.assert_array_equal(images["input"].get_array(), x)
+    np.testing.assert_array_equal(images["error"].get_array(), err)
+    np.testing.assert_allclose(images["gradient"].get_array(), dk)
+    assert_symmetric(images["gradient"], np.abs(dk).max())
     if show == "products":
-        assert_symmetric(ax_mosaic.images[0], np.abs(products).max())
-        assert ax_mosaic.images[0].get_cmap().name.startswith(figures.SIGNED_CMAP)
-    # each tap's panel is labelled with Zhang's centred (u, v); the sum it contributes is written
-    # into the kernel gradient, scaled by the power of ten named on its colour bar
-    labels_written = texts_of(ax_mosaic)
-    assert len(labels_written) == 9
-    assert "(-1,-1)" in labels_written and "(1,0)" in labels_written
+        # error and products on one symmetric scale
+        assert_symmetric(images["error"], max(np.abs(err).max(), np.abs(products).max()))
+        assert images["terms"].norm is images["error"].norm
+        assert images["terms"].get_cmap().name.startswith(figures.SIGNED_CMAP)
+    else:
+        assert_symmetric(images["error"], np.abs(err).max())
+        assert images["terms"].get_clim() == images["input"].get_clim() == (x.min(), x.max())
+    # every tap: a 3 x 3 mosaic; the sums are written into the kernel gradient, divided by the
+    # power of ten its title names; its tick labels are Zhang's centred u and v
+    assert images["terms"].get_array().shape == (3 * 5 + 2 * 2, 3 * 5 + 2 * 2)
     power = int(np.floor(np.log10(np.abs(dk).max())))
-    assert labels[3] == "gradient" + (f" (numbers x 1e{power})" if power else "")
-    assert texts_of(ax_dk) == [f"{v / 10.0**power:.2f}" for v in dk.ravel()]
-    assert [t.get_text() for t in ax_dk.get_xticklabels()] == ["-1", "0", "1"]
-    assert fig.get_suptitle() == "eq. 40"
+    written = texts_of(fig.axes[0])
+    in_cells = [t.get_text() for t in fig.axes[0].texts if t.get_transform() is not fig.axes[0].transData]
+    assert in_cells == [f"{v / 10.0**power:.2f}" for v in dk.ravel()]
+    assert any(t.endswith(f"numbers x 1e{power}" if power else "numbers") for t in written)
+    assert written.count("-1") >= 2 and written.count("1") >= 2 and "eq. 40" in written
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= figures.projected_points(fig)
 
 
 def test_show_kernel_gradient_terms_draws_only_the_chosen_taps(rng):
@@ -95,15 +108,39 @@ def test_show_kernel_gradient_terms_draws_only_the_chosen_taps(rng):
     err = rng.normal(size=(5, 5))  # 5 x 5 kernel
     patches, products, dk = figures.kernel_gradient_terms(x, err)
     fig = figures.show_kernel_gradient_terms(x, err, show="products", taps=[(-2, -2), (0, 0), (2, 1)])
-    ax_mosaic = image_axes(fig)[2]
-    assert texts_of(ax_mosaic) == ["(-2,-2)", "(0,0)", "(2,1)"]
-    mosaic = ax_mosaic.images[0].get_array()
+    images = _images(fig)
+    written = texts_of(fig.axes[0])
+    assert [t for t in written if t.startswith("(")] == ["(-2,-2)", "(0,0)", "(2,1)"]
+    mosaic = np.ma.filled(images["terms"].get_array(), np.nan)
     gap = max(2, round(0.35 * 5))
-    np.testing.assert_array_equal(mosaic[:5, :5], products[0, 0])        # one row, in the order given
-    np.testing.assert_array_equal(mosaic[:5, 2 * (5 + gap):2 * (5 + gap) + 5], products[4, 3])
-    assert mosaic.shape[0] == 5
+    np.testing.assert_array_equal(mosaic[:5, :5], products[0, 0])        # 2 x 2 tiles, in the order given
+    np.testing.assert_array_equal(mosaic[:5, 5 + gap:], products[2, 2])
+    np.testing.assert_array_equal(mosaic[5 + gap:, :5], products[4, 3])
+    assert np.isnan(mosaic[5 + gap:, 5 + gap:]).all()
     with pytest.raises(ValueError, match="taps"):
         figures.show_kernel_gradient_terms(x, err, taps=[(3, 0)])
+
+
+def test_show_kernel_gradient_terms_one_tap_is_framed_in_the_gradient(rng):
+    """The widget's view: one tap, its patch outlined in the input, its cell framed in the gradient."""
+    x = rng.random((9, 9))
+    err = rng.normal(size=(5, 5))  # 5 x 5 kernel
+    patches, products, dk = figures.kernel_gradient_terms(x, err)
+    fig = figures.show_kernel_gradient_terms(x, err, show="patches", taps=[(1, -2)])
+    images = _images(fig)
+    np.testing.assert_array_equal(images["terms"].get_array(), patches[3, 0])
+    np.testing.assert_array_equal(patches[3, 0], x[1:6, 4:9])      # tap (1,-2) of a convolution reads rows 1..5, cols 4..8
+    written = texts_of(fig.axes[0])
+    assert "tap (u,v) = (1,-2)\npatch (red box)" in written and "red box: tap (1,-2)" in " ".join(written)
+    ax = fig.axes[0]
+    left, right, bottom, top = images["input"].get_extent()
+    pixel = (right - left) / 9
+    red = [p for p in ax.patches if p.get_edgecolor()[:3] == matplotlib.colors.to_rgb("crimson")]
+    assert len(red) == 1 and red[0].get_xy() == (pytest.approx(left + 4 * pixel), pytest.approx(top + 1 * pixel))
+    left, right, bottom, top = images["gradient"].get_extent()
+    framed = [p for p in ax.patches if p.get_linewidth() == 2.5]
+    assert len(framed) == 1
+    assert framed[0].get_xy() == (pytest.approx(left + 0 * (right - left) / 5), pytest.approx(top + 3 * (bottom - top) / 5))
 
 
 def test_show_kernel_gradient_terms_rejects_an_unknown_view(rng):

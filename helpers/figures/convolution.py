@@ -3,6 +3,7 @@ and a kernel gradient as the sum it is (notebook 05, Zhang eqs. 36-40 and 56-59)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import matplotlib
@@ -11,8 +12,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, block_mosaic,
-                                  new_figure, norm_for, signed_norm)
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells,
+                                  block_mosaic, new_figure, norm_for, projected_points, signed_norm)
 from helpers.figures.maps import show_digit
 
 __all__ = ["show_conv_example", "show_kernel_placement", "show_init_histograms", "kernel_gradient_terms",
@@ -206,26 +207,99 @@ def kernel_gradient_terms(input_map, error_map, convention: str = "convolution")
     return patches, products, products.sum(axis=(2, 3))
 
 
+class _Sheet:
+    """A figure drawn on one invisible axes whose units are inches from the top-left corner.
+
+    Maps, colour bars and labels are placed by hand: one axes for a whole widget figure instead
+    of one per map and colour bar, without a layout engine, draws several times faster (axes and
+    their layout are most of a redraw). Text is drawn at :func:`helpers.figures.base.projected_points`,
+    so a widget's projected figure needs no text raised after layout. ``fig`` is the figure.
+    """
+
+    def __init__(self, width: float, height: float):
+        self.fig = new_figure(width, height)
+        self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
+        self.size = projected_points(self.fig)
+        self.em = self.size / 72.0  # the text's height in inches
+        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        self.ax.set_xlim(0.0, width)
+        self.ax.set_ylim(height, 0.0)
+        self.ax.set_xticks([])
+        self.ax.set_yticks([])
+        self.ax.set_axis_off()
+        self.ax.set_autoscale_on(False)
+
+    def text(self, x, y, s, **kwargs):
+        return self.ax.text(x, y, s, fontsize=kwargs.pop("fontsize", self.size), **kwargs)
+
+    def frame(self, left, top, width, height, **kwargs):
+        from matplotlib.patches import Rectangle
+
+        style = {"fill": False, "edgecolor": "black", "linewidth": 0.8, **kwargs}
+        return self.ax.add_patch(Rectangle((left, top), width, height, **style))
+
+    def image(self, data, left, top, width, height, cmap, norm, *, label, frame=True):
+        """``data`` (h, w) drawn into the box ``width`` x ``height`` at ``left``, ``top``; ``label``
+        names it (``image.get_label()``)."""
+        image = self.ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto",
+                               extent=(left, left + width, top + height, top))
+        image.set_label(label)
+        if frame:
+            self.frame(left, top, width, height)
+        return image
+
+    def cells(self, image):
+        """The transform that puts cell ``(i, j)`` of ``image`` at ``(j, i)``: its centre."""
+        from matplotlib.transforms import Affine2D
+
+        left, right, bottom, top = image.get_extent()
+        h, w = image.get_array().shape[:2]
+        return Affine2D().scale((right - left) / w, (bottom - top) / h).translate(
+            left + (right - left) / w / 2, top + (bottom - top) / h / 2) + self.ax.transData
+
+    def bar(self, image, left, top, width, label):
+        """A horizontal colour bar of ``image``'s colours, 0.1 in high, ticks at both ends and the
+        middle; a signed scale's numbers are divided by its power of ten, which the label names."""
+        lo, hi = float(image.norm.vmin), float(image.norm.vmax)
+        signed = lo == -hi
+        power = _power_of_ten(hi) if signed else 0
+        self.image(np.linspace(lo, hi, 256)[None], left, top, width, 0.1, image.get_cmap(), image.norm,
+                   label=f"colour bar: {label}")
+        ticks = [lo, (lo + hi) / 2, hi]
+        self.ax.vlines([left, left + width / 2, left + width], top + 0.1, top + 0.14, color="black",
+                       linewidth=0.8)
+        for k, t in enumerate(ticks):
+            self.text(left + k * width / 2, top + 0.16, f"{t / 10.0**power:.2g}" if t else "0",
+                      ha="center", va="top")
+        self.text(left + width / 2, top + 0.2 + 1.3 * self.em, label + (f" (x 1e{power})" if power else ""),
+                  ha="center", va="top")
+
+
+def _power_of_ten(m: float) -> int:
+    """The power of ten of ``m`` (0 for 0): values are written as ``value / 10**power``."""
+    return int(np.floor(np.log10(m))) if m > 0 else 0
+
+
 def show_kernel_gradient_terms(input_map, error_map, *, show="patches", convention="convolution",
                                input_name="S1_p", error_name=r"\Delta C^2_{q,\sigma}",
                                grad_name=r"\Delta k^2_{p,q}", input_cmap=None,
                                input_label="activation", title=None, fmt=".2f", taps=None) -> Figure:
-    """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58).
+    """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58), in one row.
 
-    Left: the layer's input map ``input_map`` (H, W) with the block that kernel tap
-    ``(u, v) = (-c, -c)`` reads outlined, and the error before the sigmoid ``error_map``
-    (Ho, Wo). Middle: a kh x kw grid, one panel per kernel tap ``(u, v)`` (Zhang's centred
-    indices, -c..c): the input patch that tap touches (``show="patches"``) or that patch times
-    the error map (``show="products"``), labelled ``(u, v)``. The kernel gradient, whose entry
-    ``(u, v)`` is the sum of that product, is drawn with its values written in (format ``fmt``,
-    scaled by the power of ten named on its colour bar, so they stay legible at 930 px).
-    Names are LaTeX without dollars; ``input_label`` labels the input's colourbar. ``taps``, a
-    list of centred ``(u, v)``, draws only those taps' panels, in one row and larger (readable
-    when projected); default every tap.
-    Returns the figure. See :func:`kernel_gradient_terms`.
+    From the left: the layer's input map ``input_map`` (H, W) with the block that the first tap
+    shown reads outlined in red (tap ``(u, v) = (-c, -c)`` when every tap is shown); the error
+    before the sigmoid ``error_map`` (Ho, Wo); the term of each tap ``(u, v)`` shown (Zhang's
+    centred indices, -c..c): the input patch it reads (``show="patches"``, on the input's scale)
+    or that patch times the error (``show="products"``, on the error's scale: a product is the
+    error weighted by the input); and the kernel gradient, whose entry ``(u, v)`` is the sum of
+    that product, with its values written in (format ``fmt``, divided by the power of ten its
+    title names) and the taps shown framed. ``taps``, a list of centred ``(u, v)``, shows only
+    those taps (one tap: the largest panels, what a lecturer projects); default every tap, as a
+    kh x kw mosaic. Names are LaTeX without dollars; ``input_label`` labels the input's colour
+    bar. The whole figure is one axes (see :class:`_Sheet`); its images, in order, are the input,
+    the error, the terms, the gradient, then the colour bars. Returns the figure.
+    See :func:`kernel_gradient_terms`.
     """
-    from matplotlib.patches import Rectangle
-
     if show not in ("patches", "products"):
         raise ValueError(f"show must be 'patches' or 'products', got {show!r}")
     patches, products, dk = kernel_gradient_terms(input_map, error_map, convention)
@@ -237,85 +311,98 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
         [(int(u) + ch, int(v) + cw) for u, v in taps]
     if not chosen or any(not (0 <= a < kh and 0 <= b < kw) for a, b in chosen):
         raise ValueError(f"taps must be a non-empty list of (u, v) in -{ch}..{ch}, got {taps!r}")
-    ncols = kw if taps is None else len(chosen)
-
-    # Readable at 930 px: the three small maps in a row above, the kh x kw patches below; the
-    # sums are written into the kernel gradient (scaled by a power of ten named on its colour
-    # bar), not as tiny labels on the patches.
-    fig = new_figure(9.2, 7.4)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.35])
-    ax_in, ax_err = top.add_subplot(1, 3, 1), top.add_subplot(1, 3, 2)
-    cmap_in = input_cmap or ACTIVATION_CMAP
-    im = ax_in.imshow(inp, cmap=cmap_in, interpolation="nearest")
-    r0, c0 = (kh - 1, kw - 1) if convention == "convolution" else (0, 0)
-    ax_in.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), wo, ho, fill=False,
-                                                 edgecolor="crimson", linewidth=1.5))
-    ax_in.set_title(f"input ${input_name}$ ({inp.shape[0]}x{inp.shape[1]})\n"
-                    f"red box: read by tap ({-ch},{-cw})", fontsize=9)
-    ax_in.set_xlabel("column (0-based)", fontsize=8)
-    ax_in.set_ylabel("row (0-based)", fontsize=8)
-    ax_in.tick_params(labelsize=SMALL_FONT)
-    cb = top.colorbar(im, ax=ax_in, shrink=0.85)
-    cb.set_label(input_label, fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
-    norm_err = norm_for([err], True)
-    im = ax_err.imshow(err, cmap=SIGNED_CMAP, norm=norm_err, interpolation="nearest")
-    ax_err.set_title(f"error ${error_name}$\n({ho}x{wo})", fontsize=9)
-    ax_err.set_xlabel("column j (0-based)", fontsize=8)
-    ax_err.set_ylabel("row i (0-based)", fontsize=8)
-    ax_err.tick_params(labelsize=SMALL_FONT)
-    cb = top.colorbar(im, ax=ax_err, shrink=0.85)
-    cb.set_label("error", fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
-
-    grid = products if show == "products" else patches
     signed = show == "products"
-    norm = norm_for([grid], signed)
-    cmap = SIGNED_CMAP if signed else cmap_in
-    # one image for the kh x kw panels (a grid of 25 axes takes seconds to draw)
-    gap = max(2, round(0.35 * ho))
-    mosaic = block_mosaic(np.stack([grid[a, b] for a, b in chosen]), ncols, gap=gap)
-    ax_m = bottom.add_subplot()
-    im = ax_m.imshow(mosaic, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), norm=norm,
-                     interpolation="nearest")
-    ax_m.set_ylim(mosaic.shape[0] - 0.5, -gap - 0.5)
-    ax_m.set_xticks([])
-    ax_m.set_yticks([])
-    for spine in ax_m.spines.values():
-        spine.set_visible(False)
-    for k, (a, b) in enumerate(chosen):
-        row, col = divmod(k, ncols)
-        ax_m.text(col * (wo + gap) + (wo - 1) / 2, row * (ho + gap) - 0.6,
-                  f"({a - ch},{b - cw})", ha="center", va="bottom", fontsize=SMALL_FONT if taps is None else 9)
-        ax_m.add_patch(Rectangle((col * (wo + gap) - 0.5, row * (ho + gap) - 0.5), wo, ho, fill=False,
-                                 edgecolor="0.5", linewidth=0.6))
-    which = "each tap (u,v)" if taps is None else f"{len(chosen)} of the {kh * kw} taps (u,v)"
-    ax_m.set_title(f"patch x error for {which}: its sum is the gradient entry (u,v) above" if signed
-                   else f"input patch read by {which}: sum of patch x error = gradient entry (u,v) above",
-                   fontsize=9)
-    cb = bottom.colorbar(im, ax=ax_m, shrink=0.85, aspect=30)
-    cb.set_label("patch x error" if signed else "input value", fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
+    grid = products if signed else patches
+    cmap_in = input_cmap or ACTIVATION_CMAP
+    norm_in = norm_for([inp], False)
+    norm_err = norm_for([err, np.stack([products[t] for t in chosen])] if signed else [err], True)
 
-    ax_k = top.add_subplot(1, 3, 3)
+    # the terms: one panel for one tap, else one mosaic about as wide as high
+    one = len(chosen) == 1
+    ncols = kw if taps is None else math.ceil(math.sqrt(len(chosen)))
+    gap = max(2, round(0.35 * ho))
+    mosaic = grid[chosen[0]] if one else block_mosaic(np.stack([grid[t] for t in chosen]), ncols, gap=gap)
+    labelled = not one and taps is not None  # "(u,v)" written above each tile
+
+    # the layout, in inches: three maps of side s in a row, then the kernel gradient, wide enough
+    # for its numbers; a colour bar under the maps
+    size = projected_points(new_figure(1, 1))
+    em = size / 72.0
+    power = _power_of_ten(float(np.max(np.abs(dk))))
+    numbers = [format(value, fmt) for value in (dk / 10.0**power).ravel()]
+    dk_w = max((0.62 * em * max(len(s) for s in numbers) + 0.08) * kw, 1.2)
+    gap_w, left_w, dk_left = 0.3, 0.12, 0.5
+    ratio = mosaic.shape[1] / (mosaic.shape[0] + (1.2 * em * mosaic.shape[0] / 2.0 if labelled else 0))
+    side = min((MAX_WIDTH - left_w - 2 * gap_w - dk_left - dk_w - 0.1) / (2 + ratio), 2.4)
+    top = (1.8 * em if title else 0.0) + 0.1 + 2.6 * em
+    bar_top = top + side + 0.12
+    sheet = _Sheet(MAX_WIDTH, bar_top + 0.2 + 2.6 * em + 0.08)
+    x_err = left_w + side + gap_w
+    x_term = x_err + side + gap_w
+    term_w = side * ratio
+    x_dk = x_term + term_w + dk_left
+
+    def title_above(x, w, s):
+        sheet.text(x + w / 2, top - 0.06, s, ha="center", va="bottom", linespacing=1.1)
+
+    h_in = side * min(1.0, inp.shape[0] / inp.shape[1])
+    im_in = sheet.image(inp, left_w, top, side, h_in, cmap_in, norm_in, label="input")
+    a0, b0 = chosen[0] if taps is not None else (0, 0)
+    r0, c0 = (kh - 1 - a0, kw - 1 - b0) if convention == "convolution" else (a0, b0)
+    px = side / inp.shape[1]
+    sheet.frame(left_w + c0 * px, top + r0 * h_in / inp.shape[0], wo * px, ho * h_in / inp.shape[0],
+                edgecolor="crimson", linewidth=2)
+    title_above(left_w, side, f"input ${input_name}$, {inp.shape[0]}x{inp.shape[1]}\n"
+                              f"red box: tap ({a0 - ch},{b0 - cw})")
+    sheet.bar(im_in, left_w + 0.15, bar_top, side - 0.3, input_label)
+
+    im_err = sheet.image(err, x_err, top, side, side * min(1.0, ho / wo), SIGNED_CMAP, norm_err, label="error")
+    title_above(x_err, side, f"error ${error_name}$\n{ho}x{wo}")
+
+    cmap = matplotlib.colormaps[SIGNED_CMAP if signed else cmap_in].with_extremes(bad="white")
+    m_top = top + (1.2 * em if labelled else 0.0)
+    m_h = side - (m_top - top)
+    im_m = sheet.image(mosaic, x_term, m_top, term_w, m_h, cmap, norm_err if signed else norm_in,
+                       label="terms", frame=one)
+    what = "patch x error" if signed else "patch (red box)" if one else "patch read"
+    if one:
+        title_above(x_term, term_w, f"tap (u,v) = ({chosen[0][0] - ch},{chosen[0][1] - cw})\n{what}")
+    else:
+        title_above(x_term, term_w, f"{what}, {'every tap' if taps is None else f'{len(chosen)} taps'}\n"
+                                    "sum = gradient entry")
+        tile_w, tile_h = term_w * wo / mosaic.shape[1], m_h * ho / mosaic.shape[0]
+        for k, (a, b) in enumerate(chosen):
+            row, col = divmod(k, ncols)
+            x0 = x_term + col * (wo + gap) * tile_w / wo
+            y0 = m_top + row * (ho + gap) * tile_h / ho
+            sheet.frame(x0, y0, tile_w, tile_h, linewidth=0.5, edgecolor="0.5")
+            if labelled:
+                sheet.text(x0 + tile_w / 2, y0 - 0.03, f"({a - ch},{b - cw})", ha="center", va="bottom")
+    if signed:
+        sheet.bar(im_m, x_err + 0.15, bar_top, x_term + term_w - x_err - 0.3, "error; patch x error")
+    else:
+        sheet.bar(im_err, x_err + 0.15, bar_top, side - 0.3, "error")
+        sheet.bar(im_m, x_term + 0.15, bar_top, term_w - 0.3, input_label)
+
     norm_k = norm_for([dk], True)
-    im = ax_k.imshow(dk, cmap=SIGNED_CMAP, norm=norm_k, interpolation="nearest")
-    peak = float(np.max(np.abs(dk)))
-    power = int(np.floor(np.log10(peak))) if peak > 0 else 0
-    annotate_cells(ax_k, dk / 10.0**power, SIGNED_CMAP, Normalize(norm_k.vmin / 10.0**power,
-                   norm_k.vmax / 10.0**power), fmt, fontsize=SMALL_FONT)
-    ax_k.set_xticks(range(kw), [str(v - cw) for v in range(kw)])
-    ax_k.set_yticks(range(kh), [str(u - ch) for u in range(kh)])
-    ax_k.tick_params(labelsize=SMALL_FONT)
-    ax_k.set_xlabel("v (Zhang's centred index)", fontsize=8)
-    ax_k.set_ylabel("u", fontsize=8)
-    ax_k.set_title(f"kernel gradient\n${grad_name}(u,v)$", fontsize=9)
-    cb = top.colorbar(im, ax=ax_k, shrink=0.85)
-    cb.set_label("gradient" + (f" (numbers x 1e{power})" if power else ""), fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
+    im_k = sheet.image(dk, x_dk, top, dk_w, side, SIGNED_CMAP, norm_k, label="gradient")
+    scale = 10.0**power
+    annotate_cells(sheet.ax, dk / scale, SIGNED_CMAP, Normalize(norm_k.vmin / scale, norm_k.vmax / scale), fmt,
+                   fontsize=size, transform=sheet.cells(im_k))
+    cell_w, cell_h = dk_w / kw, side / kh
+    if taps is not None:
+        for a, b in chosen:
+            sheet.frame(x_dk + b * cell_w, top + a * cell_h, cell_w, cell_h, linewidth=2.5)
+    for b in range(kw):
+        sheet.text(x_dk + (b + 0.5) * cell_w, top + side + 0.05, str(b - cw), ha="center", va="top")
+    for a in range(kh):
+        sheet.text(x_dk - 0.06, top + (a + 0.5) * cell_h, str(a - ch), ha="right", va="center")
+    sheet.text(x_dk + dk_w / 2, top + side + 0.1 + 1.2 * em, "v (centred index)", ha="center", va="top")
+    sheet.text(x_dk - 0.3, top + side / 2, "u", ha="right", va="center")
+    title_above(x_dk, dk_w, f"gradient ${grad_name}(u,v)$\n" + (f"numbers x 1e{power}" if power else "numbers"))
     if title:
-        fig.suptitle(title, fontsize=11)
-    return fig
+        sheet.text(MAX_WIDTH / 2, 0.06, title, ha="center", va="top", fontsize=size + 1)
+    return sheet.fig
 
 
 def show_kernel_mosaic(k, title=None, cbar_label="weight", *, row_prefix="p", col_prefix="q",
