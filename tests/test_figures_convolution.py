@@ -184,15 +184,30 @@ def test_show_kernel_mosaic_rejects_bad_kernels(k):
 
 def test_show_conv_example_panels_and_flip():
     x = np.random.default_rng(0).random((10, 10))
-    k = np.arange(9.0).reshape(3, 3)
+    k = np.arange(9.0).reshape(3, 3) - 4.0
     fig = figures.show_conv_example(x, k, convolve2d(x, k), "convolution", label=3)
     assert isinstance(fig, Figure)
-    images = [ax for ax in fig.axes if ax.images]
-    assert len(images) == 4  # input, kernel, slid kernel, feature map
-    np.testing.assert_array_equal(images[1].images[0].get_array(), k)
-    np.testing.assert_array_equal(images[2].images[0].get_array(), rot180(k))
+    assert len(fig.axes) == 1 and fig.get_layout_engine() is None  # one sheet, placed by hand
+    (ax,) = fig.axes
+    labels = [image.get_label() for image in ax.images]
+    assert labels == ["input", "colour bar: pixel intensity", "feature map", "colour bar: response (0 = white)",
+                      "kernel k as typed", "slid over x: rot180(k)", "colour bar: weight"]
+    images = dict(zip(labels, ax.images))
+    np.testing.assert_array_equal(images["input"].get_array(), x)
+    np.testing.assert_array_equal(images["kernel k as typed"].get_array(), k)
+    np.testing.assert_array_equal(images["slid over x: rot180(k)"].get_array(), rot180(k))
+    np.testing.assert_array_equal(images["feature map"].get_array(), convolve2d(x, k))
+    assert_symmetric(images["feature map"], np.abs(convolve2d(x, k)).max())
+    # both kernels on one signed scale, their values written in at the projected size
+    assert images["kernel k as typed"].norm is images["slid over x: rot180(k)"].norm
+    assert_symmetric(images["kernel k as typed"], 4.0)
+    in_cells = [t.get_text() for t in ax.texts if t.get_transform() is not ax.transData]
+    assert in_cells == [f"{v:.2f}" for v in k.ravel()] + [f"{v:.2f}" for v in rot180(k).ravel()]
+    assert "input x, 10x10, label 3" in texts_of(ax) and "convolution: 8x8 map" in texts_of(ax)
+    assert min(t.get_fontsize() for t in ax.texts) >= figures.projected_points(fig)
     fig2 = figures.show_conv_example(x, k, correlate2d(x, k), "cross-correlation")
-    np.testing.assert_array_equal([ax for ax in fig2.axes if ax.images][2].images[0].get_array(), k)
+    slid = [image for image in fig2.axes[0].images if image.get_label() == "slid over x: k"]
+    np.testing.assert_array_equal(slid[0].get_array(), k)
     with pytest.raises(ValueError, match="operation"):
         figures.show_conv_example(x, k, correlate2d(x, k), "conv")
     with pytest.raises(ValueError, match="k must have shape"):
@@ -224,3 +239,43 @@ def test_show_init_histograms_density_matches_uniform():
         figures.show_init_histograms(params, {"k1": 0.1})
     with pytest.raises(ValueError, match="> 0"):
         figures.show_init_histograms(params, {"W": 0.0})
+
+
+def _sheet_cases():
+    rng = np.random.default_rng(3)
+    x = rng.random((28, 28))
+    laplacian = -np.ones((5, 5))
+    laplacian[2, 2] = 24.0
+    yield "conv 3x3", lambda: figures.show_conv_example(x, np.eye(3) - 0.5, convolve2d(x, np.eye(3) - 0.5),
+                                                          "convolution", label=3)
+    yield "corr 5x5 title", lambda: figures.show_conv_example(x, laplacian, correlate2d(x, laplacian),
+                                                                "cross-correlation", label=7, title="static")
+    yield "corr 5x5 random", lambda: figures.show_conv_example(x, rng.uniform(-1, 1, (5, 5)),
+                                                                 rng.normal(size=(24, 24)), label=0)
+    for show in ("products", "patches"):
+        for taps in (None, [(-2, -2)], [(2, 1)], [(-2, -2), (0, 0), (2, 2)]):
+            yield f"C1 {show} {taps}", lambda show=show, taps=taps: figures.show_kernel_gradient_terms(
+                x, rng.normal(size=(24, 24)) * 1e-4, show=show, taps=taps, input_name="I", input_label="pixel intensity",
+                error_name=r"\Delta C^1_{3,\sigma}", grad_name=r"\Delta k^1_{1,3}", title="digit 3, example 0, layer C1, p=3")
+        yield f"C2 {show}", lambda show=show: figures.show_kernel_gradient_terms(
+            rng.random((12, 12)), rng.normal(size=(8, 8)) * 1e-3, show=show, taps=[(1, 0)], input_name="S^1_6",
+            error_name=r"\Delta C^2_{12,\sigma}", grad_name=r"\Delta k^2_{6,12}", title="digit 9, example 4, layer C2, p=6, q=12")
+
+
+@pytest.mark.parametrize("name, draw", list(_sheet_cases()), ids=[name for name, _ in _sheet_cases()])
+def test_hand_placed_figures_keep_every_label_inside_and_apart(name, draw):
+    """The widget figures are placed by hand, without a layout engine: every text lies inside the
+    figure, no two texts touch, and the figure fits the notebook column (930 px at dpi 100)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = draw()
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    inside = fig.bbox
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.axes[0].texts if t.get_text().strip()]
+    assert fig.get_size_inches()[0] <= figures.MAX_WIDTH
+    for k, (text, box) in enumerate(boxes):
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, \
+            f"{name}: {text!r} is cut by the figure's edge"
+        for other, box2 in boxes[k + 1:]:
+            assert not box.overlaps(box2), f"{name}: {text!r} overlaps {other!r}"

@@ -12,9 +12,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells,
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
                                   block_mosaic, new_figure, norm_for, projected_points, signed_norm)
-from helpers.figures.maps import show_digit
 
 __all__ = ["show_conv_example", "show_kernel_placement", "show_init_histograms", "kernel_gradient_terms",
            "show_kernel_gradient_terms", "show_kernel_mosaic"]
@@ -23,14 +22,123 @@ __all__ = ["show_conv_example", "show_kernel_placement", "show_init_histograms",
 _OPERATIONS = ("cross-correlation", "convolution")
 
 
+class _Sheet:
+    """A figure drawn on one invisible axes whose units are inches from the top-left corner.
+
+    Maps, colour bars and labels are placed by hand: one axes for a whole widget figure instead
+    of one per map and colour bar, without a layout engine, draws several times faster (axes and
+    their layout are most of a redraw). Text is drawn at :func:`helpers.figures.base.projected_points`,
+    so a widget's projected figure needs no text raised after layout. ``fig`` is the figure.
+    """
+
+    def __init__(self, width: float, height: float):
+        self.fig = new_figure(width, height)
+        self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
+        self.size = projected_points(self.fig)
+        self.em = self.size / 72.0  # the text's height in inches
+        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        self.ax.set_xlim(0.0, width)
+        self.ax.set_ylim(height, 0.0)
+        self.ax.set_xticks([])
+        self.ax.set_yticks([])
+        self.ax.set_axis_off()
+        self.ax.set_autoscale_on(False)
+
+    def text(self, x, y, s, **kwargs):
+        return self.ax.text(x, y, s, fontsize=kwargs.pop("fontsize", self.size), **kwargs)
+
+    def frame(self, left, top, width, height, **kwargs):
+        from matplotlib.patches import Rectangle
+
+        style = {"fill": False, "edgecolor": "black", "linewidth": 0.8, **kwargs}
+        return self.ax.add_patch(Rectangle((left, top), width, height, **style))
+
+    def image(self, data, left, top, width, height, cmap, norm, *, label, frame=True):
+        """``data`` (h, w) drawn into the box ``width`` x ``height`` at ``left``, ``top``; ``label``
+        names it (``image.get_label()``)."""
+        image = self.ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto",
+                               extent=(left, left + width, top + height, top))
+        image.set_label(label)
+        if frame:
+            self.frame(left, top, width, height)
+        return image
+
+    def cells(self, image):
+        """The transform that puts cell ``(i, j)`` of ``image`` at ``(j, i)``: its centre."""
+        from matplotlib.transforms import Affine2D
+
+        left, right, bottom, top = image.get_extent()
+        h, w = image.get_array().shape[:2]
+        return Affine2D().scale((right - left) / w, (bottom - top) / h).translate(
+            left + (right - left) / w / 2, top + (bottom - top) / h / 2) + self.ax.transData
+
+    def bar(self, image, left, top, length, label, *, vertical=False):
+        """A colour bar of ``image``'s colours, 0.1 in thick and ``length`` long, below (horizontal)
+        or right of a panel (``vertical``), ticks at both ends and the middle; a signed scale's
+        numbers are divided by its power of ten, which the label names."""
+        lo, hi = float(image.norm.vmin), float(image.norm.vmax)
+        ticks, power = _bar_ticks(image.norm)
+        label = label + (f" (x 1e{power})" if power else "")
+        ramp = np.linspace(lo, hi, 256)
+        if vertical:
+            self.image(ramp[::-1, None], left, top, 0.1, length, image.get_cmap(), image.norm,
+                       label=f"colour bar: {label}")
+            at = [top + length, top + length / 2, top]
+            self.ax.hlines(at, left + 0.1, left + 0.14, color="black", linewidth=0.8)
+            for y, s in zip(at, ticks):
+                self.text(left + 0.17, y, s, ha="left", va="center")
+            self.text(left + 0.22 + _text_width(ticks, self.em), top + length / 2, label, ha="left",
+                      va="center", rotation=90)
+            return
+        self.image(ramp[None], left, top, length, 0.1, image.get_cmap(), image.norm, label=f"colour bar: {label}")
+        at = [left, left + length / 2, left + length]
+        self.ax.vlines(at, top + 0.1, top + 0.14, color="black", linewidth=0.8)
+        for x, s in zip(at, ticks):
+            self.text(x, top + 0.16, s, ha="center", va="top")
+        self.text(left + length / 2, top + 0.2 + 1.3 * self.em, label, ha="center", va="top")
+
+
+def _text_width(strings, em: float) -> float:
+    """About the width in inches of the widest of ``strings`` at a text height of ``em`` inches
+    (DejaVu Sans digits are 0.64 em wide)."""
+    return 0.64 * em * max(map(len, strings))
+
+
+def _bar_room(norm, em: float) -> float:
+    """The width a vertical colour bar of ``norm`` takes right of its panel (:meth:`_Sheet.bar`)."""
+    return 0.32 + _text_width(_bar_ticks(norm)[0], em) + 1.3 * em
+
+
+def _bar_ticks(norm):
+    """``(labels, power)``: the colour bar labels of ``norm``'s ends and middle. A signed scale
+    (``vmin = -vmax``) outside 0.01..9999 is divided by its power of ten ``power`` (else 0); an
+    unsigned one gets the decimals its range needs."""
+    lo, hi = float(norm.vmin), float(norm.vmax)
+    ticks = (lo, (lo + hi) / 2, hi)
+    if lo == -hi:
+        power = _power_of_ten(hi)
+        power = power if not -3 < power < 4 else 0
+        return [f"{t / 10.0**power:.2g}" if t else "0" for t in ticks], power
+    decimals = max(0, 1 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
+    return [f"{t:.{decimals}f}" for t in ticks], 0
+
+
+def _power_of_ten(m: float) -> int:
+    """The power of ten of ``m`` (0 for 0): values are written as ``value / 10**power``."""
+    return int(np.floor(np.log10(m))) if m > 0 else 0
+
+
 def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
                       title=None) -> Figure:
     """Input ``x`` (H, W), kernel ``k`` (kh, kw), the kernel as it is slid, feature map ``out``.
 
     ``operation`` is ``"cross-correlation"`` (seed 002, seed 004's worked examples: the window of
     ``x`` is multiplied entry by entry with ``k``) or ``"convolution"`` (Zhang eq. 5: the window is
-    multiplied with ``rot180(k)``). The two kernel panels share one signed colour scale and show
-    their values; ``out`` is drawn on a diverging scale centred on zero. Returns the figure.
+    multiplied with ``rot180(k)``). Above: the input and the feature map ``out``, on a diverging
+    scale centred on zero; below: the two kernels on one signed scale, their values written in,
+    rows ``a`` and columns ``b`` 0-based. The figure is one hand-placed axes (:class:`_Sheet`);
+    its images, in order: input, feature map, kernel as typed, kernel as slid, then the colour
+    bars. Returns the figure.
     """
     img = as_float_array(x, "x", allow_int=True)
     check_ndim(img, "x", 2, "(H, W)")
@@ -41,33 +149,56 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     if operation not in _OPERATIONS:
         raise ValueError(f"operation must be one of {_OPERATIONS}, got {operation!r}")
     slid = ker if operation == "cross-correlation" else ker[::-1, ::-1]
-    # input and feature map above, the two kernels (large enough for their values at 8 pt) below
-    fig = new_figure(9.2, 5.8)
-    axes = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4), fig.add_subplot(2, 2, 2)]
-    show_digit(img, label=label, ax=axes[0], colorbar=True)
-    knorm = signed_norm(ker)
+    kh, kw = ker.shape
+
+    # layout in inches: two columns, maps above, kernels with cells wide enough for their numbers
+    # below; a vertical colour bar right of each map and of the kernels; each row centred in its column
+    em = projected_points(new_figure(1, 1)) / 72.0
+    numbers = [format(v, ".2f") for v in ker.ravel()]
+    cell = max(_text_width(numbers, em) + 0.08, min(0.6, 2.4 / max(kh, kw)))
+    k_w, k_h, side = cell * kw, cell * kh, 2.0
+    lo, hi = min(0.0, float(img.min())), max(1.0, float(img.max()))
+    norms = {"input": Normalize(lo, hi), "out": signed_norm(res), "k": signed_norm(ker)}
+    row1 = side + 0.15 + max(_bar_room(norms["input"], em), _bar_room(norms["out"], em))
+    row2 = 0.25 + 1.3 * em + k_w + 0.2 + _bar_room(norms["k"], em)
+    width = min(MAX_WIDTH, max(7.6, 2 * max(row1, row2) + 0.2))
+    col = width / 2
+    top1 = (1.8 * em if title else 0.0) + 0.1 + 1.4 * em
+    top2 = top1 + side + 0.25 + 1.4 * em
+    sheet = _Sheet(width, top2 + k_h + 0.12 + 2.6 * em + 0.08)
+
+    def title_above(x0, w, s, top):
+        sheet.text(x0 + w / 2, top - 0.06, s, ha="center", va="bottom")
+
+    x_in = (col - row1) / 2
+    h_in = side * min(1.0, img.shape[0] / img.shape[1])
+    im_in = sheet.image(img, x_in, top1, side, h_in, IMAGE_CMAP, norms["input"], label="input")
+    title_above(x_in, side, f"input x, {img.shape[0]}x{img.shape[1]}" + (f", label {label}" if label is not None
+                                                                         else ""), top1)
+    sheet.bar(im_in, x_in + side + 0.15, top1, h_in, "pixel intensity", vertical=True)
+    x_out = col + (col - row1) / 2
+    h_out = side * min(1.0, res.shape[0] / res.shape[1])
+    im_out = sheet.image(res, x_out, top1, side, h_out, SIGNED_CMAP, norms["out"], label="feature map")
+    title_above(x_out, side, f"{operation}: {res.shape[0]}x{res.shape[1]} map", top1)
+    sheet.bar(im_out, x_out + side + 0.15, top1, h_out, "response (0 = white)", vertical=True)
+
+    knorm = norms["k"]
     kernel_titles = ("kernel k as typed", "slid over x: " + ("k" if slid is ker else "rot180(k)"))
-    for ax, m, name in zip(axes[1:3], (ker, slid), kernel_titles):
-        image = ax.imshow(m, cmap=SIGNED_CMAP, norm=knorm, interpolation="nearest")
-        annotate_cells(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=SMALL_FONT if m.shape[0] > 3 else 9)
-        ax.set_xticks(range(m.shape[1]))
-        ax.set_yticks(range(m.shape[0]))
-        ax.tick_params(labelsize=SMALL_FONT)
-        ax.set_xlabel("column b (0-based)", fontsize=8)
-        ax.set_ylabel("row a (0-based)", fontsize=8)
-        ax.set_title(name, fontsize=10)
-    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.9)
-    cbar.set_label("weight")
-    onorm = signed_norm(res)
-    image = axes[3].imshow(res, cmap=SIGNED_CMAP, norm=onorm, interpolation="nearest")
-    axes[3].set_xticks([])
-    axes[3].set_yticks([])
-    axes[3].set_title(f"{operation}: {res.shape[0]}x{res.shape[1]} map", fontsize=10)
-    cbar = fig.colorbar(image, ax=axes[3], shrink=0.85)
-    cbar.set_label("response (0 = white)")
+    for c, (m, name) in enumerate(zip((ker, slid), kernel_titles)):
+        x0 = c * col + (col - row2) / 2 + 0.25 + 1.3 * em
+        image = sheet.image(m, x0, top2, k_w, k_h, SIGNED_CMAP, knorm, label=name)
+        annotate_cells(sheet.ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=sheet.size, transform=sheet.cells(image))
+        title_above(x0, k_w, name, top2)
+        for b in range(kw):
+            sheet.text(x0 + (b + 0.5) * cell, top2 + k_h + 0.05, str(b), ha="center", va="top")
+        for a in range(kh):
+            sheet.text(x0 - 0.06, top2 + (a + 0.5) * cell, str(a), ha="right", va="center")
+        sheet.text(x0 + k_w / 2, top2 + k_h + 0.1 + 1.2 * em, "column b (0-based)", ha="center", va="top")
+        sheet.text(x0 - 0.2, top2 + k_h / 2, "row a (0-based)", ha="right", va="center", rotation=90)
+    sheet.bar(image, x0 + k_w + 0.2, top2, k_h, "weight", vertical=True)
     if title:
-        fig.suptitle(title)
-    return fig
+        sheet.text(width / 2, 0.06, title, ha="center", va="top", fontsize=sheet.size + 1)
+    return sheet.fig
 
 
 def show_kernel_placement(placements, n: int, *, out_index=None, title=None) -> Figure:
@@ -207,79 +338,6 @@ def kernel_gradient_terms(input_map, error_map, convention: str = "convolution")
     return patches, products, products.sum(axis=(2, 3))
 
 
-class _Sheet:
-    """A figure drawn on one invisible axes whose units are inches from the top-left corner.
-
-    Maps, colour bars and labels are placed by hand: one axes for a whole widget figure instead
-    of one per map and colour bar, without a layout engine, draws several times faster (axes and
-    their layout are most of a redraw). Text is drawn at :func:`helpers.figures.base.projected_points`,
-    so a widget's projected figure needs no text raised after layout. ``fig`` is the figure.
-    """
-
-    def __init__(self, width: float, height: float):
-        self.fig = new_figure(width, height)
-        self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
-        self.size = projected_points(self.fig)
-        self.em = self.size / 72.0  # the text's height in inches
-        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        self.ax.set_xlim(0.0, width)
-        self.ax.set_ylim(height, 0.0)
-        self.ax.set_xticks([])
-        self.ax.set_yticks([])
-        self.ax.set_axis_off()
-        self.ax.set_autoscale_on(False)
-
-    def text(self, x, y, s, **kwargs):
-        return self.ax.text(x, y, s, fontsize=kwargs.pop("fontsize", self.size), **kwargs)
-
-    def frame(self, left, top, width, height, **kwargs):
-        from matplotlib.patches import Rectangle
-
-        style = {"fill": False, "edgecolor": "black", "linewidth": 0.8, **kwargs}
-        return self.ax.add_patch(Rectangle((left, top), width, height, **style))
-
-    def image(self, data, left, top, width, height, cmap, norm, *, label, frame=True):
-        """``data`` (h, w) drawn into the box ``width`` x ``height`` at ``left``, ``top``; ``label``
-        names it (``image.get_label()``)."""
-        image = self.ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto",
-                               extent=(left, left + width, top + height, top))
-        image.set_label(label)
-        if frame:
-            self.frame(left, top, width, height)
-        return image
-
-    def cells(self, image):
-        """The transform that puts cell ``(i, j)`` of ``image`` at ``(j, i)``: its centre."""
-        from matplotlib.transforms import Affine2D
-
-        left, right, bottom, top = image.get_extent()
-        h, w = image.get_array().shape[:2]
-        return Affine2D().scale((right - left) / w, (bottom - top) / h).translate(
-            left + (right - left) / w / 2, top + (bottom - top) / h / 2) + self.ax.transData
-
-    def bar(self, image, left, top, width, label):
-        """A horizontal colour bar of ``image``'s colours, 0.1 in high, ticks at both ends and the
-        middle; a signed scale's numbers are divided by its power of ten, which the label names."""
-        lo, hi = float(image.norm.vmin), float(image.norm.vmax)
-        signed = lo == -hi
-        power = _power_of_ten(hi) if signed else 0
-        self.image(np.linspace(lo, hi, 256)[None], left, top, width, 0.1, image.get_cmap(), image.norm,
-                   label=f"colour bar: {label}")
-        ticks = [lo, (lo + hi) / 2, hi]
-        self.ax.vlines([left, left + width / 2, left + width], top + 0.1, top + 0.14, color="black",
-                       linewidth=0.8)
-        for k, t in enumerate(ticks):
-            self.text(left + k * width / 2, top + 0.16, f"{t / 10.0**power:.2g}" if t else "0",
-                      ha="center", va="top")
-        self.text(left + width / 2, top + 0.2 + 1.3 * self.em, label + (f" (x 1e{power})" if power else ""),
-                  ha="center", va="top")
-
-
-def _power_of_ten(m: float) -> int:
-    """The power of ten of ``m`` (0 for 0): values are written as ``value / 10**power``."""
-    return int(np.floor(np.log10(m))) if m > 0 else 0
-
-
 def show_kernel_gradient_terms(input_map, error_map, *, show="patches", convention="convolution",
                                input_name="S1_p", error_name=r"\Delta C^2_{q,\sigma}",
                                grad_name=r"\Delta k^2_{p,q}", input_cmap=None,
@@ -330,7 +388,7 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     em = size / 72.0
     power = _power_of_ten(float(np.max(np.abs(dk))))
     numbers = [format(value, fmt) for value in (dk / 10.0**power).ravel()]
-    dk_w = max((0.62 * em * max(len(s) for s in numbers) + 0.08) * kw, 1.2)
+    dk_w = max((_text_width(numbers, em) + 0.08) * kw, 1.2)
     gap_w, left_w, dk_left = 0.3, 0.12, 0.5
     ratio = mosaic.shape[1] / (mosaic.shape[0] + (1.2 * em * mosaic.shape[0] / 2.0 if labelled else 0))
     side = min((MAX_WIDTH - left_w - 2 * gap_w - dk_left - dk_w - 0.1) / (2 + ratio), 2.4)
