@@ -202,12 +202,24 @@ def test_show_conv_example_panels_and_flip():
     assert images["kernel k as typed"].norm is images["slid over x: rot180(k)"].norm
     assert_symmetric(images["kernel k as typed"], 4.0)
     in_cells = [t.get_text() for t in ax.texts if t.get_transform() is not ax.transData]
-    assert in_cells == [f"{v:.2f}" for v in k.ravel()] + [f"{v:.2f}" for v in rot180(k).ravel()]
-    assert "input x, 10x10, label 3" in texts_of(ax) and "convolution: 8x8 map" in texts_of(ax)
+    assert in_cells == [f"{v:.0f}" for v in k.ravel()] + [f"{v:.0f}" for v in rot180(k).ravel()]  # integers
+    assert "input x, label 3, 10x10" in texts_of(ax) and "convolution: 8x8 map" in texts_of(ax)
     assert min(t.get_fontsize() for t in ax.texts) >= figures.projected_points(fig)
     fig2 = figures.show_conv_example(x, k, correlate2d(x, k), "cross-correlation")
     slid = [image for image in fig2.axes[0].images if image.get_label() == "slid over x: k"]
     np.testing.assert_array_equal(slid[0].get_array(), k)
+    # the widget's view: the editor shows k as typed, the figure one row: input, k as slid, feature map
+    k2 = k / 7.0
+    fig3 = figures.show_conv_example(x, k2, convolve2d(x, k2), "convolution", typed=False)
+    (ax3,) = fig3.axes
+    assert [image.get_label() for image in ax3.images] == [
+        "input", "colour bar: pixel intensity", "feature map", "colour bar: response (0 = white)",
+        "slid over x: rot180(k)", "colour bar: weight"]
+    np.testing.assert_array_equal(ax3.images[4].get_array(), rot180(k2))
+    in_cells = [t.get_text() for t in ax3.texts if t.get_transform() is not ax3.transData]
+    assert in_cells == [f"{v:.2f}" for v in rot180(k2).ravel()]
+    tops = [image.get_extent()[3] for image in ax3.images if not image.get_label().startswith("colour")]
+    assert len(set(tops)) == 1  # one row
     with pytest.raises(ValueError, match="operation"):
         figures.show_conv_example(x, k, correlate2d(x, k), "conv")
     with pytest.raises(ValueError, match="k must have shape"):
@@ -252,6 +264,9 @@ def _sheet_cases():
                                                                 "cross-correlation", label=7, title="static")
     yield "corr 5x5 random", lambda: figures.show_conv_example(x, rng.uniform(-1, 1, (5, 5)),
                                                                  rng.normal(size=(24, 24)), label=0)
+    for size, kernel in ((3, np.eye(3) - 0.5), (5, laplacian), (5, rng.uniform(-1, 1, (5, 5))), (2, np.ones((2, 3)))):
+        yield f"one row {size}x{size}", lambda kernel=kernel: figures.show_conv_example(
+            x, kernel, convolve2d(x, kernel), "convolution", label=3, typed=False)
     for show in ("products", "patches"):
         for taps in (None, [(-2, -2)], [(2, 1)], [(-2, -2), (0, 0), (2, 2)]):
             yield f"C1 {show} {taps}", lambda show=show, taps=taps: figures.show_kernel_gradient_terms(

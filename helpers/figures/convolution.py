@@ -3,6 +3,7 @@ and a kernel gradient as the sum it is (notebook 05, Zhang eqs. 36-40 and 56-59)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -98,10 +99,19 @@ class _Sheet:
         self.text(left + length / 2, top + 0.2 + 1.3 * self.em, label, ha="center", va="top")
 
 
+@functools.lru_cache(maxsize=256)
+def _char_width(char: str) -> float:
+    """The advance of ``char`` in the default font, in em (a digit of DejaVu Sans: 0.64)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    return text_to_path.get_text_width_height_descent(char, FontProperties(size=72), ismath=False)[0] / 72.0
+
+
 def _text_width(strings, em: float) -> float:
-    """About the width in inches of the widest of ``strings`` at a text height of ``em`` inches
-    (DejaVu Sans digits are 0.64 em wide)."""
-    return 0.64 * em * max(map(len, strings))
+    """The width in inches of the widest of ``strings`` at a font size of ``em`` inches (plain
+    text, kerning left out: a few per cent wider than drawn)."""
+    return em * max(sum(_char_width(c) for c in s) for s in strings)
 
 
 def _bar_room(norm, em: float) -> float:
@@ -128,17 +138,42 @@ def _power_of_ten(m: float) -> int:
     return int(np.floor(np.log10(m))) if m > 0 else 0
 
 
+def _kernel_format(k) -> str:
+    """How a kernel's values are written: integers as integers (a preset), else two decimals."""
+    return ".0f" if np.all(k == np.round(k)) else ".2f"
+
+
+def _kernel_panel(sheet, m, left, top, cell, norm, name):
+    """Kernel ``m`` on ``sheet`` with cells ``cell`` inches wide, its values written in
+    (:func:`_kernel_format`), rows ``a`` and columns ``b`` (0-based) labelled left and below,
+    ``name`` above. Returns the image."""
+    kh, kw = m.shape
+    image = sheet.image(m, left, top, cell * kw, cell * kh, SIGNED_CMAP, norm, label=name.replace("\n", " "))
+    annotate_cells(sheet.ax, m, SIGNED_CMAP, norm, _kernel_format(m), fontsize=sheet.size,
+                   transform=sheet.cells(image))
+    sheet.text(left + cell * kw / 2, top - 0.06, name, ha="center", va="bottom")
+    for b in range(kw):
+        sheet.text(left + (b + 0.5) * cell, top + cell * kh + 0.05, str(b), ha="center", va="top")
+    for a in range(kh):
+        sheet.text(left - 0.06, top + (a + 0.5) * cell, str(a), ha="right", va="center")
+    sheet.text(left + cell * kw / 2, top + cell * kh + 0.1 + 1.2 * sheet.em, "column b (0-based)", ha="center",
+               va="top")
+    sheet.text(left - 0.2, top + cell * kh / 2, "row a (0-based)", ha="right", va="center", rotation=90)
+    return image
+
+
 def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
-                      title=None) -> Figure:
+                      title=None, typed=True) -> Figure:
     """Input ``x`` (H, W), kernel ``k`` (kh, kw), the kernel as it is slid, feature map ``out``.
 
     ``operation`` is ``"cross-correlation"`` (seed 002, seed 004's worked examples: the window of
     ``x`` is multiplied entry by entry with ``k``) or ``"convolution"`` (Zhang eq. 5: the window is
-    multiplied with ``rot180(k)``). Above: the input and the feature map ``out``, on a diverging
-    scale centred on zero; below: the two kernels on one signed scale, their values written in,
-    rows ``a`` and columns ``b`` 0-based. The figure is one hand-placed axes (:class:`_Sheet`);
-    its images, in order: input, feature map, kernel as typed, kernel as slid, then the colour
-    bars. Returns the figure.
+    multiplied with ``rot180(k)``). The feature map is drawn on a diverging scale centred on zero,
+    the kernels on one signed scale with their values written in, rows ``a`` and columns ``b``
+    0-based. With ``typed`` (default): the input and the feature map above, the kernel as typed
+    and as slid below; without (a widget whose kernel editor shows ``k`` as typed): one row,
+    input, kernel as slid, feature map, like the equation. The figure is one hand-placed axes
+    (:class:`_Sheet`), its images named (``get_label()``). Returns the figure.
     """
     img = as_float_array(x, "x", allow_int=True)
     check_ndim(img, "x", 2, "(H, W)")
@@ -151,51 +186,61 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     slid = ker if operation == "cross-correlation" else ker[::-1, ::-1]
     kh, kw = ker.shape
 
-    # layout in inches: two columns, maps above, kernels with cells wide enough for their numbers
-    # below; a vertical colour bar right of each map and of the kernels; each row centred in its column
+    # layout in inches: kernel cells wide enough for their numbers, a vertical colour bar right
+    # of each map and of the kernels
     em = projected_points(new_figure(1, 1)) / 72.0
-    numbers = [format(v, ".2f") for v in ker.ravel()]
-    cell = max(_text_width(numbers, em) + 0.08, min(0.6, 2.4 / max(kh, kw)))
-    k_w, k_h, side = cell * kw, cell * kh, 2.0
+    cell = max(_text_width([format(v, _kernel_format(ker)) for v in ker.ravel()], em) + 0.1,
+               min(0.6, 2.2 / max(kh, kw)))
+    k_w, k_h = cell * kw, cell * kh
     lo, hi = min(0.0, float(img.min())), max(1.0, float(img.max()))
     norms = {"input": Normalize(lo, hi), "out": signed_norm(res), "k": signed_norm(ker)}
-    row1 = side + 0.15 + max(_bar_room(norms["input"], em), _bar_room(norms["out"], em))
-    row2 = 0.25 + 1.3 * em + k_w + 0.2 + _bar_room(norms["k"], em)
-    width = min(MAX_WIDTH, max(7.6, 2 * max(row1, row2) + 0.2))
-    col = width / 2
-    top1 = (1.8 * em if title else 0.0) + 0.1 + 1.4 * em
-    top2 = top1 + side + 0.25 + 1.4 * em
-    sheet = _Sheet(width, top2 + k_h + 0.12 + 2.6 * em + 0.08)
+    room = {name: _bar_room(norm, em) for name, norm in norms.items()}
+    k_left = 0.25 + 1.3 * em  # the kernel's row labels
+    shown = "x, label " + str(label) if label is not None else "x"
+    slid_name = "slid over x: " + ("k" if slid is ker else "rot180(k)")
+    out_name = f"{operation}: {res.shape[0]}x{res.shape[1]} map"
+    if typed:  # two rows of two columns, each row centred in its column
+        row1 = 2.0 + 0.15 + max(room["input"], room["out"])
+        row2 = k_left + k_w + 0.2 + room["k"]
+        width = min(MAX_WIDTH, max(7.6, 2 * max(row1, row2) + 0.2))
+        col, side = width / 2, 2.0
+        top = (1.8 * em if title else 0.0) + 0.1 + 1.4 * em
+        top2 = top + side + 0.25 + 1.4 * em
+        height = top2 + k_h + 0.12 + 2.6 * em + 0.08
+        x_in, x_out = (col - row1) / 2, col + (col - row1) / 2
+        x_k = [(col - row2) / 2 + k_left, col + (col - row2) / 2 + k_left]
+        names = [f"input {shown}, {img.shape[0]}x{img.shape[1]}", out_name, "kernel k as typed", slid_name]
+    else:  # one row: input, kernel as slid, feature map; the maps' colour bars below them
+        side = min(2.4, (MAX_WIDTH - 0.1 - 0.3 - k_left - k_w - 0.2 - room["k"] - 0.3 - 0.1) / 2)
+        width = MAX_WIDTH
+        top = (1.8 * em if title else 0.0) + 0.1 + 2.6 * em
+        top2 = top
+        height = top + max(side + 0.12 + 0.2 + 2.6 * em, k_h + 0.12 + 2.6 * em) + 0.08
+        x_in = 0.1
+        x_k = [None, x_in + side + 0.3 + k_left]
+        x_out = x_k[1] + k_w + 0.2 + room["k"] + 0.3
+        names = [f"input {shown}\n{img.shape[0]}x{img.shape[1]} pixels", f"{operation}:\n{res.shape[0]}x{res.shape[1]} map",
+                 None, slid_name.replace(": ", ":\n")]
+    sheet = _Sheet(width, height)
 
-    def title_above(x0, w, s, top):
-        sheet.text(x0 + w / 2, top - 0.06, s, ha="center", va="bottom")
-
-    x_in = (col - row1) / 2
     h_in = side * min(1.0, img.shape[0] / img.shape[1])
-    im_in = sheet.image(img, x_in, top1, side, h_in, IMAGE_CMAP, norms["input"], label="input")
-    title_above(x_in, side, f"input x, {img.shape[0]}x{img.shape[1]}" + (f", label {label}" if label is not None
-                                                                         else ""), top1)
-    sheet.bar(im_in, x_in + side + 0.15, top1, h_in, "pixel intensity", vertical=True)
-    x_out = col + (col - row1) / 2
+    im_in = sheet.image(img, x_in, top, side, h_in, IMAGE_CMAP, norms["input"], label="input")
+    sheet.text(x_in + side / 2, top - 0.06, names[0], ha="center", va="bottom")
+    if typed:
+        sheet.bar(im_in, x_in + side + 0.15, top, h_in, "pixel intensity", vertical=True)
+    else:
+        sheet.bar(im_in, x_in + 0.15, top + h_in + 0.12, side - 0.3, "pixel intensity")
     h_out = side * min(1.0, res.shape[0] / res.shape[1])
-    im_out = sheet.image(res, x_out, top1, side, h_out, SIGNED_CMAP, norms["out"], label="feature map")
-    title_above(x_out, side, f"{operation}: {res.shape[0]}x{res.shape[1]} map", top1)
-    sheet.bar(im_out, x_out + side + 0.15, top1, h_out, "response (0 = white)", vertical=True)
-
-    knorm = norms["k"]
-    kernel_titles = ("kernel k as typed", "slid over x: " + ("k" if slid is ker else "rot180(k)"))
-    for c, (m, name) in enumerate(zip((ker, slid), kernel_titles)):
-        x0 = c * col + (col - row2) / 2 + 0.25 + 1.3 * em
-        image = sheet.image(m, x0, top2, k_w, k_h, SIGNED_CMAP, knorm, label=name)
-        annotate_cells(sheet.ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=sheet.size, transform=sheet.cells(image))
-        title_above(x0, k_w, name, top2)
-        for b in range(kw):
-            sheet.text(x0 + (b + 0.5) * cell, top2 + k_h + 0.05, str(b), ha="center", va="top")
-        for a in range(kh):
-            sheet.text(x0 - 0.06, top2 + (a + 0.5) * cell, str(a), ha="right", va="center")
-        sheet.text(x0 + k_w / 2, top2 + k_h + 0.1 + 1.2 * em, "column b (0-based)", ha="center", va="top")
-        sheet.text(x0 - 0.2, top2 + k_h / 2, "row a (0-based)", ha="right", va="center", rotation=90)
-    sheet.bar(image, x0 + k_w + 0.2, top2, k_h, "weight", vertical=True)
+    im_out = sheet.image(res, x_out, top, side, h_out, SIGNED_CMAP, norms["out"], label="feature map")
+    sheet.text(x_out + side / 2, top - 0.06, names[1], ha="center", va="bottom")
+    if typed:
+        sheet.bar(im_out, x_out + side + 0.15, top, h_out, "response (0 = white)", vertical=True)
+    else:
+        sheet.bar(im_out, x_out + 0.15, top + h_out + 0.12, side - 0.3, "response (0 = white)")
+    for m, name, left in zip((ker, slid), names[2:], x_k):
+        if name is not None:
+            image = _kernel_panel(sheet, m, left, top2, cell, norms["k"], name)
+    sheet.bar(image, x_k[1] + k_w + 0.2, top2, k_h, "weight", vertical=True)
     if title:
         sheet.text(width / 2, 0.06, title, ha="center", va="top", fontsize=sheet.size + 1)
     return sheet.fig
