@@ -33,7 +33,8 @@ class _Sheet:
     """
 
     def __init__(self, width: float, height: float):
-        self.fig = new_figure(width, height)
+        # whole pixels at dpi 100: the figure's size (and its repr in a notebook) stays tidy
+        self.fig = new_figure(math.ceil(width * 100 - 1e-6) / 100, math.ceil(height * 100 - 1e-6) / 100)
         self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
         self.size = projected_points(self.fig)
         self.em = self.size / 72.0  # the text's height in inches
