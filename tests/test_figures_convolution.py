@@ -7,7 +7,7 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from figtools import assert_symmetric, colorbar_axes, colorbar_labels, image_axes, texts_of  # noqa: E402
+from figtools import assert_symmetric, colorbar_labels, image_axes, texts_of  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import figures  # noqa: E402
@@ -129,7 +129,7 @@ def test_show_kernel_gradient_terms_one_tap_is_framed_in_the_gradient(rng):
     fig = figures.show_kernel_gradient_terms(x, err, show="patches", taps=[(1, -2)])
     images = _images(fig)
     np.testing.assert_array_equal(images["terms"].get_array(), patches[3, 0])
-    np.testing.assert_array_equal(patches[3, 0], x[1:6, 4:9])      # tap (1,-2) of a convolution reads rows 1..5, cols 4..8
+    np.testing.assert_array_equal(patches[3, 0], x[1:6, 4:9])  # tap (1,-2) of a convolution: rows 1..5, cols 4..8
     written = texts_of(fig.axes[0])
     assert "tap (u,v) = (1,-2)\npatch (red box)" in written and "red box: tap (1,-2)" in " ".join(written)
     ax = fig.axes[0]
@@ -140,7 +140,7 @@ def test_show_kernel_gradient_terms_one_tap_is_framed_in_the_gradient(rng):
     left, right, bottom, top = images["gradient"].get_extent()
     framed = [p for p in ax.patches if p.get_linewidth() == 2.5]
     assert len(framed) == 1
-    assert framed[0].get_xy() == (pytest.approx(left + 0 * (right - left) / 5), pytest.approx(top + 3 * (bottom - top) / 5))
+    assert framed[0].get_xy() == (pytest.approx(left), pytest.approx(top + 3 * (bottom - top) / 5))  # u = 1, v = -2
 
 
 def test_show_kernel_gradient_terms_rejects_an_unknown_view(rng):
@@ -270,11 +270,13 @@ def _sheet_cases():
     for show in ("products", "patches"):
         for taps in (None, [(-2, -2)], [(2, 1)], [(-2, -2), (0, 0), (2, 2)]):
             yield f"C1 {show} {taps}", lambda show=show, taps=taps: figures.show_kernel_gradient_terms(
-                x, rng.normal(size=(24, 24)) * 1e-4, show=show, taps=taps, input_name="I", input_label="pixel intensity",
-                error_name=r"\Delta C^1_{3,\sigma}", grad_name=r"\Delta k^1_{1,3}", title="digit 3, example 0, layer C1, p=3")
+                x, rng.normal(size=(24, 24)) * 1e-4, show=show, taps=taps, input_name="I",
+                input_label="pixel intensity", error_name=r"\Delta C^1_{3,\sigma}", grad_name=r"\Delta k^1_{1,3}",
+                title="digit 3, example 0, layer C1, p=3")
         yield f"C2 {show}", lambda show=show: figures.show_kernel_gradient_terms(
             rng.random((12, 12)), rng.normal(size=(8, 8)) * 1e-3, show=show, taps=[(1, 0)], input_name="S^1_6",
-            error_name=r"\Delta C^2_{12,\sigma}", grad_name=r"\Delta k^2_{6,12}", title="digit 9, example 4, layer C2, p=6, q=12")
+            error_name=r"\Delta C^2_{12,\sigma}", grad_name=r"\Delta k^2_{6,12}",
+            title="digit 9, example 4, layer C2, p=6, q=12")
 
 
 @pytest.mark.parametrize("name, draw", list(_sheet_cases()), ids=[name for name, _ in _sheet_cases()])

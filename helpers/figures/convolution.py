@@ -220,8 +220,8 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
         x_in = 0.1
         x_k = [None, x_in + side + 0.3 + k_left]
         x_out = x_k[1] + k_w + 0.2 + room["k"] + 0.3
-        names = [f"input {shown}\n{img.shape[0]}x{img.shape[1]} pixels", f"{operation}:\n{res.shape[0]}x{res.shape[1]} map",
-                 None, slid_name.replace(": ", ":\n")]
+        names = [f"input {shown}\n{img.shape[0]}x{img.shape[1]} pixels",
+                 f"{operation}:\n{res.shape[0]}x{res.shape[1]} map", None, slid_name.replace(": ", ":\n")]
     sheet = _Sheet(width, height)
 
     h_in = side * min(1.0, img.shape[0] / img.shape[1])
