@@ -66,19 +66,19 @@ def _placements(n=10, k=5, corr=True):
     return place
 
 
-def _kernel_terms_c1(rng, show):
+def _kernel_terms_c1(rng, show, taps=None):
     _, x, _, _, e = _seed(rng)
     return figures.show_kernel_gradient_terms(
         x, e["dC1_sigma"][2], show=show, input_name="I", input_cmap=figures.IMAGE_CMAP,
         input_label="pixel intensity", error_name=r"\Delta C^1_{3,\sigma}", grad_name=r"\Delta k^1_{1,3}",
-        title="digit 12 (label 3), layer C1, p=3")
+        title="digit 12 (label 3), layer C1, p=3", taps=taps)
 
 
-def _kernel_terms_c2(rng, show):
+def _kernel_terms_c2(rng, show, taps=None):
     _, _, c, _, e = _seed(rng)
     return figures.show_kernel_gradient_terms(
         c["S1"][2], e["dC2_sigma"][0], show=show, input_name="S^1_3", error_name=r"\Delta C^2_{1,\sigma}",
-        grad_name=r"\Delta k^2_{3,1}", title="digit 12 (label 3), layer C2, p=3, q=1")
+        grad_name=r"\Delta k^2_{3,1}", title="digit 12 (label 3), layer C2, p=3, q=1", taps=taps)
 
 
 def _maxpool(rng):
@@ -129,6 +129,8 @@ FIGURES = {
         "cross-correlation", label=3),
     "show_conv_example 5x5": lambda rng: figures.show_conv_example(
         _digit(rng), widgets.kernel_presets(5)["vertical edge"], rng.normal(size=(24, 24)), "convolution", label=3),
+    "show_conv_example widget row": lambda rng: figures.show_conv_example(
+        _digit(rng), rng.uniform(-1, 1, (5, 5)), rng.normal(size=(24, 24)), "convolution", label=3, typed=False),
     # notebook 02
     "show_init_histograms 3": lambda rng: figures.show_init_histograms(
         network.init_params(0), {"k1": 0.35, "k2": 0.12, "W": 0.17},
@@ -180,6 +182,8 @@ FIGURES = {
     "show_kernel_gradient_terms C1 products": lambda rng: _kernel_terms_c1(rng, "products"),
     "show_kernel_gradient_terms C2 patches": lambda rng: _kernel_terms_c2(rng, "patches"),
     "show_kernel_gradient_terms C2 products": lambda rng: _kernel_terms_c2(rng, "products"),
+    "show_kernel_gradient_terms C1 one tap": lambda rng: _kernel_terms_c1(rng, "products", taps=[(-2, -2)]),
+    "show_kernel_gradient_terms C2 one tap": lambda rng: _kernel_terms_c2(rng, "patches", taps=[(1, 0)]),
     # notebook 06
     "show_training_history": lambda rng: figures.show_training_history(
         _history(rng), title="seed network, MNIST-5k: 4,000 training / 1,000 held-out digits"),

@@ -122,12 +122,17 @@ def text_colour(cmap, norm: Normalize, value: float) -> str:
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
 
 
-def annotate_cells(ax, m: np.ndarray, cmap, norm: Normalize, fmt: str, fontsize: float) -> None:
-    """Write each value of the 2-D array ``m`` in its cell (never smaller than :data:`SMALL_FONT`)."""
+def annotate_cells(ax, m: np.ndarray, cmap, norm: Normalize, fmt: str, fontsize: float, transform=None) -> None:
+    """Write each value of the 2-D array ``m`` in its cell (never smaller than :data:`SMALL_FONT`);
+    cell ``(i, j)`` is at ``(j, i)`` in ``transform`` (default: the data coordinates of ``ax``)."""
     fontsize = max(float(fontsize), SMALL_FONT)
+    where = {} if transform is None else {"transform": transform}
+    # one colormap lookup for every cell (a lookup per cell copies the colormap each time)
+    rgb = matplotlib.colormaps[cmap](np.clip(norm(np.asarray(m, dtype=float)), 0.0, 1.0))[..., :3]
+    dark = rgb @ np.array([0.299, 0.587, 0.114]) < 0.5
     for (i, j), value in np.ndenumerate(m):
         ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=fontsize,
-                color=text_colour(cmap, norm, value))
+                color="white" if dark[i, j] else "black", **where)
 
 
 def default_ncols(k: int) -> int:

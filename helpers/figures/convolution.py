@@ -3,6 +3,8 @@ and a kernel gradient as the sum it is (notebook 05, Zhang eqs. 36-40 and 56-59)
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping
 
 import matplotlib
@@ -11,9 +13,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, block_mosaic,
-                                  new_figure, norm_for, signed_norm)
-from helpers.figures.maps import show_digit
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
+                                  block_mosaic, new_figure, norm_for, projected_points, signed_norm)
 
 __all__ = ["show_conv_example", "show_kernel_placement", "show_init_histograms", "kernel_gradient_terms",
            "show_kernel_gradient_terms", "show_kernel_mosaic"]
@@ -22,14 +23,158 @@ __all__ = ["show_conv_example", "show_kernel_placement", "show_init_histograms",
 _OPERATIONS = ("cross-correlation", "convolution")
 
 
+class _Sheet:
+    """A figure drawn on one invisible axes whose units are inches from the top-left corner.
+
+    Maps, colour bars and labels are placed by hand: one axes for a whole widget figure instead
+    of one per map and colour bar, without a layout engine, draws several times faster (axes and
+    their layout are most of a redraw). Text is drawn at :func:`helpers.figures.base.projected_points`,
+    so a widget's projected figure needs no text raised after layout. ``fig`` is the figure.
+    """
+
+    def __init__(self, width: float, height: float):
+        # whole pixels at dpi 100: the figure's size (and its repr in a notebook) stays tidy
+        self.fig = new_figure(math.ceil(width * 100 - 1e-6) / 100, math.ceil(height * 100 - 1e-6) / 100)
+        self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
+        self.size = projected_points(self.fig)
+        self.em = self.size / 72.0  # the text's height in inches
+        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        self.ax.set_xlim(0.0, width)
+        self.ax.set_ylim(height, 0.0)
+        self.ax.set_xticks([])
+        self.ax.set_yticks([])
+        self.ax.set_axis_off()
+        self.ax.set_autoscale_on(False)
+
+    def text(self, x, y, s, **kwargs):
+        return self.ax.text(x, y, s, fontsize=kwargs.pop("fontsize", self.size), **kwargs)
+
+    def frame(self, left, top, width, height, **kwargs):
+        from matplotlib.patches import Rectangle
+
+        style = {"fill": False, "edgecolor": "black", "linewidth": 0.8, **kwargs}
+        return self.ax.add_patch(Rectangle((left, top), width, height, **style))
+
+    def image(self, data, left, top, width, height, cmap, norm, *, label, frame=True):
+        """``data`` (h, w) drawn into the box ``width`` x ``height`` at ``left``, ``top``; ``label``
+        names it (``image.get_label()``)."""
+        image = self.ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto",
+                               extent=(left, left + width, top + height, top))
+        image.set_label(label)
+        if frame:
+            self.frame(left, top, width, height)
+        return image
+
+    def cells(self, image):
+        """The transform that puts cell ``(i, j)`` of ``image`` at ``(j, i)``: its centre."""
+        from matplotlib.transforms import Affine2D
+
+        left, right, bottom, top = image.get_extent()
+        h, w = image.get_array().shape[:2]
+        return Affine2D().scale((right - left) / w, (bottom - top) / h).translate(
+            left + (right - left) / w / 2, top + (bottom - top) / h / 2) + self.ax.transData
+
+    def bar(self, image, left, top, length, label, *, vertical=False):
+        """A colour bar of ``image``'s colours, 0.1 in thick and ``length`` long, below (horizontal)
+        or right of a panel (``vertical``), ticks at both ends and the middle; a signed scale's
+        numbers are divided by its power of ten, which the label names."""
+        lo, hi = float(image.norm.vmin), float(image.norm.vmax)
+        ticks, power = _bar_ticks(image.norm)
+        label = label + (f" (x 1e{power})" if power else "")
+        ramp = np.linspace(lo, hi, 256)
+        if vertical:
+            self.image(ramp[::-1, None], left, top, 0.1, length, image.get_cmap(), image.norm,
+                       label=f"colour bar: {label}")
+            at = [top + length, top + length / 2, top]
+            self.ax.hlines(at, left + 0.1, left + 0.14, color="black", linewidth=0.8)
+            for y, s in zip(at, ticks):
+                self.text(left + 0.17, y, s, ha="left", va="center")
+            self.text(left + 0.22 + _text_width(ticks, self.em), top + length / 2, label, ha="left",
+                      va="center", rotation=90)
+            return
+        self.image(ramp[None], left, top, length, 0.1, image.get_cmap(), image.norm, label=f"colour bar: {label}")
+        at = [left, left + length / 2, left + length]
+        self.ax.vlines(at, top + 0.1, top + 0.14, color="black", linewidth=0.8)
+        for x, s in zip(at, ticks):
+            self.text(x, top + 0.16, s, ha="center", va="top")
+        self.text(left + length / 2, top + 0.2 + 1.3 * self.em, label, ha="center", va="top")
+
+
+@functools.lru_cache(maxsize=256)
+def _char_width(char: str) -> float:
+    """The advance of ``char`` in the default font, in em (a digit of DejaVu Sans: 0.64)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    return text_to_path.get_text_width_height_descent(char, FontProperties(size=72), ismath=False)[0] / 72.0
+
+
+def _text_width(strings, em: float) -> float:
+    """The width in inches of the widest of ``strings`` at a font size of ``em`` inches (plain
+    text, kerning left out: a few per cent wider than drawn)."""
+    return em * max(sum(_char_width(c) for c in s) for s in strings)
+
+
+def _bar_room(norm, em: float) -> float:
+    """The width a vertical colour bar of ``norm`` takes right of its panel (:meth:`_Sheet.bar`)."""
+    return 0.32 + _text_width(_bar_ticks(norm)[0], em) + 1.3 * em
+
+
+def _bar_ticks(norm):
+    """``(labels, power)``: the colour bar labels of ``norm``'s ends and middle. A signed scale
+    (``vmin = -vmax``) outside 0.01..9999 is divided by its power of ten ``power`` (else 0); an
+    unsigned one gets the decimals its range needs."""
+    lo, hi = float(norm.vmin), float(norm.vmax)
+    ticks = (lo, (lo + hi) / 2, hi)
+    if lo == -hi:
+        power = _power_of_ten(hi)
+        power = power if not -3 < power < 4 else 0
+        return [f"{t / 10.0**power:.2g}" if t else "0" for t in ticks], power
+    decimals = max(0, 1 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
+    return [f"{t:.{decimals}f}" for t in ticks], 0
+
+
+def _power_of_ten(m: float) -> int:
+    """The power of ten of ``m`` (0 for 0): values are written as ``value / 10**power``."""
+    return int(np.floor(np.log10(m))) if m > 0 else 0
+
+
+def _kernel_format(k) -> str:
+    """How a kernel's values are written: integers as integers (a preset), else two decimals."""
+    return ".0f" if np.all(k == np.round(k)) else ".2f"
+
+
+def _kernel_panel(sheet, m, left, top, cell, norm, name):
+    """Kernel ``m`` on ``sheet`` with cells ``cell`` inches wide, its values written in
+    (:func:`_kernel_format`), rows ``a`` and columns ``b`` (0-based) labelled left and below,
+    ``name`` above. Returns the image."""
+    kh, kw = m.shape
+    image = sheet.image(m, left, top, cell * kw, cell * kh, SIGNED_CMAP, norm, label=name.replace("\n", " "))
+    annotate_cells(sheet.ax, m, SIGNED_CMAP, norm, _kernel_format(m), fontsize=sheet.size,
+                   transform=sheet.cells(image))
+    sheet.text(left + cell * kw / 2, top - 0.06, name, ha="center", va="bottom")
+    for b in range(kw):
+        sheet.text(left + (b + 0.5) * cell, top + cell * kh + 0.05, str(b), ha="center", va="top")
+    for a in range(kh):
+        sheet.text(left - 0.06, top + (a + 0.5) * cell, str(a), ha="right", va="center")
+    sheet.text(left + cell * kw / 2, top + cell * kh + 0.1 + 1.2 * sheet.em, "column b (0-based)", ha="center",
+               va="top")
+    sheet.text(left - 0.2, top + cell * kh / 2, "row a (0-based)", ha="right", va="center", rotation=90)
+    return image
+
+
 def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
-                      title=None) -> Figure:
+                      title=None, typed=True) -> Figure:
     """Input ``x`` (H, W), kernel ``k`` (kh, kw), the kernel as it is slid, feature map ``out``.
 
     ``operation`` is ``"cross-correlation"`` (seed 002, seed 004's worked examples: the window of
     ``x`` is multiplied entry by entry with ``k``) or ``"convolution"`` (Zhang eq. 5: the window is
-    multiplied with ``rot180(k)``). The two kernel panels share one signed colour scale and show
-    their values; ``out`` is drawn on a diverging scale centred on zero. Returns the figure.
+    multiplied with ``rot180(k)``). The feature map is drawn on a diverging scale centred on zero,
+    the kernels on one signed scale with their values written in, rows ``a`` and columns ``b``
+    0-based. With ``typed`` (default): the input and the feature map above, the kernel as typed
+    and as slid below; without (a widget whose kernel editor shows ``k`` as typed): one row,
+    input, kernel as slid, feature map, like the equation. The figure is one hand-placed axes
+    (:class:`_Sheet`), its images named (``get_label()``). Returns the figure.
     """
     img = as_float_array(x, "x", allow_int=True)
     check_ndim(img, "x", 2, "(H, W)")
@@ -40,33 +185,66 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     if operation not in _OPERATIONS:
         raise ValueError(f"operation must be one of {_OPERATIONS}, got {operation!r}")
     slid = ker if operation == "cross-correlation" else ker[::-1, ::-1]
-    # input and feature map above, the two kernels (large enough for their values at 8 pt) below
-    fig = new_figure(9.2, 5.8)
-    axes = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4), fig.add_subplot(2, 2, 2)]
-    show_digit(img, label=label, ax=axes[0], colorbar=True)
-    knorm = signed_norm(ker)
-    kernel_titles = ("kernel k as typed", "slid over x: " + ("k" if slid is ker else "rot180(k)"))
-    for ax, m, name in zip(axes[1:3], (ker, slid), kernel_titles):
-        image = ax.imshow(m, cmap=SIGNED_CMAP, norm=knorm, interpolation="nearest")
-        annotate_cells(ax, m, SIGNED_CMAP, knorm, ".2f", fontsize=SMALL_FONT if m.shape[0] > 3 else 9)
-        ax.set_xticks(range(m.shape[1]))
-        ax.set_yticks(range(m.shape[0]))
-        ax.tick_params(labelsize=SMALL_FONT)
-        ax.set_xlabel("column b (0-based)", fontsize=8)
-        ax.set_ylabel("row a (0-based)", fontsize=8)
-        ax.set_title(name, fontsize=10)
-    cbar = fig.colorbar(image, ax=list(axes[1:3]), shrink=0.9)
-    cbar.set_label("weight")
-    onorm = signed_norm(res)
-    image = axes[3].imshow(res, cmap=SIGNED_CMAP, norm=onorm, interpolation="nearest")
-    axes[3].set_xticks([])
-    axes[3].set_yticks([])
-    axes[3].set_title(f"{operation}: {res.shape[0]}x{res.shape[1]} map", fontsize=10)
-    cbar = fig.colorbar(image, ax=axes[3], shrink=0.85)
-    cbar.set_label("response (0 = white)")
+    kh, kw = ker.shape
+
+    # layout in inches: kernel cells wide enough for their numbers, a vertical colour bar right
+    # of each map and of the kernels
+    em = projected_points(new_figure(1, 1)) / 72.0
+    cell = max(_text_width([format(v, _kernel_format(ker)) for v in ker.ravel()], em) + 0.1,
+               min(0.6, 2.2 / max(kh, kw)))
+    k_w, k_h = cell * kw, cell * kh
+    lo, hi = min(0.0, float(img.min())), max(1.0, float(img.max()))
+    norms = {"input": Normalize(lo, hi), "out": signed_norm(res), "k": signed_norm(ker)}
+    room = {name: _bar_room(norm, em) for name, norm in norms.items()}
+    k_left = 0.25 + 1.3 * em  # the kernel's row labels
+    shown = "x, label " + str(label) if label is not None else "x"
+    slid_name = "slid over x: " + ("k" if slid is ker else "rot180(k)")
+    out_name = f"{operation}: {res.shape[0]}x{res.shape[1]} map"
+    if typed:  # two rows of two columns, each row centred in its column
+        row1 = 2.0 + 0.15 + max(room["input"], room["out"])
+        row2 = k_left + k_w + 0.2 + room["k"]
+        width = min(MAX_WIDTH, max(7.6, 2 * max(row1, row2) + 0.2))
+        col, side = width / 2, 2.0
+        top = (1.8 * em if title else 0.0) + 0.1 + 1.4 * em
+        top2 = top + side + 0.25 + 1.4 * em
+        height = top2 + k_h + 0.12 + 2.6 * em + 0.08
+        x_in, x_out = (col - row1) / 2, col + (col - row1) / 2
+        x_k = [(col - row2) / 2 + k_left, col + (col - row2) / 2 + k_left]
+        names = [f"input {shown}, {img.shape[0]}x{img.shape[1]}", out_name, "kernel k as typed", slid_name]
+    else:  # one row: input, kernel as slid, feature map; the maps' colour bars below them
+        side = min(2.4, (MAX_WIDTH - 0.1 - 0.3 - k_left - k_w - 0.2 - room["k"] - 0.3 - 0.1) / 2)
+        width = MAX_WIDTH
+        top = (1.8 * em if title else 0.0) + 0.1 + 2.6 * em
+        top2 = top
+        height = top + max(side + 0.12 + 0.2 + 2.6 * em, k_h + 0.12 + 2.6 * em) + 0.08
+        x_in = 0.1
+        x_k = [None, x_in + side + 0.3 + k_left]
+        x_out = x_k[1] + k_w + 0.2 + room["k"] + 0.3
+        names = [f"input {shown}\n{img.shape[0]}x{img.shape[1]} pixels",
+                 f"{operation}:\n{res.shape[0]}x{res.shape[1]} map", None, slid_name.replace(": ", ":\n")]
+    sheet = _Sheet(width, height)
+
+    h_in = side * min(1.0, img.shape[0] / img.shape[1])
+    im_in = sheet.image(img, x_in, top, side, h_in, IMAGE_CMAP, norms["input"], label="input")
+    sheet.text(x_in + side / 2, top - 0.06, names[0], ha="center", va="bottom")
+    if typed:
+        sheet.bar(im_in, x_in + side + 0.15, top, h_in, "pixel intensity", vertical=True)
+    else:
+        sheet.bar(im_in, x_in + 0.15, top + h_in + 0.12, side - 0.3, "pixel intensity")
+    h_out = side * min(1.0, res.shape[0] / res.shape[1])
+    im_out = sheet.image(res, x_out, top, side, h_out, SIGNED_CMAP, norms["out"], label="feature map")
+    sheet.text(x_out + side / 2, top - 0.06, names[1], ha="center", va="bottom")
+    if typed:
+        sheet.bar(im_out, x_out + side + 0.15, top, h_out, "response (0 = white)", vertical=True)
+    else:
+        sheet.bar(im_out, x_out + 0.15, top + h_out + 0.12, side - 0.3, "response (0 = white)")
+    for m, name, left in zip((ker, slid), names[2:], x_k):
+        if name is not None:
+            image = _kernel_panel(sheet, m, left, top2, cell, norms["k"], name)
+    sheet.bar(image, x_k[1] + k_w + 0.2, top2, k_h, "weight", vertical=True)
     if title:
-        fig.suptitle(title)
-    return fig
+        sheet.text(width / 2, 0.06, title, ha="center", va="top", fontsize=sheet.size + 1)
+    return sheet.fig
 
 
 def show_kernel_placement(placements, n: int, *, out_index=None, title=None) -> Figure:
@@ -210,22 +388,22 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
                                input_name="S1_p", error_name=r"\Delta C^2_{q,\sigma}",
                                grad_name=r"\Delta k^2_{p,q}", input_cmap=None,
                                input_label="activation", title=None, fmt=".2f", taps=None) -> Figure:
-    """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58).
+    """One kernel gradient drawn as the sum it is (Zhang eqs. 36/39 and 56/58), in one row.
 
-    Left: the layer's input map ``input_map`` (H, W) with the block that kernel tap
-    ``(u, v) = (-c, -c)`` reads outlined, and the error before the sigmoid ``error_map``
-    (Ho, Wo). Middle: a kh x kw grid, one panel per kernel tap ``(u, v)`` (Zhang's centred
-    indices, -c..c): the input patch that tap touches (``show="patches"``) or that patch times
-    the error map (``show="products"``), labelled ``(u, v)``. The kernel gradient, whose entry
-    ``(u, v)`` is the sum of that product, is drawn with its values written in (format ``fmt``,
-    scaled by the power of ten named on its colour bar, so they stay legible at 930 px).
-    Names are LaTeX without dollars; ``input_label`` labels the input's colourbar. ``taps``, a
-    list of centred ``(u, v)``, draws only those taps' panels, in one row and larger (readable
-    when projected); default every tap.
-    Returns the figure. See :func:`kernel_gradient_terms`.
+    From the left: the layer's input map ``input_map`` (H, W) with the block that the first tap
+    shown reads outlined in red (tap ``(u, v) = (-c, -c)`` when every tap is shown); the error
+    before the sigmoid ``error_map`` (Ho, Wo); the term of each tap ``(u, v)`` shown (Zhang's
+    centred indices, -c..c): the input patch it reads (``show="patches"``, on the input's scale)
+    or that patch times the error (``show="products"``, on the error's scale: a product is the
+    error weighted by the input); and the kernel gradient, whose entry ``(u, v)`` is the sum of
+    that product, with its values written in (format ``fmt``, divided by the power of ten its
+    title names) and the taps shown framed. ``taps``, a list of centred ``(u, v)``, shows only
+    those taps (one tap: the largest panels, what a lecturer projects); default every tap, as a
+    kh x kw mosaic. Names are LaTeX without dollars; ``input_label`` labels the input's colour
+    bar. The whole figure is one axes (see :class:`_Sheet`); its images, in order, are the input,
+    the error, the terms, the gradient, then the colour bars. Returns the figure.
+    See :func:`kernel_gradient_terms`.
     """
-    from matplotlib.patches import Rectangle
-
     if show not in ("patches", "products"):
         raise ValueError(f"show must be 'patches' or 'products', got {show!r}")
     patches, products, dk = kernel_gradient_terms(input_map, error_map, convention)
@@ -237,85 +415,98 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
         [(int(u) + ch, int(v) + cw) for u, v in taps]
     if not chosen or any(not (0 <= a < kh and 0 <= b < kw) for a, b in chosen):
         raise ValueError(f"taps must be a non-empty list of (u, v) in -{ch}..{ch}, got {taps!r}")
-    ncols = kw if taps is None else len(chosen)
-
-    # Readable at 930 px: the three small maps in a row above, the kh x kw patches below; the
-    # sums are written into the kernel gradient (scaled by a power of ten named on its colour
-    # bar), not as tiny labels on the patches.
-    fig = new_figure(9.2, 7.4)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.35])
-    ax_in, ax_err = top.add_subplot(1, 3, 1), top.add_subplot(1, 3, 2)
-    cmap_in = input_cmap or ACTIVATION_CMAP
-    im = ax_in.imshow(inp, cmap=cmap_in, interpolation="nearest")
-    r0, c0 = (kh - 1, kw - 1) if convention == "convolution" else (0, 0)
-    ax_in.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), wo, ho, fill=False,
-                                                 edgecolor="crimson", linewidth=1.5))
-    ax_in.set_title(f"input ${input_name}$ ({inp.shape[0]}x{inp.shape[1]})\n"
-                    f"red box: read by tap ({-ch},{-cw})", fontsize=9)
-    ax_in.set_xlabel("column (0-based)", fontsize=8)
-    ax_in.set_ylabel("row (0-based)", fontsize=8)
-    ax_in.tick_params(labelsize=SMALL_FONT)
-    cb = top.colorbar(im, ax=ax_in, shrink=0.85)
-    cb.set_label(input_label, fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
-    norm_err = norm_for([err], True)
-    im = ax_err.imshow(err, cmap=SIGNED_CMAP, norm=norm_err, interpolation="nearest")
-    ax_err.set_title(f"error ${error_name}$\n({ho}x{wo})", fontsize=9)
-    ax_err.set_xlabel("column j (0-based)", fontsize=8)
-    ax_err.set_ylabel("row i (0-based)", fontsize=8)
-    ax_err.tick_params(labelsize=SMALL_FONT)
-    cb = top.colorbar(im, ax=ax_err, shrink=0.85)
-    cb.set_label("error", fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
-
-    grid = products if show == "products" else patches
     signed = show == "products"
-    norm = norm_for([grid], signed)
-    cmap = SIGNED_CMAP if signed else cmap_in
-    # one image for the kh x kw panels (a grid of 25 axes takes seconds to draw)
-    gap = max(2, round(0.35 * ho))
-    mosaic = block_mosaic(np.stack([grid[a, b] for a, b in chosen]), ncols, gap=gap)
-    ax_m = bottom.add_subplot()
-    im = ax_m.imshow(mosaic, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), norm=norm,
-                     interpolation="nearest")
-    ax_m.set_ylim(mosaic.shape[0] - 0.5, -gap - 0.5)
-    ax_m.set_xticks([])
-    ax_m.set_yticks([])
-    for spine in ax_m.spines.values():
-        spine.set_visible(False)
-    for k, (a, b) in enumerate(chosen):
-        row, col = divmod(k, ncols)
-        ax_m.text(col * (wo + gap) + (wo - 1) / 2, row * (ho + gap) - 0.6,
-                  f"({a - ch},{b - cw})", ha="center", va="bottom", fontsize=SMALL_FONT if taps is None else 9)
-        ax_m.add_patch(Rectangle((col * (wo + gap) - 0.5, row * (ho + gap) - 0.5), wo, ho, fill=False,
-                                 edgecolor="0.5", linewidth=0.6))
-    which = "each tap (u,v)" if taps is None else f"{len(chosen)} of the {kh * kw} taps (u,v)"
-    ax_m.set_title(f"patch x error for {which}: its sum is the gradient entry (u,v) above" if signed
-                   else f"input patch read by {which}: sum of patch x error = gradient entry (u,v) above",
-                   fontsize=9)
-    cb = bottom.colorbar(im, ax=ax_m, shrink=0.85, aspect=30)
-    cb.set_label("patch x error" if signed else "input value", fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
+    grid = products if signed else patches
+    cmap_in = input_cmap or ACTIVATION_CMAP
+    norm_in = norm_for([inp], False)
+    norm_err = norm_for([err, np.stack([products[t] for t in chosen])] if signed else [err], True)
 
-    ax_k = top.add_subplot(1, 3, 3)
+    # the terms: one panel for one tap, else one mosaic about as wide as high
+    one = len(chosen) == 1
+    ncols = kw if taps is None else math.ceil(math.sqrt(len(chosen)))
+    gap = max(2, round(0.35 * ho))
+    mosaic = grid[chosen[0]] if one else block_mosaic(np.stack([grid[t] for t in chosen]), ncols, gap=gap)
+    labelled = not one and taps is not None  # "(u,v)" written above each tile
+
+    # the layout, in inches: three maps of side s in a row, then the kernel gradient, wide enough
+    # for its numbers; a colour bar under the maps
+    size = projected_points(new_figure(1, 1))
+    em = size / 72.0
+    power = _power_of_ten(float(np.max(np.abs(dk))))
+    numbers = [format(value, fmt) for value in (dk / 10.0**power).ravel()]
+    dk_w = max((_text_width(numbers, em) + 0.15) * kw, 1.2)
+    gap_w, left_w, dk_left = 0.3, 0.12, 0.5
+    ratio = mosaic.shape[1] / (mosaic.shape[0] + (1.2 * em * mosaic.shape[0] / 2.0 if labelled else 0))
+    side = min((MAX_WIDTH - left_w - 2 * gap_w - dk_left - dk_w - 0.1) / (2 + ratio), 2.4)
+    top = (1.8 * em if title else 0.0) + 0.1 + 2.6 * em
+    bar_top = top + side + 0.12
+    sheet = _Sheet(MAX_WIDTH, bar_top + 0.2 + 2.6 * em + 0.08)
+    x_err = left_w + side + gap_w
+    x_term = x_err + side + gap_w
+    term_w = side * ratio
+    x_dk = x_term + term_w + dk_left
+
+    def title_above(x, w, s):
+        sheet.text(x + w / 2, top - 0.06, s, ha="center", va="bottom", linespacing=1.1)
+
+    h_in = side * min(1.0, inp.shape[0] / inp.shape[1])
+    im_in = sheet.image(inp, left_w, top, side, h_in, cmap_in, norm_in, label="input")
+    a0, b0 = chosen[0] if taps is not None else (0, 0)
+    r0, c0 = (kh - 1 - a0, kw - 1 - b0) if convention == "convolution" else (a0, b0)
+    px = side / inp.shape[1]
+    sheet.frame(left_w + c0 * px, top + r0 * h_in / inp.shape[0], wo * px, ho * h_in / inp.shape[0],
+                edgecolor="crimson", linewidth=2)
+    title_above(left_w, side, f"input ${input_name}$, {inp.shape[0]}x{inp.shape[1]}\n"
+                              f"red box: tap ({a0 - ch},{b0 - cw})")
+    sheet.bar(im_in, left_w + 0.15, bar_top, side - 0.3, input_label)
+
+    im_err = sheet.image(err, x_err, top, side, side * min(1.0, ho / wo), SIGNED_CMAP, norm_err, label="error")
+    title_above(x_err, side, f"error ${error_name}$\n{ho}x{wo}")
+
+    cmap = matplotlib.colormaps[SIGNED_CMAP if signed else cmap_in].with_extremes(bad="white")
+    m_top = top + (1.2 * em if labelled else 0.0)
+    m_h = side - (m_top - top)
+    im_m = sheet.image(mosaic, x_term, m_top, term_w, m_h, cmap, norm_err if signed else norm_in,
+                       label="terms", frame=one)
+    what = "patch x error" if signed else "patch (red box)" if one else "patch read"
+    if one:
+        title_above(x_term, term_w, f"tap (u,v) = ({chosen[0][0] - ch},{chosen[0][1] - cw})\n{what}")
+    else:
+        title_above(x_term, term_w, f"{what}, {'every tap' if taps is None else f'{len(chosen)} taps'}\n"
+                                    "sum = gradient entry")
+        tile_w, tile_h = term_w * wo / mosaic.shape[1], m_h * ho / mosaic.shape[0]
+        for k, (a, b) in enumerate(chosen):
+            row, col = divmod(k, ncols)
+            x0 = x_term + col * (wo + gap) * tile_w / wo
+            y0 = m_top + row * (ho + gap) * tile_h / ho
+            sheet.frame(x0, y0, tile_w, tile_h, linewidth=0.5, edgecolor="0.5")
+            if labelled:
+                sheet.text(x0 + tile_w / 2, y0 - 0.03, f"({a - ch},{b - cw})", ha="center", va="bottom")
+    if signed:
+        sheet.bar(im_m, x_err + 0.15, bar_top, x_term + term_w - x_err - 0.3, "error; patch x error")
+    else:
+        sheet.bar(im_err, x_err + 0.15, bar_top, side - 0.3, "error")
+        sheet.bar(im_m, x_term + 0.15, bar_top, term_w - 0.3, input_label)
+
     norm_k = norm_for([dk], True)
-    im = ax_k.imshow(dk, cmap=SIGNED_CMAP, norm=norm_k, interpolation="nearest")
-    peak = float(np.max(np.abs(dk)))
-    power = int(np.floor(np.log10(peak))) if peak > 0 else 0
-    annotate_cells(ax_k, dk / 10.0**power, SIGNED_CMAP, Normalize(norm_k.vmin / 10.0**power,
-                   norm_k.vmax / 10.0**power), fmt, fontsize=SMALL_FONT)
-    ax_k.set_xticks(range(kw), [str(v - cw) for v in range(kw)])
-    ax_k.set_yticks(range(kh), [str(u - ch) for u in range(kh)])
-    ax_k.tick_params(labelsize=SMALL_FONT)
-    ax_k.set_xlabel("v (Zhang's centred index)", fontsize=8)
-    ax_k.set_ylabel("u", fontsize=8)
-    ax_k.set_title(f"kernel gradient\n${grad_name}(u,v)$", fontsize=9)
-    cb = top.colorbar(im, ax=ax_k, shrink=0.85)
-    cb.set_label("gradient" + (f" (numbers x 1e{power})" if power else ""), fontsize=8)
-    cb.ax.tick_params(labelsize=SMALL_FONT)
+    im_k = sheet.image(dk, x_dk, top, dk_w, side, SIGNED_CMAP, norm_k, label="gradient")
+    scale = 10.0**power
+    annotate_cells(sheet.ax, dk / scale, SIGNED_CMAP, Normalize(norm_k.vmin / scale, norm_k.vmax / scale), fmt,
+                   fontsize=size, transform=sheet.cells(im_k))
+    cell_w, cell_h = dk_w / kw, side / kh
+    if taps is not None:
+        for a, b in chosen:
+            sheet.frame(x_dk + b * cell_w, top + a * cell_h, cell_w, cell_h, linewidth=2.5)
+    for b in range(kw):
+        sheet.text(x_dk + (b + 0.5) * cell_w, top + side + 0.05, str(b - cw), ha="center", va="top")
+    for a in range(kh):
+        sheet.text(x_dk - 0.06, top + (a + 0.5) * cell_h, str(a - ch), ha="right", va="center")
+    sheet.text(x_dk + dk_w / 2, top + side + 0.1 + 1.2 * em, "v (centred index)", ha="center", va="top")
+    sheet.text(x_dk - 0.3, top + side / 2, "u", ha="right", va="center")
+    title_above(x_dk, dk_w, f"gradient ${grad_name}(u,v)$\n" + (f"numbers x 1e{power}" if power else "numbers"))
     if title:
-        fig.suptitle(title, fontsize=11)
-    return fig
+        sheet.text(MAX_WIDTH / 2, 0.06, title, ha="center", va="top", fontsize=size + 1)
+    return sheet.fig
 
 
 def show_kernel_mosaic(k, title=None, cbar_label="weight", *, row_prefix="p", col_prefix="q",
