@@ -94,7 +94,7 @@ def test_show_output_error_draws_dy_hat_and_the_whole_dW():
     assert legend == ["label in the loss = predicted: 7"]
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     assert any("loss L = 0.5000" in t for t in texts)
-    assert any(r"\Delta W(i, j)" in t for t in texts)  # the colour bar is labelled
+    assert any("\u0394W(i, j)" in t for t in texts)  # the colour bar is labelled
 
 
 def test_show_output_error_checks_its_arguments():

@@ -171,14 +171,15 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
                 ax2.axvline(q * group - 0.5, color="0.5", linewidth=0.6)
             ax2.text(q * group + (group - 1) / 2, -0.025, f"q={q + 1}", transform=below, ha="center", va="top",
                      fontsize=WIDGET_FONT)
-        ax2.set_xlabel(f"column j of $\\Delta W$ = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1",
+        ax2.set_xlabel(f"column j of \u0394W = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1",
                        fontsize=WIDGET_FONT, labelpad=WIDGET_FONT + 8)
     else:
-        ax2.set_xlabel("column j of $\\Delta W$ (entry j of f)", fontsize=WIDGET_FONT)
+        ax2.set_xlabel("column j of \u0394W (entry j of f)", fontsize=WIDGET_FONT)
     ax2.set_ylabel("output class i", fontsize=WIDGET_FONT, labelpad=WIDGET_FONT + 4)
-    title_at(ax2, r"$\Delta W = \Delta\hat{y}\,f^T$ (Zhang eq. 19): row i is $f$ scaled by $\Delta\hat{y}(i)$",
+    # symbols in Unicode: mathtext would be parsed anew for every figure the widget draws
+    title_at(ax2, "\u0394W = \u0394\u0177 f\u1d40 (Zhang eq. 19): row i is f scaled by \u0394\u0177(i)",
              fontsize=WIDGET_FONT + 0.5)
-    cbar = colorbar_at(fig, image, (7.95, 0.55, 0.14, 2.05), r"$\Delta W(i, j)$ (blue < 0 < red)")
+    cbar = colorbar_at(fig, image, (7.95, 0.55, 0.14, 2.05), "\u0394W(i, j) (blue < 0 < red)")
     cbar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, symmetric=True))
     if title:
         fig.suptitle(title, fontsize=WIDGET_FONT + 1, y=1.0 - 0.08 / fig.get_figheight(), va="top")

@@ -52,7 +52,8 @@ def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None)
     dots, with its colour bar) and the kernel gradient ``dw1`` (5, 5) of the shared-weight BP4.
     The two 5x5 panels carry their values written in (in units of the power of ten named in the
     title) instead of a colour bar. Signed panels use :data:`SIGNED_CMAP` centred on zero; ticks
-    are 0-based indices. A fixed layout of :data:`WIDGET_FONT` text: notebook 07's widget redraws it.
+    are 0-based indices. A fixed layout of :data:`WIDGET_FONT` text, symbols in Unicode (mathtext
+    is parsed anew for every figure): notebook 07's widget redraws it.
     """
     arrays = {}
     for name, arr, shape in (("x", x, (28, 28)), ("a1", a1, (24, 24)), ("a2", a2, (12, 12)),
@@ -71,15 +72,15 @@ def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None)
         for c, name in enumerate(names):
             axes[name] = axes_at(fig, lefts[c], row_tops[r] - size, size, size)
     show_digit(arrays["x"], label=label, ax=axes["x"], colorbar=False,
-               title="input $a^0$" + (f", label {label}" if label is not None else ""))
+               title="input a⁰" + (f", label {label}" if label is not None else ""))
     title_at(axes["x"], axes["x"].get_title())
     axes["x"].xaxis.label.set_fontsize(WIDGET_FONT)
     panels = [
-        ("a1", "conv layer $a^1$ (24x24)\ndots: what each 2x2 passes on", ACTIVATION_CMAP, False),
-        ("a2", "max-pooled $a^2$ (12x12)", ACTIVATION_CMAP, False),
-        ("w1", "shared kernel $w^1$ (5x5)", SIGNED_CMAP, True),
-        ("delta1", "error $\\delta^1 = \\partial C/\\partial z^1$\nzero except at the dots", SIGNED_CMAP, True),
-        ("dw1", "gradient $\\partial C/\\partial w^1$ (5x5)", SIGNED_CMAP, True),
+        ("a1", "conv layer a¹ (24x24)\ndots: what each 2x2 passes on", ACTIVATION_CMAP, False),
+        ("a2", "max-pooled a² (12x12)", ACTIVATION_CMAP, False),
+        ("w1", "shared kernel w¹ (5x5)", SIGNED_CMAP, True),
+        ("delta1", "error δ¹ = ∂C/∂z¹\nzero except at the dots", SIGNED_CMAP, True),
+        ("dw1", "gradient ∂C/∂w¹ (5x5)", SIGNED_CMAP, True),
     ]
     images = {}
     for name, panel_title, cmap, signed in panels:
