@@ -26,7 +26,7 @@ def fixed_figure(width: float, height: float) -> Figure:
     (not registered with pyplot, like :func:`~helpers.figures.base.new_figure`)."""
     if width > MAX_WIDTH + 1e-9:
         raise ValueError(f"a widget figure is at most {MAX_WIDTH} in wide, got {width}")
-    return Figure(figsize=(float(width), float(height)), dpi=100)
+    return Figure(figsize=(round(float(width), 2), round(float(height), 2)), dpi=100)  # whole pixels
 
 
 def axes_at(fig, left: float, bottom: float, width: float, height: float, **kwargs):
