@@ -146,7 +146,7 @@ def show_layer_errors(values, errors, *, value_name="activation", error_name="er
         unit = min((MAX_WIDTH - left - bar_room) / (ncols * (w + 1) - 1), 1.6 / h)   # inches per pixel
         block_h, label_h, title_h = unit * h, 0.27, 0.3  # a row of maps, the "m=1" labels above it, a title
         group_h = title_h + nrows * (label_h + block_h) + 0.2
-        fig = fixed_figure(MAX_WIDTH, head + 2 * group_h)
+        fig = fixed_figure(min(MAX_WIDTH, left + unit * (ncols * (w + 1) - 1) + bar_room), head + 2 * group_h)
         in_unit = float(vals.min()) >= 0.0
         for g, (arr, name, signed, bar_label) in enumerate(((vals, f"${value_name}$ ({k} maps of {h}x{w})",
                                                             not in_unit, "value"),
