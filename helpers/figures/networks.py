@@ -62,11 +62,11 @@ def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None)
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
         arrays[name] = arr
-    size, left, gap, bar_gap = 1.85, 0.62, 0.62, 1.38    # panel side, margins in inches
+    size, left, gap, bar_gap = 1.72, 0.62, 0.62, 1.38    # panel side, margins in inches
     lefts = [left, left + size + gap, left + 2 * size + gap + bar_gap]
     bottom, title_room, row_gap = 0.55, 0.5, 0.35     # room for tick labels and x label, 2-line titles
     row_tops = [bottom + 2 * size + title_room + row_gap, bottom + size]
-    fig = fixed_figure(9.2, row_tops[0] + title_room + (0.35 if title else 0.05))
+    fig = fixed_figure(lefts[2] + size + 1.05, row_tops[0] + title_room + (0.35 if title else 0.05))
     axes = {}
     for r, names in enumerate((("x", "a1", "a2"), ("w1", "delta1", "dw1"))):
         for c, name in enumerate(names):
