@@ -13,8 +13,9 @@ from matplotlib.figure import Figure
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import (ACTIVATION_CMAP, MAX_WIDTH, SIGNED_CMAP, TINY, annotate_cells, mosaic_panel,
                                   new_figure, norm_for)
-from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, index_labels, index_ticks, title_at
-from helpers.figures.maps import show_digit, show_maps, show_vector
+from helpers.figures.layout import (WIDGET_FONT, axes_at, colorbar_at, fixed_figure, index_labels, index_ticks,
+                                    title_at)
+from helpers.figures.maps import show_digit, show_vector
 
 __all__ = ["window_winners", "show_maxpool_backward", "show_layer_errors", "show_gradient_sizes"]
 
@@ -130,7 +131,8 @@ def show_layer_errors(values, errors, *, value_name="activation", error_name="er
         marks = None if label is None or n != 10 else int(label)
         for r, (arr, name, ylabel) in enumerate(((vals, f"${value_name}$ ({n} values)", "value"),
                                                  (errs, f"${error_name}$", "error"))):
-            ax = axes_at(fig, left, fig.get_figheight() - head - r * row_h - 0.35 - plot_h, MAX_WIDTH - left - 0.2, plot_h)
+            bottom = fig.get_figheight() - head - r * row_h - 0.35 - plot_h
+            ax = axes_at(fig, left, bottom, MAX_WIDTH - left - 0.2, plot_h)
             show_vector(arr, xlabel="index (0-based)", ylabel=ylabel, highlight=marks, ax=ax)
             if n > 20:  # integer index ticks, few enough to read
                 ax.set_xticks(index_ticks(n, 10 if n <= 100 else 50))
