@@ -223,6 +223,9 @@ FIGURES = {
     "show_layer_errors hidden": lambda rng: _softmax_layer(rng, "a1", "delta1", "a_1", r"\delta_1", "h"),
     "show_layer_errors output": lambda rng: _softmax_layer(rng, "s", "delta", "s", r"\delta = s - y", "i"),
     # notebook 09
+    "show_layer_errors 12 maps": lambda rng: figures.show_layer_errors(  # two rows of maps in each mosaic
+        rng.random((12, 8, 8)), rng.normal(size=(12, 8, 8)), value_name="C^2_q", error_name=r"\Delta C^2_q",
+        prefix="q", title="the seed network's C2"),
     "side_by_side 1 map": lambda rng: figures.side_by_side(
         [rng.random((24, 24)), rng.random((24, 24))], ["as printed", "corrected"], show_difference=True,
         title="C1, map p = 1: eq. 5 as printed (zeros outside) vs (9.2)", cbar_label="activation", panel_size=2.2),
@@ -285,6 +288,7 @@ def test_projected_figure_labels_are_large_and_apart(name, figure_font_px):
 # engine, helpers.figures.layout), designed with text that a projector shows at 14 px.
 FIXED_LAYOUT = ["show_output_error", "show_maxpool_backward", "show_layer_errors C1 (maps)",
                 "show_layer_errors C2 (maps)", "show_layer_errors hidden", "show_layer_errors output",
+                "show_layer_errors 12 maps",
                 "side_by_side 1 map", "side_by_side 6 maps"]
 
 
