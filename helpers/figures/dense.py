@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import SMALL_FONT, SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
-from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, title_at
+from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, labels_below, labels_left, title_at
 from helpers.figures.maps import mark_classes, show_digit, show_vector
 
 __all__ = ["show_fc_gradient", "show_output_error"]
@@ -150,7 +150,8 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     ax.set_ylim(-1.15 * peak / 10.0**power, 1.15 * peak / 10.0**power)
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, symmetric=True))
     ax.tick_params(labelsize=WIDGET_FONT)
-    for text in [ax.xaxis.label, ax.yaxis.label, *ax.get_legend().get_texts()]:
+    labels_below(ax, range(n_out), range(n_out), xlabel="output class i")
+    for text in [ax.yaxis.label, *ax.get_legend().get_texts()]:
         text.set_fontsize(WIDGET_FONT)
     # plain text (no mathtext): the numbers change on every redraw and mathtext would parse them anew
     fig.text(6.8 / 9.2, (top - 1.25) / fig.get_figheight(),
@@ -160,22 +161,16 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     norm = norm_for([grad], True)
     image = ax2.imshow(grad, cmap=SIGNED_CMAP, norm=norm, aspect="auto", interpolation="nearest")
     group = n_in // 12 if n_in % 12 == 0 else None
-    ax2.set_xticks([])
-    ax2.set_yticks([])
-    below, beside = ax2.get_xaxis_transform(), ax2.get_yaxis_transform()
-    for i in range(n_out):  # class labels as plain text: cheaper to draw than ticks, redrawn on every click
-        ax2.text(-0.006, i, str(i), transform=beside, ha="right", va="center", fontsize=WIDGET_FONT)
+    # labels as plain text (helpers.figures.layout): cheaper to draw than ticks, on every click
+    labels_left(ax2, range(n_out), range(n_out), ylabel="output class i")
     if group:
-        for q in range(12):
-            if q:
-                ax2.axvline(q * group - 0.5, color="0.5", linewidth=0.6)
-            ax2.text(q * group + (group - 1) / 2, -0.025, f"q={q + 1}", transform=below, ha="center", va="top",
-                     fontsize=WIDGET_FONT)
-        ax2.set_xlabel(f"column j of \u0394W = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1",
-                       fontsize=WIDGET_FONT, labelpad=WIDGET_FONT + 8)
+        for q in range(1, 12):
+            ax2.axvline(q * group - 0.5, color="0.5", linewidth=0.6)
+        labels_below(ax2, [q * group + (group - 1) / 2 for q in range(12)], [f"q={q + 1}" for q in range(12)],
+                     xlabel=f"column j of \u0394W = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1")
     else:
+        ax2.set_xticks([])
         ax2.set_xlabel("column j of \u0394W (entry j of f)", fontsize=WIDGET_FONT)
-    ax2.set_ylabel("output class i", fontsize=WIDGET_FONT, labelpad=WIDGET_FONT + 4)
     # symbols in Unicode: mathtext would be parsed anew for every figure the widget draws
     title_at(ax2, "\u0394W = \u0394\u0177 f\u1d40 (Zhang eq. 19): row i is f scaled by \u0394\u0177(i)",
              fontsize=WIDGET_FONT + 0.5)

@@ -10,6 +10,7 @@ clipped (tests/test_figures_readable.py checks every text lies inside the figure
 
 from __future__ import annotations
 
+from matplotlib import transforms
 from matplotlib.figure import Figure
 
 from helpers.figures.base import MAX_WIDTH
@@ -18,7 +19,8 @@ WIDGET_FONT = 10.5
 """Font size in points of every text of a widget figure: above the 10.08 pt that 14 px needs at
 dpi 100, so the widget's raise leaves it as designed."""
 
-__all__ = ["WIDGET_FONT", "fixed_figure", "axes_at", "colorbar_at", "index_ticks", "index_labels", "title_at"]
+__all__ = ["WIDGET_FONT", "fixed_figure", "axes_at", "colorbar_at", "index_ticks", "labels_below", "labels_left",
+           "index_labels", "title_at"]
 
 
 def fixed_figure(width: float, height: float) -> Figure:
@@ -54,26 +56,40 @@ def index_ticks(n: int, step: int = 5) -> list[int]:
     return list(range(n)) if n <= 6 else list(range(0, n, step))
 
 
+def labels_below(ax, positions, texts, *, xlabel=None, offset: float = 3.0) -> None:
+    """Write ``texts`` under the bottom edge of ``ax`` at the data x ``positions`` (no matplotlib
+    ticks), ``offset`` points below it, and name the axis ``xlabel`` clear of them.
+
+    Plain text instead of ticks: each tick is two lines and two texts that are created and
+    measured on every draw, which is much of the time of a widget redraw with several panels."""
+    ax.set_xticks([])
+    below = transforms.offset_copy(ax.get_xaxis_transform(), fig=ax.figure, y=-offset, units="points")
+    for x, text in zip(positions, texts):
+        ax.text(x, 0.0, str(text), transform=below, ha="center", va="top", fontsize=WIDGET_FONT)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=WIDGET_FONT, labelpad=WIDGET_FONT + offset + 3)
+
+
+def labels_left(ax, positions, texts, *, ylabel=None, offset: float = 3.0) -> None:
+    """Write ``texts`` left of ``ax`` at the data y ``positions`` (see :func:`labels_below`) and
+    name the axis ``ylabel`` clear of them."""
+    ax.set_yticks([])
+    beside = transforms.offset_copy(ax.get_yaxis_transform(), fig=ax.figure, x=-offset, units="points")
+    texts = [str(t) for t in texts]
+    for y, text in zip(positions, texts):
+        ax.text(0.0, y, text, transform=beside, ha="right", va="center", fontsize=WIDGET_FONT)
+    if ylabel:
+        widest = max((len(t) for t in texts), default=0)
+        ax.set_ylabel(ylabel, fontsize=WIDGET_FONT, labelpad=0.65 * WIDGET_FONT * widest + offset + 2)
+
+
 def index_labels(ax, n_rows: int, n_cols: int, *, xlabel=None, ylabel=None, step: int = 5) -> None:
     """Label the cells of an image of ``n_rows`` x ``n_cols`` on ``ax`` with 0-based indices
-    (:func:`index_ticks`) written as plain text beside the left and bottom edges, and name the
-    axes ``xlabel`` / ``ylabel`` clear of them.
-
-    Text instead of matplotlib ticks: each tick is two lines and two texts that are created and
-    measured on every draw, which is most of the time of a widget redraw with several maps.
-    """
-    ax.set_xticks([])
-    ax.set_yticks([])
-    below, beside = ax.get_xaxis_transform(), ax.get_yaxis_transform()
-    for j in index_ticks(n_cols, step):
-        ax.text(j, -0.015, str(j), transform=below, ha="center", va="top", fontsize=WIDGET_FONT)
-    for i in index_ticks(n_rows, step):
-        ax.text(-0.015, i, str(i), transform=beside, ha="right", va="center", fontsize=WIDGET_FONT)
-    if xlabel:
-        ax.set_xlabel(xlabel, fontsize=WIDGET_FONT, labelpad=WIDGET_FONT + 5)
-    if ylabel:
-        digits = len(str(index_ticks(n_rows, step)[-1]))
-        ax.set_ylabel(ylabel, fontsize=WIDGET_FONT, labelpad=0.65 * WIDGET_FONT * digits + 4)
+    (:func:`index_ticks`) beside its left and bottom edges (:func:`labels_left`,
+    :func:`labels_below`), and name the axes ``xlabel`` / ``ylabel``."""
+    cols, rows = index_ticks(n_cols, step), index_ticks(n_rows, step)
+    labels_below(ax, cols, cols, xlabel=xlabel)
+    labels_left(ax, rows, rows, ylabel=ylabel)
 
 
 def title_at(ax, text: str, *, pad: float = 8.0, **kwargs):
