@@ -8,7 +8,7 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import refimpl as R  # noqa: E402
-from figtools import assert_symmetric, colorbar_labels, image_axes  # noqa: E402
+from figtools import assert_symmetric, colorbar_labels, image_axes, texts_of  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import figures, maxpool_net, pooling, softmax_net  # noqa: E402
@@ -37,14 +37,23 @@ def test_show_maxpool_backward_six_panels_signed_ones_centred(rng):
     assert isinstance(fig, Figure)
     axes = image_axes(fig)
     assert len(axes) == 6
-    assert colorbar_labels(fig) == ["pixel intensity", "activation", "activation", "weight", "error", "gradient"]
+    # one colour bar for the activations a1 and a2 (one scale 0..1), one for delta1; the 5x5 panels carry numbers
+    assert colorbar_labels(fig) == ["activation", "error"]
     assert "label 4" in axes[0].get_title()
     by_data = {name: ax for name, ax in zip(["x", "a1", "a2", "w1", "delta1", "dw1"], axes)}
     for name, ax in by_data.items():
         np.testing.assert_array_equal(ax.images[0].get_array(), arrays[name])
     for name in ("w1", "delta1", "dw1"):
         assert_symmetric(by_data[name].images[0], np.abs(arrays[name]).max())
-    assert by_data["a1"].images[0].get_clim() == (0.0, 1.0)
+    assert by_data["a1"].images[0].get_clim() == by_data["a2"].images[0].get_clim() == (0.0, 1.0)
+    for name in ("w1", "dw1"):  # 25 numbers in units of 10^power (named in the title), one digit before the point
+        power = int(np.floor(np.log10(np.abs(arrays[name]).max())))
+        shown = [float(t) for t in texts_of(by_data[name])[-25:]]
+        np.testing.assert_allclose(shown, (arrays[name] / 10.0**power).ravel(), atol=0.051)
+        assert (f"numbers x 1e{power}" in by_data[name].get_title()) == (power != 0)
+    # 0-based index labels: every 5th of a 24x24 map, each of a 5x5 kernel
+    assert texts_of(by_data["a1"])[:10] == ["0", "5", "10", "15", "20"] * 2
+    assert texts_of(by_data["w1"])[:10] == ["0", "1", "2", "3", "4"] * 2
     # one dot per 2x2 window, at its first maximum
     rows, cols = by_data["a1"].lines[0].get_ydata(), by_data["a1"].lines[0].get_xdata()
     assert len(rows) == 144
@@ -68,14 +77,17 @@ def test_show_layer_errors_maps_values_on_top_errors_below(rng):
                                   title="layer 2")
     assert isinstance(fig, Figure)
     axes = image_axes(fig)
-    assert len(axes) == 8
-    assert [ax.get_title() for ax in axes] == ["n=1", "n=2", "n=3", "n=4"] * 2
+    assert len(axes) == 2                               # one mosaic image per row: values, errors
+    assert [texts_of(ax) for ax in axes] == [["n=1", "n=2", "n=3", "n=4"]] * 2
+    assert [ax.get_title() for ax in axes] == ["$C^2$ (4 maps of 8x8)", r"$\Delta C^2$"]
     assert colorbar_labels(fig) == ["value", "error"]
-    for ax, m in zip(axes, list(values) + list(errors)):
-        np.testing.assert_array_equal(ax.images[0].get_array(), m)
-    for ax in axes[4:]:
-        assert_symmetric(ax.images[0], np.abs(errors).max())
-    assert ax.images[0].get_cmap().name == figures.SIGNED_CMAP
+    for ax, maps in zip(axes, (values, errors)):       # map k in block k, one grey pixel apart
+        mosaic = ax.images[0].get_array()
+        for k in range(4):
+            np.testing.assert_array_equal(mosaic[:, 9 * k:9 * k + 8], maps[k])
+    assert axes[0].images[0].get_clim() == (0.0, values.max())
+    assert_symmetric(axes[1].images[0], np.abs(errors).max())
+    assert axes[1].images[0].get_cmap().name.startswith(figures.SIGNED_CMAP)
 
 
 def test_show_layer_errors_vector_draws_two_bar_charts(rng):
@@ -125,7 +137,7 @@ def test_show_maxpool_backward_panels_and_errors():
     fig = figures.show_maxpool_backward(_digit(), cache["a1"], cache["a2"], err["delta1"], p["w1"], grads["w1"],
                                       label=1, title="t")
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 12                         # six panels and six colourbars
+    assert len(fig.axes) == 8                          # six panels and two colourbars
     titles = " ".join(ax.get_title() for ax in fig.axes)
     assert "max-pooled" in titles and "shared kernel" in titles
     with pytest.raises(ValueError, match=r"a1 must have shape \(24, 24\)"):
@@ -150,7 +162,8 @@ def test_show_layer_errors_maps_and_vectors():
     _, err = softmax_net.backward_with_errors(p, cache, 2)
     fig = figures.show_layer_errors(cache["C2"], err["dC2_sigma"], value_name="C^2_n", error_name=r"\delta C^2_n",
                                   prefix="n")
-    assert len(fig.axes) == 2 * 6 + 2                  # two grids of six maps, a colourbar each
+    assert len(fig.axes) == 2 + 2                      # two mosaics of six maps, a colourbar each
+    assert [len(texts_of(ax)) for ax in image_axes(fig)] == [6, 6]
     fig = figures.show_layer_errors(cache["s"], err["delta"], label=2)
     assert len(fig.axes) == 2
     bars = fig.axes[0].patches

@@ -227,6 +227,9 @@ FIGURES = {
     "show_layer_errors hidden": lambda rng: _softmax_layer(rng, "a1", "delta1", "a_1", r"\delta_1", "h"),
     "show_layer_errors output": lambda rng: _softmax_layer(rng, "s", "delta", "s", r"\delta = s - y", "i"),
     # notebook 09
+    "show_layer_errors 12 maps": lambda rng: figures.show_layer_errors(  # two rows of maps in each mosaic
+        rng.random((12, 8, 8)), rng.normal(size=(12, 8, 8)), value_name="C^2_q", error_name=r"\Delta C^2_q",
+        prefix="q", title="the seed network's C2"),
     "side_by_side 1 map": lambda rng: figures.side_by_side(
         [rng.random((24, 24)), rng.random((24, 24))], ["as printed", "corrected"], show_difference=True,
         title="C1, map p = 1: eq. 5 as printed (zeros outside) vs (9.2)", cbar_label="activation", panel_size=2.2),
@@ -283,3 +286,35 @@ def test_projected_figure_labels_are_large_and_apart(name, figure_font_px):
     for k, (text, box) in enumerate(boxes):
         assert not any(box.overlaps(other) for _, other in boxes[k + 1:]), f"{name}: {text!r} overlaps a label"
         assert not any(box.overlaps(im) for im in images), f"{name}: {text!r} lies on a map"
+
+
+# Issue 23: the figures of notebooks 03, 07, 08 and 09's widgets have a fixed layout (no layout
+# engine, helpers.figures.layout), designed with text that a projector shows at 14 px.
+FIXED_LAYOUT = ["show_output_error", "show_maxpool_backward", "show_layer_errors C1 (maps)",
+                "show_layer_errors C2 (maps)", "show_layer_errors hidden", "show_layer_errors output",
+                "show_layer_errors 12 maps",
+                "side_by_side 1 map", "side_by_side 6 maps"]
+
+
+@pytest.mark.parametrize("name", FIXED_LAYOUT)
+def test_fixed_layout_widget_figure_needs_no_raise_and_nothing_is_clipped_or_overlaps(name):
+    """Drawn as its widget shows it: no text under the projected size (the widget's raise changes
+    nothing), every text inside the figure, no two texts touching."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from helpers.figures.base import projected_points, raise_small_text, smallest_text
+
+    fig = FIGURES[name](np.random.default_rng(0))
+    FigureCanvasAgg(fig).draw()
+    assert fig.get_layout_engine() is None
+    points = projected_points(fig)
+    assert smallest_text(fig) >= points, f"{name}: text of {smallest_text(fig):.1f} pt"
+    raise_small_text(fig, points)
+    fig.canvas.draw()
+    whole = fig.bbox
+    boxes = _text_boxes(fig)
+    for k, (text, box) in enumerate(boxes):
+        assert (box.x0 >= whole.x0 - 0.5 and box.y0 >= whole.y0 - 0.5 and box.x1 <= whole.x1 + 0.5
+                and box.y1 <= whole.y1 + 0.5), f"{name}: {text!r} is cut at the figure's edge"
+        clash = [other for other_text, other in boxes[k + 1:] if box.overlaps(other)]
+        assert not clash, f"{name}: {text!r} overlaps another text"

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import SMALL_FONT, SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
+from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, labels_below, labels_left, title_at
 from helpers.figures.maps import mark_classes, show_digit, show_vector
 
 __all__ = ["show_fc_gradient", "show_output_error"]
@@ -130,44 +131,51 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     for name, value in (("target", target), ("predicted", predicted)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < n_out:
             raise ValueError(f"{name} must be an int in 0..{n_out - 1}, got {value!r}")
-    fig = new_figure(9.2, 6.2)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.15])
-    left, middle, right = top.subfigures(1, 3, width_ratios=[0.9, 2.0, 1.1])
-    show_digit(x, label=digit, ax=left.add_subplot(), colorbar=False)
-    ax = middle.add_subplot()
+    # A fixed layout in inches (helpers.figures.layout), text at WIDGET_FONT: notebook 03's widget
+    # redraws this figure on every click, and a layout engine would measure it twice each time.
+    head = 0.4 if title else 0.1
+    fig = fixed_figure(9.2, head + 5.55)
+    top = fig.get_figheight() - head                          # inches from the bottom
+    ax_x = axes_at(fig, 0.2, top - 0.35 - 1.85, 1.85, 1.85)
+    show_digit(x, label=digit, ax=ax_x, colorbar=False)
+    title_at(ax_x, ax_x.get_title())
+    ax_x.xaxis.label.set_fontsize(WIDGET_FONT)
+    ax = axes_at(fig, 3.0, top - 0.45 - 1.6, 3.55, 1.6)
     peak = max(float(np.max(np.abs(delta))), 1e-12)
     power = int(np.floor(np.log10(peak)))
     power = power if abs(power) >= 2 else 0  # small errors: bars in units of 1e-power, said on the axis
     show_vector(delta / 10.0**power, title=None, xlabel="output class i",
-                ylabel=r"$\Delta\hat{y}(i)$" + (f" (x 1e{power})" if power else ""), ax=ax)
+                ylabel="\u0394\u0177(i)" + (f" (x 1e{power})" if power else ""), ax=ax)
     mark_classes(ax, true=int(target), predicted=int(predicted), true_name="label in the loss")
     ax.set_ylim(-1.15 * peak / 10.0**power, 1.15 * peak / 10.0**power)
-    text = right.add_subplot()
-    text.axis("off")
-    text.text(0.0, 0.5, f"loss L = {float(loss):.4f}\n\nlargest |$\\Delta\\hat y$|\n= {peak:.2e}\n\n"
-              f"largest |$\\Delta W$|\n= {float(np.max(np.abs(grad))):.2e}", fontsize=11, va="center",
-              transform=text.transAxes)
-    ax2 = bottom.add_subplot()
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, symmetric=True))
+    ax.tick_params(labelsize=WIDGET_FONT)
+    labels_below(ax, range(n_out), range(n_out), xlabel="output class i")
+    for text in [ax.yaxis.label, *ax.get_legend().get_texts()]:
+        text.set_fontsize(WIDGET_FONT)
+    # plain text (no mathtext): the numbers change on every redraw and mathtext would parse them anew
+    fig.text(6.8 / 9.2, (top - 1.25) / fig.get_figheight(),
+             f"loss L = {float(loss):.4f}\n\nlargest |\u0394\u0177|\n= {peak:.2e}\n\n"
+             f"largest |\u0394W|\n= {float(np.max(np.abs(grad))):.2e}", fontsize=WIDGET_FONT + 0.5, va="center")
+    ax2 = axes_at(fig, 1.0, 0.55, 6.75, 2.05)
     norm = norm_for([grad], True)
     image = ax2.imshow(grad, cmap=SIGNED_CMAP, norm=norm, aspect="auto", interpolation="nearest")
     group = n_in // 12 if n_in % 12 == 0 else None
+    # labels as plain text (helpers.figures.layout): cheaper to draw than ticks, on every click
+    labels_left(ax2, range(n_out), range(n_out), ylabel="output class i")
     if group:
         for q in range(1, 12):
             ax2.axvline(q * group - 0.5, color="0.5", linewidth=0.6)
-        ax2.set_xticks([q * group + (group - 1) / 2 for q in range(12)], [f"q={q + 1}" for q in range(12)],
-                       fontsize=SMALL_FONT)
-        ax2.set_xlabel(f"column j of $\\Delta W$ = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1",
-                       fontsize=9)
+        labels_below(ax2, [q * group + (group - 1) / 2 for q in range(12)], [f"q={q + 1}" for q in range(12)],
+                     xlabel=f"column j of \u0394W = entry j of f (0-based), grouped by the S2 map q = j // {group} + 1")
     else:
-        ax2.set_xlabel("column j of $\\Delta W$ (entry j of f)", fontsize=9)
-    ax2.set_yticks(np.arange(n_out))
-    ax2.tick_params(labelsize=SMALL_FONT)
-    ax2.set_ylabel("output class i", fontsize=9)
-    ax2.set_title(r"$\Delta W = \Delta\hat{y}\,f^T$ (Zhang eq. 19): row i is $f$ scaled by $\Delta\hat{y}(i)$",
-                  fontsize=11)
-    cbar = bottom.colorbar(image, ax=ax2, shrink=0.9, aspect=20)
-    cbar.set_label(r"$\Delta W(i, j)$ (blue < 0 < red)", fontsize=9)
-    cbar.ax.tick_params(labelsize=SMALL_FONT)
+        ax2.set_xticks([])
+        ax2.set_xlabel("column j of \u0394W (entry j of f)", fontsize=WIDGET_FONT)
+    # symbols in Unicode: mathtext would be parsed anew for every figure the widget draws
+    title_at(ax2, "\u0394W = \u0394\u0177 f\u1d40 (Zhang eq. 19): row i is f scaled by \u0394\u0177(i)",
+             fontsize=WIDGET_FONT + 0.5)
+    cbar = colorbar_at(fig, image, (7.95, 0.55, 0.14, 2.05), "\u0394W(i, j) (blue < 0 < red)")
+    cbar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, symmetric=True))
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(title, fontsize=WIDGET_FONT + 1, y=1.0 - 0.08 / fig.get_figheight(), va="top")
     return fig

@@ -12,9 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
                                   check_labels, default_ncols, image_grid, new_figure, norm_for,
                                   root_figure, stack_maps, target_figure)
+from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, title_at
 
 __all__ = ["show_maps", "show_kernels", "show_digit", "show_vector", "show_network_flow", "side_by_side",
            "mark_classes", "TRUE_COLOUR", "PREDICTED_COLOUR"]
@@ -283,8 +284,6 @@ def side_by_side(arrays, titles, signed=False, *, title=None, cbar_label=None, s
         if len(stacks) != 2 or stacks[0].shape != stacks[1].shape:
             raise ValueError("show_difference needs exactly two arrays of the same shape")
     ncols = len(stacks) + (1 if show_difference else 0)
-    target = new_figure(panel_size * ncols + 1.0, panel_size * k + (0.8 if title else 0.4) + 0.7)
-    grid = target.subplots(k, ncols, squeeze=False)
     cmap = cmap or (SIGNED_CMAP if signed else ACTIVATION_CMAP)
     label = cbar_label or ("signed value" if signed else "value")
     shared_norm = norm_for(stacks, signed) if share else None
@@ -293,6 +292,21 @@ def side_by_side(arrays, titles, signed=False, *, title=None, cbar_label=None, s
         diff = stacks[0] - stacks[1]
         columns.append((diff, norm_for([diff], True), SIGNED_CMAP))
         titles = titles + [f"{titles[0]} - {titles[1]}"]
+    # A fixed layout in inches (helpers.figures.layout): no layout engine to measure every panel
+    # on each redraw of 09's errata widget. Text is WIDGET_FONT; columns shrink to fit MAX_WIDTH.
+    left = 0.15 + (0.6 if k > 1 else 0.0)
+    gap, row_gap, right = 0.15, 0.12, 0.15
+    panel = min(float(panel_size), (MAX_WIDTH - left - right - gap * (ncols - 1)) / ncols)
+    top = (0.42 if title else 0.05) + 0.32            # the title, then the column titles
+    bottom = 0.95                                       # a colour bar with ticks and its label
+    width = left + ncols * panel + gap * (ncols - 1) + right
+    height = top + k * panel + (k - 1) * row_gap + bottom
+    target = fixed_figure(width, height)
+    grid = np.empty((k, ncols), dtype=object)
+    for r in range(k):
+        for c in range(ncols):
+            grid[r, c] = axes_at(target, left + c * (panel + gap), height - top - (r + 1) * panel - r * row_gap,
+                                 panel, panel)
     for c, (stack, norm, col_cmap) in enumerate(columns):
         is_diff = show_difference and c == ncols - 1
         # a difference near rounding level would print as "-0.00": use scientific notation
@@ -306,22 +320,25 @@ def side_by_side(arrays, titles, signed=False, *, title=None, cbar_label=None, s
                 annotate_cells(ax, stack[r], col_cmap, norm, col_fmt,
                           fontsize=max(5.0, 9.0 - 0.6 * max(stack[r].shape)))
             if r == 0:
-                ax.set_title(titles[c], fontsize=9)
+                title_at(ax, titles[c])
             if c == 0 and k > 1:
                 ax.set_ylabel(f"{prefix}={r + start}", rotation=0, ha="right", va="center",
-                              fontsize=9)
+                              fontsize=WIDGET_FONT)
         if is_diff or not share:
-            cbar = target.colorbar(image, ax=list(grid[:, c]), location="bottom", shrink=0.9)
-            cbar.set_label("difference" if is_diff else label, fontsize=8)
-            cbar.ax.tick_params(labelsize=SMALL_FONT)
-            # one column wide: at most three ticks (e.g. -0.005, 0, 0.005), so the labels never run together
-            cbar.ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=2, symmetric=is_diff))
+            _bottom_bar(target, image, c, c + 1, left, panel, gap, "difference" if is_diff else label,
+                        symmetric=is_diff or signed)
     if share:
-        cbar = target.colorbar(grid[0, 0].images[0], ax=list(grid[:, :len(stacks)].flat),
-                               location="bottom", shrink=0.9)
-        cbar.set_label(label, fontsize=8)
-        cbar.ax.tick_params(labelsize=SMALL_FONT)
+        _bottom_bar(target, grid[0, 0].images[0], 0, len(stacks), left, panel, gap, label, symmetric=signed)
     if title:
-        target.suptitle(title)
+        target.suptitle(title, fontsize=WIDGET_FONT + 1, y=1.0 - 0.08 / height, va="top")
     return target
 
+
+def _bottom_bar(fig, image, first, stop, left, panel, gap, label, symmetric):
+    """A horizontal colour bar under columns ``first .. stop - 1`` of :func:`side_by_side`'s grid,
+    with about two ticks per column (one column: e.g. -0.005, 0, 0.005), so labels never run together."""
+    x0 = left + first * (panel + gap) + 0.05 * panel
+    span = (stop - first) * panel + (stop - first - 1) * gap - 0.1 * panel
+    bar = colorbar_at(fig, image, (x0, 0.72, span, 0.14), label, orientation="horizontal")
+    bar.ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=2 * (stop - first), symmetric=symmetric))
+    return bar

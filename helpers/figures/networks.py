@@ -11,8 +11,11 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import SMALL_FONT, ACTIVATION_CMAP, SIGNED_CMAP, annotate_cells, new_figure, norm_for
-from helpers.figures.maps import show_digit, show_maps, show_vector
+from helpers.figures.base import (ACTIVATION_CMAP, MAX_WIDTH, SIGNED_CMAP, TINY, annotate_cells, mosaic_panel,
+                                  new_figure, norm_for)
+from helpers.figures.layout import (WIDGET_FONT, axes_at, colorbar_at, fixed_figure, index_labels, index_ticks,
+                                    title_at)
+from helpers.figures.maps import show_digit, show_vector
 
 __all__ = ["window_winners", "show_maxpool_backward", "show_layer_errors", "show_gradient_sizes"]
 
@@ -28,14 +31,30 @@ def window_winners(a1, size: int = 2):
     return rows.ravel(), cols.ravel()
 
 
+def _scaled_numbers(ax, arr, cmap, norm):
+    """Write the values of the small map ``arr`` into its cells at :data:`WIDGET_FONT`, in units of
+    the power of ten that leaves one digit before the point (``-3.4`` for -0.34); returns that power."""
+    peak = float(np.max(np.abs(arr)))
+    power = int(np.floor(np.log10(peak))) if peak > 0 else 0
+    scale = 10.0 ** power
+    annotate_cells(ax, np.round(arr / scale, 1) + 0.0, cmap,  # + 0.0: no "-0.0"
+                   Normalize(norm.vmin / scale, norm.vmax / scale), ".1f",
+                   fontsize=WIDGET_FONT)
+    return power
+
+
 def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None) -> Figure:
     """Seed 002's network for one digit: what goes forward and what comes back.
 
     Top row: the input ``x`` (28, 28), the conv layer's activations ``a1`` (24, 24) with the
     entry each 2x2 window passes on marked by a dot (the first maximum), and the pooled map
-    ``a2`` (12, 12). Bottom row: the shared kernel ``w1`` (5, 5), the error ``delta1`` (24, 24)
-    of the modified BP2 (non-zero only at the dots) and the kernel gradient ``dw1`` (5, 5) of the
-    shared-weight BP4. Signed panels use :data:`SIGNED_CMAP` centred on zero.
+    ``a2`` (12, 12), both on one activation scale 0..1 (one colour bar). Bottom row: the shared
+    kernel ``w1`` (5, 5), the error ``delta1`` (24, 24) of the modified BP2 (non-zero only at the
+    dots, with its colour bar) and the kernel gradient ``dw1`` (5, 5) of the shared-weight BP4.
+    The two 5x5 panels carry their values written in (in units of the power of ten named in the
+    title) instead of a colour bar. Signed panels use :data:`SIGNED_CMAP` centred on zero; ticks
+    are 0-based indices. A fixed layout of :data:`WIDGET_FONT` text, symbols in Unicode (mathtext
+    is parsed anew for every figure): notebook 07's widget redraws it.
     """
     arrays = {}
     for name, arr, shape in (("x", x, (28, 28)), ("a1", a1, (24, 24)), ("a2", a2, (12, 12)),
@@ -44,44 +63,47 @@ def show_maxpool_backward(x, a1, a2, delta1, w1, dw1, *, label=None, title=None)
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
         arrays[name] = arr
-    fig = new_figure(12.5, 7.6)
-    axes = fig.subplots(2, 3)
-    show_digit(arrays["x"], label=label, ax=axes[0, 0], title="input $a^0$ (28x28)"
-               + (f", label {label}" if label is not None else ""))
+    size, left, gap, bar_gap = 1.72, 0.62, 0.62, 1.38    # panel side, margins in inches
+    lefts = [left, left + size + gap, left + 2 * size + gap + bar_gap]
+    bottom, title_room, row_gap = 0.55, 0.5, 0.35     # room for tick labels and x label, 2-line titles
+    row_tops = [bottom + 2 * size + title_room + row_gap, bottom + size]
+    fig = fixed_figure(lefts[2] + size + 1.05, row_tops[0] + title_room + (0.35 if title else 0.05))
+    axes = {}
+    for r, names in enumerate((("x", "a1", "a2"), ("w1", "delta1", "dw1"))):
+        for c, name in enumerate(names):
+            axes[name] = axes_at(fig, lefts[c], row_tops[r] - size, size, size)
+    show_digit(arrays["x"], label=label, ax=axes["x"], colorbar=False,
+               title="input a⁰" + (f", label {label}" if label is not None else ""))
+    title_at(axes["x"], axes["x"].get_title())
+    axes["x"].xaxis.label.set_fontsize(WIDGET_FONT)
     panels = [
-        (axes[0, 1], "a1", "conv layer $a^1 = \\sigma(z^1)$ (24x24)\ndots: the entry each 2x2 window passes on",
-         ACTIVATION_CMAP, False, "activation"),
-        (axes[0, 2], "a2", "max-pooled $a^2$ (12x12)", ACTIVATION_CMAP, False, "activation"),
-        (axes[1, 0], "w1", "shared kernel $w^1$ (5x5)", SIGNED_CMAP, True, "weight"),
-        (axes[1, 1], "delta1", "error $\\delta^1 = \\partial C/\\partial z^1$ (24x24),\nzero except at the dots",
-         SIGNED_CMAP, True, "error"),
-        (axes[1, 2], "dw1", "shared-weight gradient $\\partial C/\\partial w^1$ (5x5)", SIGNED_CMAP, True,
-         "gradient"),
+        ("a1", "conv layer a¹ (24x24)\ndots: what each 2x2 passes on", ACTIVATION_CMAP, False),
+        ("a2", "max-pooled a² (12x12)", ACTIVATION_CMAP, False),
+        ("w1", "shared kernel w¹ (5x5)", SIGNED_CMAP, True),
+        ("delta1", "error δ¹ = ∂C/∂z¹\nzero except at the dots", SIGNED_CMAP, True),
+        ("dw1", "gradient ∂C/∂w¹ (5x5)", SIGNED_CMAP, True),
     ]
-    for ax, name, panel_title, cmap, signed, cbar_label in panels:
-        arr = arrays[name]
+    images = {}
+    for name, panel_title, cmap, signed in panels:
+        ax, arr = axes[name], arrays[name]
         norm = norm_for([arr], signed, *((0.0, 1.0) if name in ("a1", "a2") else (None, None)))
-        image = ax.imshow(arr, cmap=cmap, norm=norm, interpolation="nearest")
-        ax.set_title(panel_title, fontsize=9)
-        ax.set_xlabel("column (0-based)", fontsize=8)
-        ax.set_ylabel("row (0-based)", fontsize=8)
-        ax.tick_params(labelsize=SMALL_FONT)
-        if arr.shape == (5, 5):  # values written in; the gradient scaled by a power of ten to fit at 8 pt
-            peak = float(np.max(np.abs(arr)))
-            power = int(np.floor(np.log10(peak))) if name == "dw1" and peak > 0 else 0
-            annotate_cells(ax, arr / 10.0**power, cmap, Normalize(norm.vmin / 10.0**power, norm.vmax / 10.0**power),
-                           ".2f", fontsize=SMALL_FONT)
+        images[name] = ax.imshow(arr, cmap=cmap, norm=norm, interpolation="nearest")
+        index_labels(ax, *arr.shape, xlabel="column (0-based)" if name in ("w1", "delta1", "dw1") else None,
+                     ylabel="row (0-based)" if name in ("a1", "w1") else None)
+        if arr.shape == (5, 5):
+            power = _scaled_numbers(ax, arr, cmap, norm)
             if power:
-                ax.set_title(f"{panel_title}\nnumbers x 1e{power}", fontsize=9)
-        cbar = fig.colorbar(image, ax=ax, shrink=0.8)
-        cbar.set_label(cbar_label, fontsize=8)
-        cbar.ax.tick_params(labelsize=SMALL_FONT)
+                panel_title += f"\nnumbers x 1e{power}"
+        title_at(ax, panel_title)
+    bar = (0.14, size)
+    colorbar_at(fig, images["a2"], (lefts[2] + size + 0.12, row_tops[0] - size, *bar), "activation",
+                ticks=[0.0, 0.25, 0.5, 0.75, 1.0])
+    colorbar_at(fig, images["delta1"], (lefts[1] + size + 0.12, row_tops[1] - size, *bar), "error")
     rows, cols = window_winners(arrays["a1"])
-    for ax in (axes[0, 1], axes[1, 1]):
-        ax.plot(cols, rows, "o", color="white" if ax is axes[0, 1] else "0.3", markersize=1.6,
-                markeredgewidth=0)
+    for name, colour in (("a1", "white"), ("delta1", "0.3")):
+        axes[name].plot(cols, rows, "o", color=colour, markersize=1.6, markeredgewidth=0)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=WIDGET_FONT + 1, y=1.0 - 0.08 / fig.get_size_inches()[1], va="top")
     return fig
 
 
@@ -89,38 +111,63 @@ def show_layer_errors(values, errors, *, value_name="activation", error_name="er
                       prefix="m", title=None) -> Figure:
     """One layer of a network seen both ways: its values (top) and its error (bottom).
 
-    ``values`` and ``errors`` have the same shape: K maps (K, H, W) drawn as two grids (values in
-    :data:`ACTIVATION_CMAP`, errors in :data:`SIGNED_CMAP` centred on zero, panels ``m=1..K``),
-    or one vector (n,) drawn as two bar charts (bars of class ``label`` highlighted when n = 10).
-    ``value_name`` and ``error_name`` label the rows (LaTeX without dollars is fine).
+    ``values`` and ``errors`` have the same shape: K maps (K, H, W) drawn as two mosaics, one
+    image each (values in :data:`ACTIVATION_CMAP` from 0, or centred on zero if some are
+    negative; errors in :data:`SIGNED_CMAP` centred on zero), maps labelled ``m=1..K`` and a
+    colour bar each; or one vector (n,) drawn as two bar charts (bars of class ``label``
+    highlighted when n = 10). ``value_name`` and ``error_name`` label the rows (LaTeX without
+    dollars is fine). A fixed layout of :data:`WIDGET_FONT` text: notebook 08's widget redraws it.
     """
     vals = as_float_array(values, "values", allow_int=True)
     errs = as_float_array(errors, "errors", allow_int=True)
     if vals.shape != errs.shape:
         raise ValueError(f"errors must have the shape of values {vals.shape}, got {errs.shape}")
     check_ndim(vals, "values", (1, 3), "(K, H, W) maps or (n,) a vector")
+    head = 0.4 if title else 0.05
     if vals.ndim == 1:
         n = vals.size
-        fig = new_figure(min(11.0, max(5.0, 0.16 * n + 3.0)), 5.2)
-        top, bottom = fig.subplots(2, 1)
+        plot_h, row_h, left = 1.45, 2.45, 0.95
+        fig = fixed_figure(MAX_WIDTH, head + 2 * row_h)
         marks = None if label is None or n != 10 else int(label)
-        show_vector(vals, title=f"${value_name}$ ({n} values)", xlabel="index (0-based)",
-                    ylabel="value", highlight=marks, ax=top)
-        show_vector(errs, title=f"${error_name}$", xlabel="index (0-based)", ylabel="error",
-                    highlight=marks, ax=bottom)
+        for r, (arr, name, ylabel) in enumerate(((vals, f"${value_name}$ ({n} values)", "value"),
+                                                 (errs, f"${error_name}$", "error"))):
+            bottom = fig.get_figheight() - head - r * row_h - 0.35 - plot_h
+            ax = axes_at(fig, left, bottom, MAX_WIDTH - left - 0.2, plot_h)
+            show_vector(arr, xlabel="index (0-based)", ylabel=ylabel, highlight=marks, ax=ax)
+            if n > 20:  # integer index ticks, few enough to read
+                ax.set_xticks(index_ticks(n, 10 if n <= 100 else 50))
+            ax.tick_params(labelsize=WIDGET_FONT)
+            ax.xaxis.label.set_fontsize(WIDGET_FONT)
+            ax.yaxis.label.set_fontsize(WIDGET_FONT)
+            title_at(ax, name)
     else:
         k, h, w = vals.shape
         ncols = k if k <= 6 else math.ceil(k / 2)
         nrows = math.ceil(k / ncols)
-        size = 1.7 if h >= 12 else 1.4
-        fig = new_figure(size * ncols + 1.4, 2 * (size * nrows + 0.5) + 0.5)
-        top, bottom = fig.subfigures(2, 1)
-        show_maps(vals, title=f"${value_name}$ ({k} maps of {h}x{w})", ncols=ncols, prefix=prefix,
-                  cbar_label="value", panel_size=size, fig=top)
-        show_maps(errs, title=f"${error_name}$", signed=True, ncols=ncols, prefix=prefix,
-                  cbar_label="error", panel_size=size, fig=bottom)
+        left, bar_room = 0.2, 1.25                       # colour bar, its ticks and its label on the right
+        unit = min((MAX_WIDTH - left - bar_room) / (ncols * (w + 1) - 1), 1.6 / h)   # inches per pixel
+        block_h, label_h, title_h = unit * h, 0.27, 0.3  # a row of maps, the "m=1" labels above it, a title
+        group_h = title_h + nrows * (label_h + block_h) + 0.2
+        fig = fixed_figure(min(MAX_WIDTH, left + unit * (ncols * (w + 1) - 1) + bar_room), head + 2 * group_h)
+        in_unit = float(vals.min()) >= 0.0
+        for g, (arr, name, signed, bar_label) in enumerate(((vals, f"${value_name}$ ({k} maps of {h}x{w})",
+                                                            not in_unit, "value"),
+                                                           (errs, f"${error_name}$", True, "error"))):
+            limit = max(float(np.max(np.abs(arr))), TINY)
+            top = fig.get_figheight() - head - g * group_h - title_h
+            for r in range(nrows):
+                chunk = arr[r * ncols:(r + 1) * ncols]
+                y = top - (r + 1) * (label_h + block_h)
+                ax = axes_at(fig, left, y, unit * (len(chunk) * (w + 1) - 1), block_h)
+                image = mosaic_panel(ax, chunk, len(chunk), limit, prefix, "", signed=signed, start=r * ncols + 1,
+                                     fontsize=WIDGET_FONT)
+                if r == 0:
+                    title_at(ax, name, pad=label_h * 72 + 2)
+            bottom = top - nrows * (label_h + block_h)
+            bar_left = left + unit * (ncols * (w + 1) - 1) + 0.15
+            colorbar_at(fig, image, (bar_left, bottom, 0.14, top - label_h - bottom), bar_label)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=WIDGET_FONT + 1, y=1.0 - 0.08 / fig.get_figheight(), va="top")
     return fig
 
 
