@@ -59,7 +59,7 @@ def test_kernel_gradient_terms_rejects_bad_input(args, error):
 
 
 def _images(fig):
-    """The images of a figure drawn on one sheet, by label (see figures.convolution._Sheet)."""
+    """The images of a figure drawn on one sheet, by label (see figures.layout.Sheet)."""
     (ax,) = fig.axes
     return {image.get_label(): image for image in ax.images}
 

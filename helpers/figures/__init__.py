@@ -13,13 +13,16 @@ know which module a figure lives in. The modules:
 * :mod:`~helpers.figures.pooling`: the column scan F and the error through pooling (notebook 04);
 * :mod:`~helpers.figures.training`: curves, confusion matrices, mistakes, learned kernels
   (notebooks 06-08);
-* :mod:`~helpers.figures.networks`: the networks of seeds 002 and 003 (notebooks 07, 08).
+* :mod:`~helpers.figures.networks`: the networks of seeds 002 and 003 (notebooks 07, 08);
+* :mod:`~helpers.figures.layout`: fixed layouts for the figures widgets redraw (axes placed in
+  inches, no layout engine: fast, with text a projector shows at 14 px). Not re-exported:
+  ``from helpers.figures import layout``.
 
 Every function returns a :class:`matplotlib.figure.Figure` (see :mod:`helpers.figures.base` for
 the conventions: signed data on a diverging scale centred on zero, 1-based panel labels).
 """
 
-from helpers.figures import base, convolution, dense, maps, networks, pooling, training
+from helpers.figures import base, convolution, dense, layout, maps, networks, pooling, training
 from helpers.figures.base import *  # noqa: F401,F403
 from helpers.figures.convolution import *  # noqa: F401,F403
 from helpers.figures.dense import *  # noqa: F401,F403

@@ -3,7 +3,6 @@ and a kernel gradient as the sum it is (notebook 05, Zhang eqs. 36-40 and 56-59)
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 
@@ -15,128 +14,13 @@ from matplotlib.figure import Figure
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
                                   block_mosaic, new_figure, norm_for, projected_points, signed_norm)
+from helpers.figures.layout import Sheet, bar_room, power_of_ten, text_width
 
 __all__ = ["show_conv_example", "show_kernel_placement", "show_init_histograms", "kernel_gradient_terms",
            "show_kernel_gradient_terms", "show_kernel_mosaic"]
 
 
 _OPERATIONS = ("cross-correlation", "convolution")
-
-
-class _Sheet:
-    """A figure drawn on one invisible axes whose units are inches from the top-left corner.
-
-    Maps, colour bars and labels are placed by hand: one axes for a whole widget figure instead
-    of one per map and colour bar, without a layout engine, draws several times faster (axes and
-    their layout are most of a redraw). Text is drawn at :func:`helpers.figures.base.projected_points`,
-    so a widget's projected figure needs no text raised after layout. ``fig`` is the figure.
-    """
-
-    def __init__(self, width: float, height: float):
-        # whole pixels at dpi 100: the figure's size (and its repr in a notebook) stays tidy
-        self.fig = new_figure(math.ceil(width * 100 - 1e-6) / 100, math.ceil(height * 100 - 1e-6) / 100)
-        self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
-        self.size = projected_points(self.fig)
-        self.em = self.size / 72.0  # the text's height in inches
-        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        self.ax.set_xlim(0.0, width)
-        self.ax.set_ylim(height, 0.0)
-        self.ax.set_xticks([])
-        self.ax.set_yticks([])
-        self.ax.set_axis_off()
-        self.ax.set_autoscale_on(False)
-
-    def text(self, x, y, s, **kwargs):
-        return self.ax.text(x, y, s, fontsize=kwargs.pop("fontsize", self.size), **kwargs)
-
-    def frame(self, left, top, width, height, **kwargs):
-        from matplotlib.patches import Rectangle
-
-        style = {"fill": False, "edgecolor": "black", "linewidth": 0.8, **kwargs}
-        return self.ax.add_patch(Rectangle((left, top), width, height, **style))
-
-    def image(self, data, left, top, width, height, cmap, norm, *, label, frame=True):
-        """``data`` (h, w) drawn into the box ``width`` x ``height`` at ``left``, ``top``; ``label``
-        names it (``image.get_label()``)."""
-        image = self.ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto",
-                               extent=(left, left + width, top + height, top))
-        image.set_label(label)
-        if frame:
-            self.frame(left, top, width, height)
-        return image
-
-    def cells(self, image):
-        """The transform that puts cell ``(i, j)`` of ``image`` at ``(j, i)``: its centre."""
-        from matplotlib.transforms import Affine2D
-
-        left, right, bottom, top = image.get_extent()
-        h, w = image.get_array().shape[:2]
-        return Affine2D().scale((right - left) / w, (bottom - top) / h).translate(
-            left + (right - left) / w / 2, top + (bottom - top) / h / 2) + self.ax.transData
-
-    def bar(self, image, left, top, length, label, *, vertical=False):
-        """A colour bar of ``image``'s colours, 0.1 in thick and ``length`` long, below (horizontal)
-        or right of a panel (``vertical``), ticks at both ends and the middle; a signed scale's
-        numbers are divided by its power of ten, which the label names."""
-        lo, hi = float(image.norm.vmin), float(image.norm.vmax)
-        ticks, power = _bar_ticks(image.norm)
-        label = label + (f" (x 1e{power})" if power else "")
-        ramp = np.linspace(lo, hi, 256)
-        if vertical:
-            self.image(ramp[::-1, None], left, top, 0.1, length, image.get_cmap(), image.norm,
-                       label=f"colour bar: {label}")
-            at = [top + length, top + length / 2, top]
-            self.ax.hlines(at, left + 0.1, left + 0.14, color="black", linewidth=0.8)
-            for y, s in zip(at, ticks):
-                self.text(left + 0.17, y, s, ha="left", va="center")
-            self.text(left + 0.22 + _text_width(ticks, self.em), top + length / 2, label, ha="left",
-                      va="center", rotation=90)
-            return
-        self.image(ramp[None], left, top, length, 0.1, image.get_cmap(), image.norm, label=f"colour bar: {label}")
-        at = [left, left + length / 2, left + length]
-        self.ax.vlines(at, top + 0.1, top + 0.14, color="black", linewidth=0.8)
-        for x, s in zip(at, ticks):
-            self.text(x, top + 0.16, s, ha="center", va="top")
-        self.text(left + length / 2, top + 0.2 + 1.3 * self.em, label, ha="center", va="top")
-
-
-@functools.lru_cache(maxsize=256)
-def _char_width(char: str) -> float:
-    """The advance of ``char`` in the default font, in em (a digit of DejaVu Sans: 0.64)."""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import text_to_path
-
-    return text_to_path.get_text_width_height_descent(char, FontProperties(size=72), ismath=False)[0] / 72.0
-
-
-def _text_width(strings, em: float) -> float:
-    """The width in inches of the widest of ``strings`` at a font size of ``em`` inches (plain
-    text, kerning left out: a few per cent wider than drawn)."""
-    return em * max(sum(_char_width(c) for c in s) for s in strings)
-
-
-def _bar_room(norm, em: float) -> float:
-    """The width a vertical colour bar of ``norm`` takes right of its panel (:meth:`_Sheet.bar`)."""
-    return 0.32 + _text_width(_bar_ticks(norm)[0], em) + 1.3 * em
-
-
-def _bar_ticks(norm):
-    """``(labels, power)``: the colour bar labels of ``norm``'s ends and middle. A signed scale
-    (``vmin = -vmax``) outside 0.01..9999 is divided by its power of ten ``power`` (else 0); an
-    unsigned one gets the decimals its range needs."""
-    lo, hi = float(norm.vmin), float(norm.vmax)
-    ticks = (lo, (lo + hi) / 2, hi)
-    if lo == -hi:
-        power = _power_of_ten(hi)
-        power = power if not -3 < power < 4 else 0
-        return [f"{t / 10.0**power:.2g}" if t else "0" for t in ticks], power
-    decimals = max(0, 1 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
-    return [f"{t:.{decimals}f}" for t in ticks], 0
-
-
-def _power_of_ten(m: float) -> int:
-    """The power of ten of ``m`` (0 for 0): values are written as ``value / 10**power``."""
-    return int(np.floor(np.log10(m))) if m > 0 else 0
 
 
 def _kernel_format(k) -> str:
@@ -174,7 +58,7 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     0-based. With ``typed`` (default): the input and the feature map above, the kernel as typed
     and as slid below; without (a widget whose kernel editor shows ``k`` as typed): one row,
     input, kernel as slid, feature map, like the equation. The figure is one hand-placed axes
-    (:class:`_Sheet`), its images named (``get_label()``). Returns the figure.
+    (:class:`Sheet`), its images named (``get_label()``). Returns the figure.
     """
     img = as_float_array(x, "x", allow_int=True)
     check_ndim(img, "x", 2, "(H, W)")
@@ -190,12 +74,12 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
     # layout in inches: kernel cells wide enough for their numbers, a vertical colour bar right
     # of each map and of the kernels
     em = projected_points(new_figure(1, 1)) / 72.0
-    cell = max(_text_width([format(v, _kernel_format(ker)) for v in ker.ravel()], em) + 0.1,
+    cell = max(text_width([format(v, _kernel_format(ker)) for v in ker.ravel()], em) + 0.1,
                min(0.6, 2.2 / max(kh, kw)))
     k_w, k_h = cell * kw, cell * kh
     lo, hi = min(0.0, float(img.min())), max(1.0, float(img.max()))
     norms = {"input": Normalize(lo, hi), "out": signed_norm(res), "k": signed_norm(ker)}
-    room = {name: _bar_room(norm, em) for name, norm in norms.items()}
+    room = {name: bar_room(norm, em) for name, norm in norms.items()}
     k_left = 0.25 + 1.3 * em  # the kernel's row labels
     shown = "x, label " + str(label) if label is not None else "x"
     slid_name = "slid over x: " + ("k" if slid is ker else "rot180(k)")
@@ -222,7 +106,7 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
         x_out = x_k[1] + k_w + 0.2 + room["k"] + 0.3
         names = [f"input {shown}\n{img.shape[0]}x{img.shape[1]} pixels",
                  f"{operation}:\n{res.shape[0]}x{res.shape[1]} map", None, slid_name.replace(": ", ":\n")]
-    sheet = _Sheet(width, height)
+    sheet = Sheet(width, height)
 
     h_in = side * min(1.0, img.shape[0] / img.shape[1])
     im_in = sheet.image(img, x_in, top, side, h_in, IMAGE_CMAP, norms["input"], label="input")
@@ -400,7 +284,7 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     title names) and the taps shown framed. ``taps``, a list of centred ``(u, v)``, shows only
     those taps (one tap: the largest panels, what a lecturer projects); default every tap, as a
     kh x kw mosaic. Names are LaTeX without dollars; ``input_label`` labels the input's colour
-    bar. The whole figure is one axes (see :class:`_Sheet`); its images, in order, are the input,
+    bar. The whole figure is one axes (see :class:`Sheet`); its images, in order, are the input,
     the error, the terms, the gradient, then the colour bars. Returns the figure.
     See :func:`kernel_gradient_terms`.
     """
@@ -432,15 +316,15 @@ def show_kernel_gradient_terms(input_map, error_map, *, show="patches", conventi
     # for its numbers; a colour bar under the maps
     size = projected_points(new_figure(1, 1))
     em = size / 72.0
-    power = _power_of_ten(float(np.max(np.abs(dk))))
+    power = power_of_ten(float(np.max(np.abs(dk))))
     numbers = [format(value, fmt) for value in (dk / 10.0**power).ravel()]
-    dk_w = max((_text_width(numbers, em) + 0.15) * kw, 1.2)
+    dk_w = max((text_width(numbers, em) + 0.15) * kw, 1.2)
     gap_w, left_w, dk_left = 0.3, 0.12, 0.5
     ratio = mosaic.shape[1] / (mosaic.shape[0] + (1.2 * em * mosaic.shape[0] / 2.0 if labelled else 0))
     side = min((MAX_WIDTH - left_w - 2 * gap_w - dk_left - dk_w - 0.1) / (2 + ratio), 2.4)
     top = (1.8 * em if title else 0.0) + 0.1 + 2.6 * em
     bar_top = top + side + 0.12
-    sheet = _Sheet(MAX_WIDTH, bar_top + 0.2 + 2.6 * em + 0.08)
+    sheet = Sheet(MAX_WIDTH, bar_top + 0.2 + 2.6 * em + 0.08)
     x_err = left_w + side + gap_w
     x_term = x_err + side + gap_w
     term_w = side * ratio

@@ -1,5 +1,9 @@
 """Fixed layouts for the figures a widget redraws: axes placed in inches, no layout engine.
 
+Two ways, one idea: :func:`fixed_figure` with :func:`axes_at` and :func:`colorbar_at` places a
+few axes by hand (notebooks 02-04 and 06-09); a :class:`Sheet` draws a whole figure on one axes
+whose units are inches (notebooks 01 and 05: maps, colour bars and labels of a worked example).
+
 Constrained layout measures every axes' tick labels and titles before each draw and draws the
 figure twice when it is saved; for a widget that redraws on every click that is most of the
 time. A figure built here places each axes at a fixed position in inches, with room for text of
@@ -10,17 +14,21 @@ clipped (tests/test_figures_readable.py checks every text lies inside the figure
 
 from __future__ import annotations
 
+import functools
+import math
+
+import numpy as np
 from matplotlib import transforms
 from matplotlib.figure import Figure
 
-from helpers.figures.base import MAX_WIDTH
+from helpers.figures.base import MAX_WIDTH, new_figure, projected_points
 
 WIDGET_FONT = 10.5
 """Font size in points of every text of a widget figure: above the 10.08 pt that 14 px needs at
 dpi 100, so the widget's raise leaves it as designed."""
 
 __all__ = ["WIDGET_FONT", "fixed_figure", "axes_at", "colorbar_at", "index_ticks", "labels_below", "labels_left",
-           "index_labels", "title_at"]
+           "index_labels", "title_at", "Sheet", "text_width", "bar_ticks", "bar_room", "power_of_ten"]
 
 
 def fixed_figure(width: float, height: float) -> Figure:
@@ -96,3 +104,124 @@ def title_at(ax, text: str, *, pad: float = 8.0, **kwargs):
     """``ax.set_title(text)`` at :data:`WIDGET_FONT`, ``pad`` points above the axes box, at a fixed
     place (matplotlib otherwise measures the axes' tick labels on every draw to lift the title)."""
     return ax.set_title(text, fontsize=kwargs.pop("fontsize", WIDGET_FONT), y=1.0, pad=pad, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# A whole figure on one axes in inches (notebooks 01 and 05)
+# --------------------------------------------------------------------------------------------
+
+
+class Sheet:
+    """A figure drawn on one invisible axes whose units are inches from the top-left corner.
+
+    Maps, colour bars and labels are placed by hand: one axes for a whole widget figure instead
+    of one per map and colour bar, without a layout engine, draws several times faster (axes and
+    their layout are most of a redraw). Text is drawn at :func:`helpers.figures.base.projected_points`,
+    so a widget's projected figure needs no text raised after layout. ``fig`` is the figure.
+    """
+
+    def __init__(self, width: float, height: float):
+        # whole pixels at dpi 100: the figure's size (and its repr in a notebook) stays tidy
+        self.fig = new_figure(math.ceil(width * 100 - 1e-6) / 100, math.ceil(height * 100 - 1e-6) / 100)
+        self.fig.set_layout_engine(None)  # None, not "none": a placeholder engine still costs a layout draw
+        self.size = projected_points(self.fig)
+        self.em = self.size / 72.0  # the text's height in inches
+        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        self.ax.set_xlim(0.0, width)
+        self.ax.set_ylim(height, 0.0)
+        self.ax.set_xticks([])
+        self.ax.set_yticks([])
+        self.ax.set_axis_off()
+        self.ax.set_autoscale_on(False)
+
+    def text(self, x, y, s, **kwargs):
+        return self.ax.text(x, y, s, fontsize=kwargs.pop("fontsize", self.size), **kwargs)
+
+    def frame(self, left, top, width, height, **kwargs):
+        from matplotlib.patches import Rectangle
+
+        style = {"fill": False, "edgecolor": "black", "linewidth": 0.8, **kwargs}
+        return self.ax.add_patch(Rectangle((left, top), width, height, **style))
+
+    def image(self, data, left, top, width, height, cmap, norm, *, label, frame=True):
+        """``data`` (h, w) drawn into the box ``width`` x ``height`` at ``left``, ``top``; ``label``
+        names it (``image.get_label()``)."""
+        image = self.ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto",
+                               extent=(left, left + width, top + height, top))
+        image.set_label(label)
+        if frame:
+            self.frame(left, top, width, height)
+        return image
+
+    def cells(self, image):
+        """The transform that puts cell ``(i, j)`` of ``image`` at ``(j, i)``: its centre."""
+        from matplotlib.transforms import Affine2D
+
+        left, right, bottom, top = image.get_extent()
+        h, w = image.get_array().shape[:2]
+        return Affine2D().scale((right - left) / w, (bottom - top) / h).translate(
+            left + (right - left) / w / 2, top + (bottom - top) / h / 2) + self.ax.transData
+
+    def bar(self, image, left, top, length, label, *, vertical=False):
+        """A colour bar of ``image``'s colours, 0.1 in thick and ``length`` long, below (horizontal)
+        or right of a panel (``vertical``), ticks at both ends and the middle; a signed scale's
+        numbers are divided by its power of ten, which the label names."""
+        lo, hi = float(image.norm.vmin), float(image.norm.vmax)
+        ticks, power = bar_ticks(image.norm)
+        label = label + (f" (x 1e{power})" if power else "")
+        ramp = np.linspace(lo, hi, 256)
+        if vertical:
+            self.image(ramp[::-1, None], left, top, 0.1, length, image.get_cmap(), image.norm,
+                       label=f"colour bar: {label}")
+            at = [top + length, top + length / 2, top]
+            self.ax.hlines(at, left + 0.1, left + 0.14, color="black", linewidth=0.8)
+            for y, s in zip(at, ticks):
+                self.text(left + 0.17, y, s, ha="left", va="center")
+            self.text(left + 0.22 + text_width(ticks, self.em), top + length / 2, label, ha="left",
+                      va="center", rotation=90)
+            return
+        self.image(ramp[None], left, top, length, 0.1, image.get_cmap(), image.norm, label=f"colour bar: {label}")
+        at = [left, left + length / 2, left + length]
+        self.ax.vlines(at, top + 0.1, top + 0.14, color="black", linewidth=0.8)
+        for x, s in zip(at, ticks):
+            self.text(x, top + 0.16, s, ha="center", va="top")
+        self.text(left + length / 2, top + 0.2 + 1.3 * self.em, label, ha="center", va="top")
+
+
+@functools.lru_cache(maxsize=256)
+def char_width(char: str) -> float:
+    """The advance of ``char`` in the default font, in em (a digit of DejaVu Sans: 0.64)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    return text_to_path.get_text_width_height_descent(char, FontProperties(size=72), ismath=False)[0] / 72.0
+
+
+def text_width(strings, em: float) -> float:
+    """The width in inches of the widest of ``strings`` at a font size of ``em`` inches (plain
+    text, kerning left out: a few per cent wider than drawn)."""
+    return em * max(sum(char_width(c) for c in s) for s in strings)
+
+
+def bar_room(norm, em: float) -> float:
+    """The width a vertical colour bar of ``norm`` takes right of its panel (:meth:`Sheet.bar`)."""
+    return 0.32 + text_width(bar_ticks(norm)[0], em) + 1.3 * em
+
+
+def bar_ticks(norm):
+    """``(labels, power)``: the colour bar labels of ``norm``'s ends and middle. A signed scale
+    (``vmin = -vmax``) outside 0.01..9999 is divided by its power of ten ``power`` (else 0); an
+    unsigned one gets the decimals its range needs."""
+    lo, hi = float(norm.vmin), float(norm.vmax)
+    ticks = (lo, (lo + hi) / 2, hi)
+    if lo == -hi:
+        power = power_of_ten(hi)
+        power = power if not -3 < power < 4 else 0
+        return [f"{t / 10.0**power:.2g}" if t else "0" for t in ticks], power
+    decimals = max(0, 1 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
+    return [f"{t:.{decimals}f}" for t in ticks], 0
+
+
+def power_of_ten(m: float) -> int:
+    """The power of ten of ``m`` (0 for 0): values are written as ``value / 10**power``."""
+    return int(np.floor(np.log10(m))) if m > 0 else 0
