@@ -57,7 +57,7 @@ __all__ = [
     "symmetric_limits", "signed_norm", "new_figure", "norm_for", "text_colour", "annotate_cells",
     "default_ncols", "image_grid", "stack_maps", "check_labels", "target_figure", "root_figure",
     "block_mosaic", "mosaic_panel", "PROJECTED_TEXT_PX", "projected_points", "smallest_text",
-    "raise_small_text",
+    "raise_small_text", "fixed_figure", "axes_at",
 ]
 
 
@@ -89,6 +89,27 @@ def new_figure(width: float, height: float) -> Figure:
     if width > MAX_WIDTH:
         width, height = MAX_WIDTH, round(height * MAX_WIDTH / width, 2)
     return Figure(figsize=(float(width), float(height)), layout="constrained", dpi=100)
+
+
+def fixed_figure(width: float, height: float) -> Figure:
+    """Return an empty :class:`Figure` of ``width`` x ``height`` inches without a layout engine,
+    for a figure whose axes are placed by hand (:func:`axes_at`).
+
+    A widget redraws its figure on every control change: constrained layout measures every
+    text of every axes (twice per PNG), which a hand layout does not. The caller leaves room for
+    every text it draws; ``width`` must not exceed :data:`MAX_WIDTH` (a hand layout cannot be
+    scaled down without moving its text).
+    """
+    if width > MAX_WIDTH + 1e-9:
+        raise ValueError(f"width must be at most {MAX_WIDTH} inches, got {width}")
+    return Figure(figsize=(float(width), float(height)), dpi=100)
+
+
+def axes_at(fig, left: float, top: float, width: float, height: float):
+    """Add an axes to ``fig`` at ``left``, ``top`` (inches from the figure's top-left corner),
+    ``width`` x ``height`` inches. Returns the axes."""
+    fw, fh = fig.get_size_inches()
+    return fig.add_axes((left / fw, 1.0 - (top + height) / fh, width / fw, height / fh))
 
 
 def _as_parts(arr, name: str) -> list[np.ndarray]:
@@ -220,34 +241,39 @@ def root_figure(fig) -> Figure:
     return fig
 
 
-def block_mosaic(blocks, ncols, gap=1):
-    """Tile equal 2-D ``blocks`` (K, h, w) into one array, row-major, separated by NaN gaps."""
+def block_mosaic(blocks, ncols, gap=1, row_gap=None):
+    """Tile equal 2-D ``blocks`` (K, h, w) into one array, row-major, separated by NaN gaps:
+    ``gap`` pixels between columns, ``row_gap`` (default ``gap``) between rows."""
     k, h, w = blocks.shape
+    row_gap = gap if row_gap is None else row_gap
     nrows = math.ceil(k / ncols)
-    mosaic = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan)
+    mosaic = np.full((nrows * (h + row_gap) - row_gap, ncols * (w + gap) - gap), np.nan)
     for idx, block in enumerate(blocks):
         r, c = divmod(idx, ncols)
-        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = block
+        mosaic[r * (h + row_gap):r * (h + row_gap) + h, c * (w + gap):c * (w + gap) + w] = block
     return mosaic
 
 
 def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=1, labels=True,
-                 fontsize=SMALL_FONT, title_size=9):
+                 fontsize=SMALL_FONT, title_size=9, row_gap=1):
     """Maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled ``p=1..`` above each.
 
     ``signed``: diverging colours on ``-limit..limit``; otherwise :data:`ACTIVATION_CMAP` on
-    ``0..limit``. ``fontsize`` and ``title_size`` (points) set the map labels and the title. One
-    image instead of K axes draws many times faster. Returns the image.
+    ``0..limit``. ``fontsize`` and ``title_size`` (points) set the map labels and the title.
+    ``row_gap`` (pixels of the mosaic) separates rows of maps: make it hold a label (about
+    ``fontsize`` x 1.5 points) when there is more than one row. One image instead of K axes
+    draws many times faster. Returns the image.
     """
     k, h, w = blocks.shape
     base = SIGNED_CMAP if signed else ACTIVATION_CMAP
     cmap = matplotlib.colormaps[base].with_extremes(bad="0.85" if signed else "white")
     norm = Normalize(vmin=-limit if signed else 0.0, vmax=limit)
-    image = ax.imshow(block_mosaic(blocks, ncols), cmap=cmap, norm=norm, interpolation="nearest")
+    image = ax.imshow(block_mosaic(blocks, ncols, row_gap=row_gap), cmap=cmap, norm=norm,
+                      interpolation="nearest")
     if labels:
         for idx in range(k):
             r, c = divmod(idx, ncols)
-            ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + start}", ha="center",
+            ax.text(c * (w + 1) + (w - 1) / 2, r * (h + row_gap) - 0.7, f"{prefix}={idx + start}", ha="center",
                     va="bottom", fontsize=fontsize)
     ax.set_xticks([])
     ax.set_yticks([])
