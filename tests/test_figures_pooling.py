@@ -7,7 +7,8 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from figtools import all_texts, assert_symmetric, colorbar_axes, colorbar_labels, draws, image_axes  # noqa: E402
+from figtools import (all_texts, assert_symmetric, colorbar_axes, colorbar_labels, draws, image_axes,  # noqa: E402
+                      mosaic_blocks)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
@@ -146,17 +147,6 @@ def test_show_pool_routing_rejects_bad_input(x, dout, kwargs, error):
         figures.show_pool_routing(x, dout, **kwargs)
 
 
-def _mosaic_blocks(image, k, ncols, h, w):
-    """The k blocks (h, w) of a mosaic image, row-major, read back at the rows and columns they
-    start at (rows of blocks may be further apart than columns, to hold their labels)."""
-    mosaic = np.ma.getdata(image.get_array())
-    nrows = -(-k // ncols)
-    row_gap = (mosaic.shape[0] - nrows * h) // max(1, nrows - 1) if nrows > 1 else 1
-    assert mosaic.shape == (nrows * (h + row_gap) - row_gap, ncols * (w + 1) - 1)
-    return [mosaic[r * (h + row_gap):r * (h + row_gap) + h, c * (w + 1):c * (w + 1) + w]
-            for r, c in (divmod(q, ncols) for q in range(k))]
-
-
 def test_show_error_upsampling_shares_one_symmetric_scale(rng):
     dS = rng.normal(size=(3, 2, 2))
     dC = np.repeat(np.repeat(dS, 2, axis=1), 2, axis=2) / 4
@@ -171,9 +161,9 @@ def test_show_error_upsampling_shares_one_symmetric_scale(rng):
     m = np.abs(dS).max()
     for ax in axes[1:]:
         assert_symmetric(ax.images[0], m)
-    for q, block in enumerate(_mosaic_blocks(axes[2].images[0], 3, 2, 4, 4)):
+    for q, block in enumerate(mosaic_blocks(axes[2].images[0], 3, 2, 4, 4)):
         np.testing.assert_array_equal(block, dC[q])
-    for q, block in enumerate(_mosaic_blocks(axes[1].images[0], 3, 2, 4, 4)):  # dS drawn at dC's size
+    for q, block in enumerate(mosaic_blocks(axes[1].images[0], 3, 2, 4, 4)):  # dS drawn at dC's size
         np.testing.assert_array_equal(block, np.kron(dS[q], np.ones((2, 2))))
     assert fig.get_suptitle() == "eq. 32"
     assert draws(fig)
@@ -188,7 +178,7 @@ def test_show_error_upsampling_without_sharing_scales_each_grid(rng):
     assert_symmetric(axes[0].images[0], np.abs(dS).max())
     assert_symmetric(axes[1].images[0], np.abs(dC).max())
     assert [t.get_text() for t in axes[1].texts] == [f"q={q}" for q in range(1, 13)]
-    assert len(_mosaic_blocks(axes[1].images[0], 12, 4, 8, 8)) == 12
+    assert len(mosaic_blocks(axes[1].images[0], 12, 4, 8, 8)) == 12
     assert colorbar_labels(fig) == ["dL/dS (its own scale)", "dL/dC (its own scale)"]
     assert any("after max upsampling" in t for t in all_texts(fig))
     assert fig.get_figwidth() <= figures.MAX_WIDTH and draws(fig)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import matplotlib.ticker
 
 # Importing pyplot lets IPython's inline backend register its PNG formatter for Figure objects;
 # without it a figure returned from here would show only as text in a notebook. The pyplot
@@ -57,7 +58,7 @@ __all__ = [
     "symmetric_limits", "signed_norm", "new_figure", "norm_for", "text_colour", "annotate_cells",
     "default_ncols", "image_grid", "stack_maps", "check_labels", "target_figure", "root_figure",
     "block_mosaic", "mosaic_panel", "PROJECTED_TEXT_PX", "projected_points", "smallest_text",
-    "raise_small_text", "fixed_figure", "axes_at",
+    "raise_small_text", "fixed_figure", "axes_at", "colorbar_at",
 ]
 
 
@@ -110,6 +111,26 @@ def axes_at(fig, left: float, top: float, width: float, height: float):
     ``width`` x ``height`` inches. Returns the axes."""
     fw, fh = fig.get_size_inches()
     return fig.add_axes((left / fw, 1.0 - (top + height) / fh, width / fw, height / fh))
+
+
+def colorbar_at(fig, image, left: float, top: float, width: float, height: float, label: str,
+                fontsize: float, *, powerlimits=(-2, 2)):
+    """A vertical colour bar of ``image`` at ``left``, ``top`` (inches from the top-left corner),
+    ``width`` x ``height`` inches, labelled ``label``, its ticks and label in ``fontsize``.
+    Leave about 0.95 inch right of it for the tick labels and the label. At most five ticks
+    (symmetric about 0 for a symmetric scale: few labels draw fast and read well). Numbers outside
+    ``10**powerlimits`` get one exponent (``1e-8``) written over the bar, starting at its left
+    edge so that it stays clear of what lies left of the bar. Returns the colour bar."""
+    cax = axes_at(fig, left, top, width, height)
+    cax.set_label("<colorbar>")  # as matplotlib names the colour bars it places itself
+    cbar = fig.colorbar(image, cax=cax)
+    cbar.set_label(label, fontsize=fontsize)
+    cax.tick_params(labelsize=fontsize)
+    if powerlimits is not None and hasattr(cbar.formatter, "set_powerlimits"):
+        cbar.formatter.set_powerlimits(powerlimits)
+        cbar.locator = matplotlib.ticker.MaxNLocator(nbins=4, symmetric=cbar.norm.vmin == -cbar.norm.vmax)
+    cax.yaxis.get_offset_text().set(fontsize=fontsize, x=0.0, horizontalalignment="left")
+    return cbar
 
 
 def _as_parts(arr, name: str) -> list[np.ndarray]:

@@ -10,9 +10,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_choice, check_ndim, check_positive_int
-from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, SIGNED_CMAP, annotate_cells, axes_at, default_ncols,
-                                  fixed_figure, mosaic_panel, new_figure, norm_for, projected_points, stack_maps,
-                                  symmetric_limits)
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, SIGNED_CMAP, annotate_cells, axes_at, colorbar_at,
+                                  default_ncols, fixed_figure, mosaic_panel, new_figure, norm_for, projected_points,
+                                  stack_maps, symmetric_limits)
 from helpers.figures.maps import show_digit, show_maps
 from helpers.flatten import column_unscan
 
@@ -191,14 +191,7 @@ def show_error_upsampling(dS, dC, x=None, label=None, *, mode: str = "avg", shar
     places = [(images[1], second + mosaic_w + 0.12, "dL/dS and dL/dC\n" + scale.strip())] if share else \
         [(images[0], left + mosaic_w + 0.12, "dL/dS" + scale), (images[1], second + mosaic_w + 0.12, "dL/dC" + scale)]
     for image, at, text in places:
-        cax = axes_at(fig, at, y0, bar, mosaic_h)
-        cax.set_label("<colorbar>")  # as matplotlib names the colour bars it places
-        cbar = fig.colorbar(image, cax=cax)
-        cbar.set_label(text, fontsize=font)
-        cbar.ax.tick_params(labelsize=font)
-        cbar.formatter.set_powerlimits((-2, 2))  # 1e-4 above the bar, not 0.00015 on every tick
-        # the exponent (1e-8) starts at the bar and runs over its ticks, clear of the maps
-        cbar.ax.yaxis.get_offset_text().set(fontsize=font, x=0.0, horizontalalignment="left")
+        colorbar_at(fig, image, at, y0, bar, mosaic_h, text, font)
     if title:
         fig.suptitle(title, fontsize=font + 2, y=1 - 0.08 / fig.get_figheight(), va="top")
     return fig
