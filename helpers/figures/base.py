@@ -58,7 +58,7 @@ __all__ = [
     "symmetric_limits", "signed_norm", "new_figure", "norm_for", "text_colour", "annotate_cells",
     "default_ncols", "image_grid", "stack_maps", "check_labels", "target_figure", "root_figure",
     "block_mosaic", "mosaic_panel", "PROJECTED_TEXT_PX", "projected_points", "smallest_text",
-    "raise_small_text", "fixed_figure", "axes_at", "colorbar_at",
+    "raise_small_text", "fixed_figure", "axes_at", "colorbar_at", "linear_ticks",
 ]
 
 
@@ -117,20 +117,29 @@ def colorbar_at(fig, image, left: float, top: float, width: float, height: float
                 fontsize: float, *, powerlimits=(-2, 2)):
     """A vertical colour bar of ``image`` at ``left``, ``top`` (inches from the top-left corner),
     ``width`` x ``height`` inches, labelled ``label``, its ticks and label in ``fontsize``.
-    Leave about 0.95 inch right of it for the tick labels and the label. At most five ticks
-    (symmetric about 0 for a symmetric scale: few labels draw fast and read well). Numbers outside
-    ``10**powerlimits`` get one exponent (``1e-8``) written over the bar, starting at its left
-    edge so that it stays clear of what lies left of the bar. Returns the colour bar."""
+    Leave about 0.95 inch right of it for the tick labels and the label. Ticks as
+    :func:`linear_ticks` sets them (``powerlimits=None`` keeps matplotlib's). Returns the colour bar."""
     cax = axes_at(fig, left, top, width, height)
     cax.set_label("<colorbar>")  # as matplotlib names the colour bars it places itself
     cbar = fig.colorbar(image, cax=cax)
     cbar.set_label(label, fontsize=fontsize)
     cax.tick_params(labelsize=fontsize)
-    if powerlimits is not None and hasattr(cbar.formatter, "set_powerlimits"):
-        cbar.formatter.set_powerlimits(powerlimits)
-        cbar.locator = matplotlib.ticker.MaxNLocator(nbins=4, symmetric=cbar.norm.vmin == -cbar.norm.vmax)
     cax.yaxis.get_offset_text().set(fontsize=fontsize, x=0.0, horizontalalignment="left")
+    if powerlimits is not None:
+        linear_ticks(cbar, powerlimits)
     return cbar
+
+
+def linear_ticks(cbar, powerlimits=(-2, 2)) -> None:
+    """Few round ticks on the colour bar ``cbar`` of a linear scale: steps of 1, 2 or 5 x 10^k,
+    at most seven inside the bar, symmetric about 0 for a symmetric scale (few labels draw fast
+    and never touch). Numbers outside ``10**powerlimits`` get one exponent (``1e-8``) written
+    over the bar, starting at its left edge, clear of what lies left of the bar."""
+    cbar.locator = matplotlib.ticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10],
+                                                 symmetric=cbar.norm.vmin == -cbar.norm.vmax)
+    cbar.formatter = matplotlib.ticker.ScalarFormatter()
+    cbar.formatter.set_powerlimits(powerlimits)
+    cbar.ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def _as_parts(arr, name: str) -> list[np.ndarray]:

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, NullLocator, ScalarFormatter
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, IMAGE_CMAP, TINY, annotate_cells, axes_at, check_labels,
-                                  block_mosaic, colorbar_at, fixed_figure, mosaic_panel, new_figure, projected_points,
-                                  root_figure, stack_maps)
+                                  block_mosaic, colorbar_at, fixed_figure, linear_ticks, mosaic_panel, new_figure,
+                                  projected_points, root_figure, stack_maps)
 from helpers.figures.maps import show_digit
 
 __all__ = ["confusion_matrix_plot", "curves_plot", "show_runs", "show_training_history", "show_step_losses",
@@ -478,7 +478,7 @@ def _snapshot_layout(shapes) -> Figure:
         return {"ax": ax, "image": image, "bar": bar, "ncols": ncols, "row_gap": row_gap}
 
     head = 2 * line + 1.9 * font / 72 + 0.06  # a two-line title over a row of map labels
-    width_k, width_e = 2.3, 3.05
+    width_k, width_e = 2.15, 2.75
     k_height = geometry(shapes[1], 3, width_k)[1]
     top1 = 0.38 + head
     top2 = top1 + k_height + 0.55 + head
@@ -500,10 +500,10 @@ def _snapshot_layout(shapes) -> Figure:
     ax_y.set_ylabel("output ŷᵢ", fontsize=font, labelpad=2)
     ax_y.tick_params(labelsize=font)
     ax_y.title.set_fontsize(font + 1)
-    parts["k1"] = mosaic(5.35, top1, width_k, shapes[1], 3, "p")
+    parts["k1"] = mosaic(5.45, top1, width_k, shapes[1], 3, "p")
     parts["k1"]["bar"].set_label("weight", fontsize=font)
     # row 2: the error maps
-    for (key, ncols, prefix, _, _), shape, left in zip(_SNAPSHOT_ERRORS, shapes[2:], (0.1, 4.55)):
+    for (key, ncols, prefix, _, _), shape, left in zip(_SNAPSHOT_ERRORS, shapes[2:], (0.3, 4.75)):
         parts[key] = mosaic(left, top2, width_e, shape, ncols, prefix)
     parts.update(digit=ax_x, outputs=ax_y)
     fig.suptitle(" ", fontsize=font + 2, y=1 - 0.08 / fig.get_figheight(), va="top")
@@ -524,10 +524,7 @@ def _set_mosaic(part, maps, norm, title, bar_label=None):
         bar.ax.yaxis.set_major_formatter(_exponent_label)
         bar.ax.yaxis.set_minor_locator(NullLocator())
     else:
-        bar.locator = MaxNLocator(nbins=4, symmetric=True)
-        bar.formatter = ScalarFormatter()
-        bar.formatter.set_powerlimits((-2, 2))
-        bar.ax.yaxis.set_minor_locator(NullLocator())
+        linear_ticks(bar)
 
 
 def _snapshot_update(fig, parts, trace, epoch, x, label, title, scale) -> None:
