@@ -131,11 +131,11 @@ def colorbar_at(fig, image, left: float, top: float, width: float, height: float
 
 
 def linear_ticks(cbar, powerlimits=(-2, 2)) -> None:
-    """Few round ticks on the colour bar ``cbar`` of a linear scale: steps of 1, 2 or 5 x 10^k,
-    at most seven inside the bar, symmetric about 0 for a symmetric scale (few labels draw fast
-    and never touch). Numbers outside ``10**powerlimits`` get one exponent (``1e-8``) written
+    """Few round ticks on the colour bar ``cbar`` of a linear scale: steps of 1, 2, 2.5 or 5 x
+    10^k, three to five inside the bar, symmetric about 0 for a symmetric scale (few labels draw
+    fast and never touch). Numbers outside ``10**powerlimits`` get one exponent (``1e-8``) written
     over the bar, starting at its left edge, clear of what lies left of the bar."""
-    cbar.locator = matplotlib.ticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10],
+    cbar.locator = matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10],
                                                  symmetric=cbar.norm.vmin == -cbar.norm.vmax)
     cbar.formatter = matplotlib.ticker.ScalarFormatter()
     cbar.formatter.set_powerlimits(powerlimits)
