@@ -146,6 +146,9 @@ FIGURES = {
     "show_maps mosaic C2 (12 maps)": lambda rng: figures.show_maps(  # 02's widget
         _seed(rng)[2]["C2"], title="C2 of digit 3 (example 0, image 1500), init seed 0: 12 maps of 8x8", vmin=0.0,
         vmax=1.0, prefix="q", panel_size=1.6, cbar_label="activation", mosaic=True),
+    "show_maps mosaic S2 (12 of 4x4)": lambda rng: figures.show_maps(
+        _seed(rng)[2]["S2"], title="S2 of digit 3 (example 0, image 1500), init seed 0: 12 maps of 4x4", vmin=0.0,
+        vmax=1.0, prefix="q", panel_size=1.6, cbar_label="activation", mosaic=True),
     "show_maps mosaic C1_sigma (6 signed)": lambda rng: figures.show_maps(
         _seed(rng)[2]["C1_sigma"], signed=True, title="C1_sigma of digit 7 (example 1, image 3501), init seed 2: "
         "6 maps of 24x24", prefix="p", panel_size=1.6, cbar_label="pre-activation", mosaic=True),
@@ -293,7 +296,8 @@ def test_projected_figure_labels_are_large_and_apart(name, figure_font_px):
 WIDGET_FIGURES = ["show_error_upsampling", "show_error_upsampling own scales", "show_training_snapshot epoch 1",
                   "show_training_snapshot epoch 17 this epoch", "show_training_snapshot epoch 17 symlog",
                   "checkpoint_explorer render epoch 0", "checkpoint_explorer render epoch 17",
-                  "show_maps mosaic C2 (12 maps)", "show_maps mosaic C1_sigma (6 signed)"]  # issue 23
+                  "show_maps mosaic C2 (12 maps)", "show_maps mosaic C1_sigma (6 signed)",
+                  "show_maps mosaic S2 (12 of 4x4)"]  # issue 23
 
 
 def _covers_a_map(image, box):
