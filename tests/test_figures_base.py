@@ -72,8 +72,11 @@ def test_block_mosaic_rows_may_be_further_apart_than_columns():
 
 
 def test_fixed_figure_places_axes_in_inches_without_a_layout_engine():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     fig = figures.fixed_figure(8.0, 4.0)
     assert fig.get_layout_engine() is None and tuple(fig.get_size_inches()) == (8.0, 4.0)
+    assert isinstance(fig.canvas, FigureCanvasAgg)  # one renderer for every PNG of this figure
     ax = figures.axes_at(fig, 1.0, 0.5, 2.0, 1.5)  # from the top-left corner
     np.testing.assert_allclose(ax.get_position().bounds, (1 / 8, 1 - 2 / 4, 2 / 8, 1.5 / 4))
     with pytest.raises(ValueError, match="at most"):

@@ -103,7 +103,13 @@ def fixed_figure(width: float, height: float) -> Figure:
     """
     if width > MAX_WIDTH + 1e-9:
         raise ValueError(f"width must be at most {MAX_WIDTH} inches, got {width}")
-    return Figure(figsize=(float(width), float(height)), dpi=100)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(float(width), float(height)), dpi=100)
+    # its own Agg canvas: a PNG is drawn by one renderer, kept for the next redraw of the same
+    # figure (text sizes cached), instead of a temporary canvas per save
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def axes_at(fig, left: float, top: float, width: float, height: float):

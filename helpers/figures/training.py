@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, IMAGE_CMAP, TINY, annotate_cells, axes_at, check_labels,
+from helpers.figures.base import (MAX_WIDTH, IMAGE_CMAP, TINY, annotate_cells, axes_at, check_labels,
                                   block_mosaic, colorbar_at, fixed_figure, linear_ticks, mosaic_panel, new_figure,
                                   projected_points, root_figure, stack_maps)
 from helpers.figures.maps import show_digit
