@@ -405,8 +405,9 @@ def checkpoint_explorer(trace, x, label=None, value=None, *, scale: str = "this 
     :func:`helpers.train.digit_trace`) redrawing :func:`helpers.figures.show_training_snapshot`
     for the digit ``x`` (28, 28) of class ``label``, and a choice of colour scale for the error
     maps (default ``"this epoch"``, so that the small errors of late epochs stay visible; the
-    colour bar shows the scale). Its ``render(epoch=e, scale=s)`` is the same figure without a
-    widget (for static renders and tests).
+    colour bar shows the scale). Its ``render(epoch=e, scale=s)`` draws the figure without a
+    widget (for static renders and tests). The widget keeps ONE figure and every change redraws
+    it in place (``show_training_snapshot(..., into=figure)``): no new axes, text measured once.
 
     With ``checkpoints`` (the list given to ``digit_trace``), ``images`` (N, 28, 28), ``labels``
     (N,) and ``index`` (the position of ``x`` in ``images``) it also has a :func:`digit_picker`
@@ -427,9 +428,14 @@ def checkpoint_explorer(trace, x, label=None, value=None, *, scale: str = "this 
                                              "symmetric log over every epoch: small errors stay visible"])
     epochs = checkpoint_slider(len(trace["loss"]), value)
     epochs.tooltip = "0 = before training, e = after epoch e"
+    shown = {}  # this widget's figure, redrawn in place by every change (no new axes, text measured once)
+
+    def snapshot(t, epoch, xi, li, scale="all epochs"):
+        shown["figure"] = show_training_snapshot(t, epoch, xi, li, scale=scale, into=shown.get("figure"))
+        return shown["figure"]
+
     if checkpoints is None and images is None and labels is None:
-        render = partial(show_training_snapshot, trace, x=x, label=label)
-        return interactive_figure(render, epoch=epochs, scale=scales)
+        return interactive_figure(partial(snapshot, trace, xi=x, li=label), epoch=epochs, scale=scales)
     if checkpoints is None or images is None or labels is None or index is None:
         raise TypeError("a choice of digit needs checkpoints, images, labels and index together")
     from helpers.train import digit_trace
@@ -443,7 +449,7 @@ def checkpoint_explorer(trace, x, label=None, value=None, *, scale: str = "this 
             xi = images[i].astype(np.float32) / np.float32(255) if images.dtype == np.uint8 else images[i]
             traces[i] = (digit_trace(checkpoints, xi, int(labels[i])), xi, int(labels[i]))
         t, xi, li = traces[i]
-        return show_training_snapshot(t, epoch, xi, li, scale=scale)
+        return snapshot(t, epoch, xi, li, scale)
 
     return interactive_figure(render, epoch=epochs, scale=scales, **digit_picker(labels, int(index)))
 

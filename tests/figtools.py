@@ -38,6 +38,17 @@ def draws(fig):
     return True
 
 
+def mosaic_blocks(image, k, ncols, h, w):
+    """The k blocks (h, w) of a mosaic image, row-major, read back at the rows and columns they
+    start at (rows of blocks may be further apart than columns, to hold their labels)."""
+    mosaic = np.ma.getdata(image.get_array())
+    nrows = -(-k // ncols)
+    row_gap = (mosaic.shape[0] - nrows * h) // max(1, nrows - 1) if nrows > 1 else 1
+    assert mosaic.shape == (nrows * (h + row_gap) - row_gap, ncols * (w + 1) - 1)
+    return [mosaic[r * (h + row_gap):r * (h + row_gap) + h, c * (w + 1):c * (w + 1) + w]
+            for r, c in (divmod(q, ncols) for q in range(k))]
+
+
 def assert_symmetric(image, m=None):
     """The colour limits of ``image`` are ``-m, m`` (white = zero)."""
     vmin, vmax = image.get_clim()

@@ -58,3 +58,34 @@ def test_every_module_lists_its_public_functions_in_all_and_the_package_reexport
         assert defined <= set(module.__all__), (name, defined - set(module.__all__))
         assert set(module.__all__) <= set(figures.__all__), name
         assert all(getattr(figures, n) is getattr(module, n) for n in module.__all__)
+
+
+def test_block_mosaic_rows_may_be_further_apart_than_columns():
+    from helpers.figures.base import block_mosaic
+
+    blocks = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    mosaic = block_mosaic(blocks, 3, row_gap=4)
+    assert mosaic.shape == (2 + 4 + 2, 3 + 1 + 3 + 1 + 3)
+    np.testing.assert_array_equal(mosaic[6:8, 4:7], blocks[4])  # block 4: row 1, column 1
+    assert np.isnan(mosaic[2:6]).all() and np.isnan(mosaic[:, 3]).all()
+    assert block_mosaic(blocks, 3).shape == (5, 11)  # row_gap defaults to gap
+
+
+def test_fixed_figure_places_axes_in_inches_without_a_layout_engine():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from helpers.figures import layout
+
+    fig = layout.fixed_figure(8.0, 4.0)
+    assert fig.get_layout_engine() is None and tuple(fig.get_size_inches()) == (8.0, 4.0)
+    assert isinstance(fig.canvas, FigureCanvasAgg)  # one renderer for every PNG of this figure
+    ax = layout.axes_at(fig, 1.0, 0.5, 2.0, 1.5, from_top=True)  # from the top-left corner
+    np.testing.assert_allclose(ax.get_position().bounds, (1 / 8, 1 - 2 / 4, 2 / 8, 1.5 / 4))
+    ax = layout.axes_at(fig, 1.0, 0.5, 2.0, 1.5)  # from the bottom-left corner
+    np.testing.assert_allclose(ax.get_position().bounds, (1 / 8, 0.5 / 4, 2 / 8, 1.5 / 4))
+    bar = layout.colorbar_at(fig, ax.imshow([[0.0, 1.0]]), (6.0, 0.5, 0.14, 3.0), "value", from_top=True,
+                             powerlimits=(-2, 2))
+    np.testing.assert_allclose(bar.ax.get_position().bounds, (6 / 8, 0.5 / 4, 0.14 / 8, 3 / 4))
+    assert bar.ax.get_ylabel() == "value" and bar.ax.get_label() == "<colorbar>"
+    with pytest.raises(ValueError, match="at most"):
+        layout.fixed_figure(figures.MAX_WIDTH + 0.1, 3.0)

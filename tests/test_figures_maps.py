@@ -247,3 +247,29 @@ def test_side_by_side_difference_colour_bar_labels_do_not_overlap(scale):
         assert len(boxes) >= 2
         gaps = [right.x0 - left.x1 for left, right in zip(boxes, boxes[1:])]
         assert min(gaps) > 2, f"tick labels of a colour bar overlap or touch (gaps {gaps} px)"
+
+
+def test_show_maps_mosaic_draws_one_image_with_labels_and_one_colour_bar(rng):
+    from figtools import colorbar_labels, mosaic_blocks
+
+    maps = rng.random((12, 8, 8))
+    fig = figures.show_maps(maps, title="C2", prefix="q", vmin=0.0, vmax=1.0, cbar_label="activation", mosaic=True)
+    assert fig.get_layout_engine() is None and fig.get_figwidth() <= figures.MAX_WIDTH
+    (ax,) = image_axes(fig)
+    assert [t.get_text() for t in ax.texts] == [f"q={q}" for q in range(1, 13)]
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    for block, expected in zip(mosaic_blocks(ax.images[0], 12, 6, 8, 8), maps):  # two rows of six
+        np.testing.assert_array_equal(block, expected)
+    assert colorbar_labels(fig) == ["activation"] and fig.get_suptitle() == "C2"
+    signed = figures.show_maps(rng.normal(size=(6, 24, 24)) - 3, signed=True, start=0, mosaic=True)
+    (ax,) = image_axes(signed)
+    lo, hi = ax.images[0].get_clim()
+    assert lo == -hi == pytest.approx(-np.abs(signed.axes[0].images[0].get_array()).max())
+    assert ax.texts[0].get_text() == "p=0" and colorbar_labels(signed) == ["signed value"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(labels=list("abc")), dict(annotate=True), dict(ticks=True),
+                                    dict(vmin=0.2), dict(cmap="gray")])
+def test_show_maps_mosaic_refuses_what_it_cannot_draw(rng, kwargs):
+    with pytest.raises(ValueError, match="mosaic"):
+        figures.show_maps(rng.random((3, 4, 4)), mosaic=True, **kwargs)

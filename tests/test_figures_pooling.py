@@ -7,7 +7,8 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from figtools import all_texts, assert_symmetric, colorbar_axes, colorbar_labels, draws, image_axes  # noqa: E402
+from figtools import (all_texts, assert_symmetric, colorbar_axes, colorbar_labels, draws, image_axes,  # noqa: E402
+                      mosaic_blocks)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
@@ -149,30 +150,38 @@ def test_show_pool_routing_rejects_bad_input(x, dout, kwargs, error):
 def test_show_error_upsampling_shares_one_symmetric_scale(rng):
     dS = rng.normal(size=(3, 2, 2))
     dC = np.repeat(np.repeat(dS, 2, axis=1), 2, axis=2) / 4
-    fig = figures.show_error_upsampling(dS, dC, x=rng.random((28, 28)), label=7, title="eq. 32")
-    assert isinstance(fig, Figure)
+    fig = figures.show_error_upsampling(dS, dC, x=rng.random((28, 28)), label=7, title="eq. 32", ncols=2)
+    assert isinstance(fig, Figure) and fig.get_layout_engine() is None  # laid out by hand: fast redraws
     axes = image_axes(fig)
-    assert len(axes) == 1 + 3 + 3
+    assert len(axes) == 1 + 2  # the digit and one mosaic image per set of maps
     assert axes[0].get_title() == "input x, label 7"
-    assert [ax.get_title() for ax in axes[1:]] == ["q=1", "q=2", "q=3"] * 2
-    assert colorbar_labels(fig) == ["dL/dS (same colour scale)", "dL/dC (same colour scale)"]
+    for ax in axes[1:]:
+        assert [t.get_text() for t in ax.texts] == ["q=1", "q=2", "q=3"]
+    assert colorbar_labels(fig) == ["dL/dS and dL/dC\n(same colour scale)"]  # one scale, one bar
     m = np.abs(dS).max()
     for ax in axes[1:]:
         assert_symmetric(ax.images[0], m)
-    np.testing.assert_array_equal(axes[4].images[0].get_array(), dC[0])
+    for q, block in enumerate(mosaic_blocks(axes[2].images[0], 3, 2, 4, 4)):
+        np.testing.assert_array_equal(block, dC[q])
+    for q, block in enumerate(mosaic_blocks(axes[1].images[0], 3, 2, 4, 4)):  # dS drawn at dC's size
+        np.testing.assert_array_equal(block, np.kron(dS[q], np.ones((2, 2))))
     assert fig.get_suptitle() == "eq. 32"
+    assert draws(fig)
 
 
 def test_show_error_upsampling_without_sharing_scales_each_grid(rng):
-    dS = rng.normal(size=(2, 3, 3))
+    dS = rng.normal(size=(12, 4, 4))
     dC = np.repeat(np.repeat(dS, 2, axis=1), 2, axis=2) / 4
     fig = figures.show_error_upsampling(dS, dC, share=False, mode="max")
     axes = image_axes(fig)
-    assert len(axes) == 4
+    assert len(axes) == 2
     assert_symmetric(axes[0].images[0], np.abs(dS).max())
-    assert_symmetric(axes[2].images[0], np.abs(dC).max())
+    assert_symmetric(axes[1].images[0], np.abs(dC).max())
+    assert [t.get_text() for t in axes[1].texts] == [f"q={q}" for q in range(1, 13)]
+    assert len(mosaic_blocks(axes[1].images[0], 12, 4, 8, 8)) == 12
     assert colorbar_labels(fig) == ["dL/dS (its own scale)", "dL/dC (its own scale)"]
     assert any("after max upsampling" in t for t in all_texts(fig))
+    assert fig.get_figwidth() <= figures.MAX_WIDTH and draws(fig)
 
 
 def test_show_error_upsampling_needs_matching_map_counts(rng):

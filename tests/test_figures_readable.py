@@ -145,6 +145,15 @@ FIGURES = {
     "show_maps C2 (12 maps)": lambda rng: figures.show_maps(
         _seed(rng)[2]["C2"], title="C2 of digit 12 (label 3), init seed 0: 12 maps of 8x8", vmin=0.0, vmax=1.0,
         prefix="q", panel_size=1.6, cbar_label="activation"),
+    "show_maps mosaic C2 (12 maps)": lambda rng: figures.show_maps(  # 02's widget
+        _seed(rng)[2]["C2"], title="C2 of digit 3 (example 0, image 1500), init seed 0: 12 maps of 8x8", vmin=0.0,
+        vmax=1.0, prefix="q", panel_size=1.6, cbar_label="activation", mosaic=True),
+    "show_maps mosaic S2 (12 of 4x4)": lambda rng: figures.show_maps(
+        _seed(rng)[2]["S2"], title="S2 of digit 3 (example 0, image 1500), init seed 0: 12 maps of 4x4", vmin=0.0,
+        vmax=1.0, prefix="q", panel_size=1.6, cbar_label="activation", mosaic=True),
+    "show_maps mosaic C1_sigma (6 signed)": lambda rng: figures.show_maps(
+        _seed(rng)[2]["C1_sigma"], signed=True, title="C1_sigma of digit 7 (example 1, image 3501), init seed 2: "
+        "6 maps of 24x24", prefix="p", panel_size=1.6, cbar_label="pre-activation", mosaic=True),
     # notebook 03
     "show_fc_gradient all": lambda rng: _fc(rng, None),
     "show_fc_gradient class 3": lambda rng: _fc(rng, 3),
@@ -165,6 +174,9 @@ FIGURES = {
     "show_error_upsampling": lambda rng: figures.show_error_upsampling(
         _seed(rng)[4]["dS2"], _seed(rng)[4]["dC2"], _digit(rng), label=3, mode="avg",
         title="digit 3, avg pooling: $\\Delta S^2$ and $\\Delta C^2$"),
+    "show_error_upsampling own scales": lambda rng: figures.show_error_upsampling(
+        _seed(rng)[4]["dS2"], _seed(rng)[4]["dC2"], _digit(rng), label=3, mode="max", share=False,
+        title="digit 3 (example 0), untrained, label 3 in the loss, max pooling: $\\Delta S^2$ and $\\Delta C^2$"),
     # notebook 05
     "show_maps dC2 (12 signed)": lambda rng: figures.show_maps(
         _seed(rng)[4]["dC2_sigma"], signed=True, prefix="q", ncols=6, cbar_label=r"$\Delta C^2_{q,\sigma}$",
@@ -318,3 +330,42 @@ def test_fixed_layout_widget_figure_needs_no_raise_and_nothing_is_clipped_or_ove
                 and box.y1 <= whole.y1 + 0.5), f"{name}: {text!r} is cut at the figure's edge"
         clash = [other for other_text, other in boxes[k + 1:] if box.overlaps(other)]
         assert not clash, f"{name}: {text!r} overlaps another text"
+
+
+WIDGET_FIGURES = ["show_error_upsampling", "show_error_upsampling own scales", "show_training_snapshot epoch 1",
+                  "show_training_snapshot epoch 17 this epoch", "show_training_snapshot epoch 17 symlog",
+                  "checkpoint_explorer render epoch 0", "checkpoint_explorer render epoch 17",
+                  "show_maps mosaic C2 (12 maps)", "show_maps mosaic C1_sigma (6 signed)",
+                  "show_maps mosaic S2 (12 of 4x4)"]  # issue 23
+
+
+def _covers_a_map(image, box):
+    """Whether the window box ``box`` covers a pixel of ``image`` that is not a NaN gap of a mosaic."""
+    if not box.overlaps(image.get_window_extent()):
+        return False
+    gap = np.ma.getmaskarray(np.ma.masked_invalid(image.get_array()))
+    (x0, y0), (x1, y1) = image.axes.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+    cols = slice(max(0, int(np.floor(min(x0, x1) + 0.5))), int(np.ceil(max(x0, x1) + 0.5)))
+    rows = slice(max(0, int(np.floor(min(y0, y1) + 0.5))), int(np.ceil(max(y0, y1) + 0.5)))
+    return not gap[rows, cols].all()
+
+
+@pytest.mark.parametrize("name", WIDGET_FIGURES)
+def test_widget_figure_text_is_inside_apart_and_off_the_maps(name):
+    """Issue 23: a widget's figure as the widget shows it (text raised to 14 px, the PNG not
+    cropped to its content): every text inside the figure, no two texts touching, and none on a
+    map (a label inside a mosaic lies on its grey gaps only)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = FIGURES[name](np.random.default_rng(0))
+    figures.raise_small_text(fig, figures.projected_points(fig))
+    FigureCanvasAgg(fig).draw()
+    assert fig.get_figwidth() * fig.dpi <= NOTEBOOK_PX
+    frame = fig.bbox
+    boxes = _text_boxes(fig)
+    images = [im for ax in fig.axes for im in ax.images]
+    for k, (text, box) in enumerate(boxes):
+        assert frame.x0 - 0.5 <= box.x0 and box.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= box.y0 \
+            and box.y1 <= frame.y1 + 0.5, f"{name}: {text!r} is cut by the figure's edge"
+        assert not any(box.overlaps(other) for _, other in boxes[k + 1:]), f"{name}: {text!r} overlaps a label"
+        assert not any(_covers_a_map(im, box) for im in images), f"{name}: {text!r} lies on a map"

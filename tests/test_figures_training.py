@@ -8,7 +8,8 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import refimpl as R  # noqa: E402
-from figtools import assert_symmetric, colorbar_axes, colorbar_labels, digit_trace, image_axes, texts_of  # noqa: E402
+from figtools import (all_texts, assert_symmetric, colorbar_axes, colorbar_labels, digit_trace, image_axes,  # noqa: E402
+                      mosaic_blocks, texts_of)
 
 from helpers import figures  # noqa: E402
 
@@ -275,3 +276,61 @@ def test_show_training_snapshot_scales_keep_late_errors_visible(rng):
     assert norm.vmin == -norm.vmax == pytest.approx(-m) and norm.linthresh == pytest.approx(m * 1e-3)
     with pytest.raises(ValueError, match="scale"):
         figures.show_training_snapshot(trace, 0, x, scale="log")
+
+
+def _picture(fig):
+    """What a snapshot shows: image data and colour limits, bar heights and colours, every text."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    images = [(np.nan_to_num(np.ma.getdata(im.get_array()), nan=-9).tolist(), im.norm.vmin, im.norm.vmax, type(im.norm).__name__)
+              for ax in fig.axes for im in ax.images]
+    bars = [(p.get_height(), p.get_facecolor()) for ax in fig.axes for p in ax.patches if ax.get_label() == ""
+            and not ax.images and ax.patches]
+    ticks = [[t.get_text() for t in ax.yaxis.get_ticklabels() if t.get_visible()] for ax in colorbar_axes(fig)]
+    return images, bars, ticks, sorted(all_texts(fig))
+
+
+def test_show_training_snapshot_redrawn_in_place_shows_what_a_new_figure_shows(rng):
+    trace, other = digit_trace(rng, checkpoints=4), digit_trace(np.random.default_rng(5), checkpoints=4)
+    x, x_other = rng.random((28, 28)), rng.random((28, 28))
+    fig = figures.show_training_snapshot(trace, 0, x, label=2, scale="symlog")
+    assert fig.get_layout_engine() is None and len(image_axes(fig)) == 4
+    axes = len(fig.axes)
+    for t, e, xi, li, scale in ((trace, 3, x, 2, "this epoch"), (other, 1, x_other, 7, "symlog"),
+                                (other, 2, x_other, None, "all epochs")):
+        assert figures.show_training_snapshot(t, e, xi, li, scale=scale, into=fig) is fig
+        assert len(fig.axes) == axes  # nothing added
+        digit, kernels, error1, error2 = image_axes(fig)
+        np.testing.assert_array_equal(digit.images[0].get_array(), xi)
+        assert digit.get_title() == ("input x" if li is None else f"input x, label {li}")
+        for ax, key, ncols, (h, w) in ((kernels, "k1", 3, (5, 5)), (error1, "dC1_sigma", 3, (24, 24)),
+                                       (error2, "dC2_sigma", 4, (8, 8))):
+            for block, expected in zip(mosaic_blocks(ax.images[0], len(t[key][e]), ncols, h, w), t[key][e]):
+                np.testing.assert_array_equal(block, expected)
+        bars = [ax for ax in fig.axes if ax.patches and not ax.images][0].patches
+        np.testing.assert_allclose([p.get_height() for p in bars], t["y_hat"][e])
+        if li is not None:
+            assert bars[li].get_facecolor() == matplotlib.colors.to_rgba("tab:green")
+        assert colorbar_labels(fig)[1:] == [figures.SNAPSHOT_SCALES[scale]] * 2
+        assert f"epoch {e}" in fig.get_suptitle()
+        assert _picture(fig) == _picture(figures.show_training_snapshot(t, e, xi, li, scale=scale))
+
+
+def test_show_training_snapshot_redraws_only_its_own_figures(rng):
+    trace = digit_trace(rng)
+    with pytest.raises(ValueError, match="into"):
+        figures.show_training_snapshot(trace, 0, np.zeros((28, 28)), into=figures.show_digit(np.zeros((28, 28))))
+    small = dict(trace, dC2_sigma=trace["dC2_sigma"][:, :6])
+    with pytest.raises(ValueError, match="same shapes"):
+        figures.show_training_snapshot(small, 0, np.zeros((28, 28)),
+                                       into=figures.show_training_snapshot(trace, 0, np.zeros((28, 28))))
+
+
+def test_show_training_snapshot_symlog_ticks_are_decades_that_do_not_touch(rng):
+    trace = digit_trace(rng)
+    fig = figures.show_training_snapshot(trace, 1, rng.random((28, 28)), scale="symlog")
+    labels = _picture(fig)[2][1:]
+    m = np.abs(trace["dC1_sigma"]).max()
+    top = int(np.floor(np.log10(m)))
+    assert labels[0] == [f"-1e{top}", f"-1e{top - 1}", f"-1e{top - 2}", "0", f"1e{top - 2}", f"1e{top - 1}", f"1e{top}"]

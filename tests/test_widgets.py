@@ -261,9 +261,13 @@ def test_checkpoint_explorer_redraws_the_snapshot_when_the_slider_moves(rng):
     assert (slider.min, slider.max, slider.value) == (0, 2, 0)
     first = explorer.figure
     assert isinstance(first, Figure) and first.get_suptitle().startswith("before training")
+    axes, redraws = len(first.axes), explorer.redraws
     slider.value = 2
-    assert explorer.figure is not first
+    assert explorer.redraws == redraws + 1
+    # one figure per widget, redrawn in place: no axes added, the new checkpoint shown
+    assert explorer.figure is first and len(first.axes) == axes
     assert explorer.figure.get_suptitle().startswith("after epoch 2")
+    np.testing.assert_allclose([p.get_height() for p in first.axes[1].patches], trace["y_hat"][2])
     static = explorer.render(epoch=1)
     assert static.get_suptitle().startswith("after epoch 1")
 

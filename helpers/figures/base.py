@@ -225,34 +225,39 @@ def root_figure(fig) -> Figure:
     return fig
 
 
-def block_mosaic(blocks, ncols, gap=1):
-    """Tile equal 2-D ``blocks`` (K, h, w) into one array, row-major, separated by NaN gaps."""
+def block_mosaic(blocks, ncols, gap=1, row_gap=None):
+    """Tile equal 2-D ``blocks`` (K, h, w) into one array, row-major, separated by NaN gaps:
+    ``gap`` pixels between columns, ``row_gap`` (default ``gap``) between rows."""
     k, h, w = blocks.shape
+    row_gap = gap if row_gap is None else row_gap
     nrows = math.ceil(k / ncols)
-    mosaic = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan)
+    mosaic = np.full((nrows * (h + row_gap) - row_gap, ncols * (w + gap) - gap), np.nan)
     for idx, block in enumerate(blocks):
         r, c = divmod(idx, ncols)
-        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = block
+        mosaic[r * (h + row_gap):r * (h + row_gap) + h, c * (w + gap):c * (w + gap) + w] = block
     return mosaic
 
 
 def mosaic_panel(ax, blocks, ncols, limit, prefix, title, *, signed=True, start=1, labels=True,
-                 fontsize=SMALL_FONT, title_size=9):
+                 fontsize=SMALL_FONT, title_size=9, row_gap=1):
     """Maps (K, h, w) tiled into one image on ``ax`` (grey gaps), labelled ``p=1..`` above each.
 
     ``signed``: diverging colours on ``-limit..limit``; otherwise :data:`ACTIVATION_CMAP` on
-    ``0..limit``. ``fontsize`` and ``title_size`` (points) set the map labels and the title. One
-    image instead of K axes draws many times faster. Returns the image.
+    ``0..limit``. ``fontsize`` and ``title_size`` (points) set the map labels and the title.
+    ``row_gap`` (pixels of the mosaic) separates rows of maps: make it hold a label (about
+    ``fontsize`` x 1.5 points) when there is more than one row. One image instead of K axes
+    draws many times faster. Returns the image.
     """
     k, h, w = blocks.shape
     base = SIGNED_CMAP if signed else ACTIVATION_CMAP
     cmap = matplotlib.colormaps[base].with_extremes(bad="0.85" if signed else "white")
     norm = Normalize(vmin=-limit if signed else 0.0, vmax=limit)
-    image = ax.imshow(block_mosaic(blocks, ncols), cmap=cmap, norm=norm, interpolation="nearest")
+    image = ax.imshow(block_mosaic(blocks, ncols, row_gap=row_gap), cmap=cmap, norm=norm,
+                      interpolation="nearest")
     if labels:
         for idx in range(k):
             r, c = divmod(idx, ncols)
-            ax.text(c * (w + 1) + (w - 1) / 2, r * (h + 1) - 0.7, f"{prefix}={idx + start}", ha="center",
+            ax.text(c * (w + 1) + (w - 1) / 2, r * (h + row_gap) - 0.7, f"{prefix}={idx + start}", ha="center",
                     va="bottom", fontsize=fontsize)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -27,35 +27,68 @@ WIDGET_FONT = 10.5
 """Font size in points of every text of a widget figure: above the 10.08 pt that 14 px needs at
 dpi 100, so the widget's raise leaves it as designed."""
 
-__all__ = ["WIDGET_FONT", "fixed_figure", "axes_at", "colorbar_at", "index_ticks", "labels_below", "labels_left",
+__all__ = ["WIDGET_FONT", "fixed_figure", "axes_at", "colorbar_at", "linear_ticks", "index_ticks", "labels_below", "labels_left",
            "index_labels", "title_at", "Sheet", "text_width", "bar_ticks", "bar_room", "power_of_ten"]
 
 
 def fixed_figure(width: float, height: float) -> Figure:
-    """An empty :class:`Figure` of ``width`` x ``height`` inches at dpi 100, without layout engine
-    (not registered with pyplot, like :func:`~helpers.figures.base.new_figure`)."""
+    """An empty :class:`Figure` of ``width`` x ``height`` inches at dpi 100 (whole pixels), without
+    layout engine, for axes placed by hand (:func:`axes_at`); not registered with pyplot, like
+    :func:`~helpers.figures.base.new_figure`. The caller leaves room for every text it draws, so
+    ``width`` must not exceed :data:`~helpers.figures.base.MAX_WIDTH` (a hand layout cannot be
+    scaled down without moving its text).
+
+    The figure has its own Agg canvas: every PNG of a figure redrawn in place is drawn by one
+    renderer with its text sizes cached, not by a temporary canvas per save.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     if width > MAX_WIDTH + 1e-9:
         raise ValueError(f"a widget figure is at most {MAX_WIDTH} in wide, got {width}")
-    return Figure(figsize=(round(float(width), 2), round(float(height), 2)), dpi=100)  # whole pixels
+    fig = Figure(figsize=(round(float(width), 2), round(float(height), 2)), dpi=100)  # whole pixels
+    FigureCanvasAgg(fig)
+    return fig
 
 
-def axes_at(fig, left: float, bottom: float, width: float, height: float, **kwargs):
-    """An axes of ``fig`` whose box is ``width`` x ``height`` inches, its lower-left corner
-    ``left``, ``bottom`` inches from the figure's lower-left corner."""
+def axes_at(fig, left: float, y: float, width: float, height: float, *, from_top: bool = False, **kwargs):
+    """An axes of ``fig`` whose box is ``width`` x ``height`` inches, ``left`` inches from the
+    figure's left edge and ``y`` inches above its bottom edge (or, ``from_top``, with its top ``y``
+    inches below the figure's top edge). ``kwargs`` go to ``fig.add_axes``."""
     fig_w, fig_h = fig.get_size_inches()
+    bottom = fig_h - y - height if from_top else y
     return fig.add_axes((left / fig_w, bottom / fig_h, width / fig_w, height / fig_h), **kwargs)
 
 
-def colorbar_at(fig, image, rect, label: str, *, orientation: str = "vertical", ticks=None):
-    """A colour bar for ``image`` in the box ``rect`` = (left, bottom, width, height) inches,
-    labelled ``label``, its text at :data:`WIDGET_FONT`. ``ticks`` (optional) fixes the ticks."""
-    cax = axes_at(fig, *rect, label="<colorbar>")
+def colorbar_at(fig, image, rect, label: str, *, orientation: str = "vertical", ticks=None,
+                from_top: bool = False, fontsize: float = WIDGET_FONT, powerlimits=None):
+    """A colour bar for ``image`` in the box ``rect`` = (left, y, width, height) inches (``y`` as
+    :func:`axes_at` reads it), labelled ``label``, its text at ``fontsize``. ``ticks`` fixes the
+    ticks; ``powerlimits`` (e.g. ``(-2, 2)``) gives it :func:`linear_ticks` instead. A vertical
+    bar needs about 0.95 inch right of it for its tick labels and label. Returns the colour bar."""
+    cax = axes_at(fig, *rect, from_top=from_top, label="<colorbar>")  # as matplotlib names its bars
     cbar = fig.colorbar(image, cax=cax, orientation=orientation)
-    cbar.set_label(label, fontsize=WIDGET_FONT)
-    cbar.ax.tick_params(labelsize=WIDGET_FONT)
+    cbar.set_label(label, fontsize=fontsize)
+    cbar.ax.tick_params(labelsize=fontsize)
+    if orientation == "vertical":  # an exponent (1e-8) starts at the bar's left edge, clear of the panel
+        cax.yaxis.get_offset_text().set(fontsize=fontsize, x=0.0, horizontalalignment="left")
     if ticks is not None:
         cbar.set_ticks(ticks)
+    elif powerlimits is not None:
+        linear_ticks(cbar, powerlimits)
     return cbar
+
+
+def linear_ticks(cbar, powerlimits=(-2, 2)) -> None:
+    """Few round ticks on the colour bar ``cbar`` of a linear scale: steps of 1, 2, 2.5 or 5 x
+    10^k, three to five inside the bar, symmetric about 0 for a symmetric scale (few labels draw
+    fast and never touch). Numbers outside ``10**powerlimits`` get one exponent (``1e-8``)."""
+    import matplotlib.ticker
+
+    cbar.locator = matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10],
+                                                 symmetric=cbar.norm.vmin == -cbar.norm.vmax)
+    cbar.formatter = matplotlib.ticker.ScalarFormatter()
+    cbar.formatter.set_powerlimits(powerlimits)
+    cbar.ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def index_ticks(n: int, step: int = 5) -> list[int]:

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, annotate_cells,
-                                  check_labels, default_ncols, image_grid, new_figure, norm_for,
-                                  root_figure, stack_maps, target_figure)
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, ACTIVATION_CMAP, IMAGE_CMAP, SIGNED_CMAP, TINY,
+                                  annotate_cells, check_labels, default_ncols, image_grid, mosaic_panel, new_figure,
+                                  norm_for, projected_points, root_figure, stack_maps, symmetric_limits, target_figure)
 from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, title_at
 
 __all__ = ["show_maps", "show_kernels", "show_digit", "show_vector", "show_network_flow", "side_by_side",
@@ -23,7 +23,7 @@ __all__ = ["show_maps", "show_kernels", "show_digit", "show_vector", "show_netwo
 
 def show_maps(maps, title=None, signed=False, ncols=None, labels=None, cbar_label=None, *,
               prefix="p", start=1, cmap=None, vmin=None, vmax=None, annotate=False, fmt=".2f",
-              ticks=False, panel_size=1.5, fig=None) -> Figure:
+              ticks=False, panel_size=1.5, fig=None, mosaic=False) -> Figure:
     """Grid of 2-D maps ``maps`` (K, H, W) (or one (H, W) map) with one shared colourbar.
 
     Panels are titled ``f"{prefix}={i + start}"`` (``p=1`` ... ``p=K``) unless ``labels`` gives
@@ -33,12 +33,25 @@ def show_maps(maps, title=None, signed=False, ncols=None, labels=None, cbar_labe
     cell, for small worked examples; ``ticks`` shows 0-based row/column indices.
     ``fig`` draws into an existing Figure or SubFigure (used to compose bigger figures).
     Returns the figure: K image axes plus one colourbar axes.
+
+    ``mosaic=True`` (for a widget, which redraws on every change) draws the maps as ONE image
+    with labels in label rows (:func:`~helpers.figures.base.mosaic_panel`), text of at least
+    :data:`~helpers.figures.base.PROJECTED_TEXT_PX` and a hand layout (no layout engine): several
+    times faster. It takes a symmetric scale (``signed``) or one from 0 (``vmin`` None or 0),
+    the default colour maps, and neither ``labels``, ``annotate``, ``ticks`` nor ``fig``.
+    Returns the figure: one image axes plus one colourbar axes.
     """
     arr = stack_maps(maps, "maps")
     k = arr.shape[0]
     ncols = default_ncols(k) if ncols is None else min(int(ncols), k)
     if ncols < 1:
         raise ValueError(f"ncols must be >= 1, got {ncols}")
+    if mosaic:
+        if labels is not None or annotate or ticks or fig is not None or cmap is not None:
+            raise ValueError("mosaic=True takes neither labels, annotate, ticks, cmap nor fig")
+        if not signed and vmin not in (None, 0, 0.0):
+            raise ValueError(f"mosaic=True draws unsigned maps from 0, got vmin={vmin}")
+        return _maps_mosaic(arr, ncols, title, signed, vmax, cbar_label, prefix, start, panel_size)
     nrows = math.ceil(k / ncols)
     titles = (check_labels(labels, k, "labels") if labels is not None
               else [f"{prefix}={i + start}" for i in range(k)])
@@ -50,6 +63,27 @@ def show_maps(maps, title=None, signed=False, ncols=None, labels=None, cbar_labe
     image_grid(target, list(arr), nrows, ncols, cmap=cmap, norm=norm, panel_titles=titles,
                 cbar_label=cbar_label or ("signed value" if signed else "activation"),
                 annotate=annotate, fmt=fmt, ticks=ticks, title=title)
+    return target
+
+
+def _maps_mosaic(arr, ncols, title, signed, vmax, cbar_label, prefix, start, panel_size) -> Figure:
+    """:func:`show_maps` with ``mosaic=True``: one image, laid out by hand."""
+    font = projected_points(Figure(dpi=100))  # 14 px at the book's dpi
+    k, h, w = arr.shape
+    limit = float(vmax) if vmax is not None else (symmetric_limits(arr)[1] if signed else max(float(arr.max()), TINY))
+    width = min(panel_size * ncols, MAX_WIDTH - 0.1 - 0.15 - 0.14 - 0.95 - 0.05)
+    cols_px = ncols * (w + 1) - 1
+    row_gap = max(1, math.ceil(1.6 * font / 72 * cols_px / width))  # a label row between rows of maps
+    height = width * (math.ceil(k / ncols) * (h + row_gap) - row_gap) / cols_px
+    top = (0.42 if title else 0.08) + 1.9 * font / 72
+    target = fixed_figure(round(0.1 + width + 0.15 + 0.14 + 0.95 + 0.05, 2), round(top + height + 0.12, 2))
+    ax = axes_at(target, 0.1, top, width, height, from_top=True)
+    image = mosaic_panel(ax, arr, ncols, limit, prefix, "", signed=signed, start=start, fontsize=font, row_gap=row_gap)
+    colorbar_at(target, image, (0.1 + width + 0.15, top, 0.14, height),
+                cbar_label or ("signed value" if signed else "activation"), fontsize=font, from_top=True,
+                powerlimits=(-2, 2))
+    if title:
+        target.suptitle(title, fontsize=font + 2, y=1 - 0.08 / target.get_figheight(), va="top")
     return target
 
 

@@ -10,8 +10,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_choice, check_ndim, check_positive_int
-from helpers.figures.base import (SMALL_FONT, SIGNED_CMAP, annotate_cells, default_ncols, new_figure, norm_for,
-                                  stack_maps, symmetric_limits)
+from helpers.figures.base import (MAX_WIDTH, SMALL_FONT, SIGNED_CMAP, annotate_cells, default_ncols, mosaic_panel,
+                                  new_figure, norm_for, projected_points, stack_maps, symmetric_limits)
+from helpers.figures.layout import axes_at, colorbar_at, fixed_figure
 from helpers.figures.maps import show_digit, show_maps
 from helpers.flatten import column_unscan
 
@@ -135,33 +136,62 @@ def show_error_upsampling(dS, dC, x=None, label=None, *, mode: str = "avg", shar
     ``dS`` (K, h, w) is e.g. Zhang's Delta S2 (12, 4, 4) = F^{-1}(Delta f) (eq. 31) and ``dC``
     (K, 2h, 2w) the upsampled Delta C2 (12, 8, 8) (eq. 32 for ``mode="avg"``, the max-pool routing
     of seed 002 for ``mode="max"``). ``x`` (28, 28), if given, is drawn on the left with
-    ``label``. With ``share`` both grids use one symmetric colour scale, so the 1/4 of average
-    pooling shows as paler colours; otherwise each grid has its own, and each colour bar says so
-    (readable on a projector when one grid is much weaker). Returns the figure.
+    ``label``. Each set of maps is one mosaic image of ``ncols`` columns, maps labelled
+    ``q=1..K``; a map of ``dS`` is drawn as large as its map of ``dC`` (each of its cells covers
+    the pixels it is spread over). With ``share`` both mosaics use one symmetric colour scale, so
+    the 1/4 of average pooling shows as paler colours, and one colour bar says so; otherwise
+    each mosaic has its own scale and colour bar, and each says so (readable on a projector when
+    one set is much weaker). Drawn for notebook 04's widget: text of at least
+    :data:`~helpers.figures.base.PROJECTED_TEXT_PX`, laid out by hand (no layout engine), so a
+    redraw is fast. Returns the figure.
     """
     s = stack_maps(dS, "dS")
     c = stack_maps(dC, "dC")
     if s.shape[0] != c.shape[0]:
         raise ValueError(f"dS has {s.shape[0]} maps but dC has {c.shape[0]}; they must match")
     k = s.shape[0]
-    ncols = min(int(ncols), k)
+    ncols = max(1, min(int(ncols), k))
     nrows = math.ceil(k / ncols)
-    panel = 1.05
-    width = 2 * (panel * ncols + 1.1) + (2.3 if x is not None else 0.0)
-    fig = new_figure(width, panel * nrows + 1.3)
-    ratios = ([2.3] if x is not None else []) + [panel * ncols + 1.1] * 2
-    subs = fig.subfigures(1, len(ratios), width_ratios=ratios)
+    fy, fx = c.shape[1] / s.shape[1], c.shape[2] / s.shape[2]
+    shown_s = s
+    if fy == int(fy) >= 1 and fx == int(fx) >= 1:  # dC's geometry: map q sits at the same place in both
+        shown_s = np.repeat(np.repeat(s, int(fy), axis=1), int(fx), axis=2)
+    font = projected_points(Figure(dpi=100))  # 14 px at the book's dpi
+    # the hand layout, in inches: [digit] mosaic [bar] mosaic bar; a bar with its ticks and label
+    bar, bar_room, digit = 0.14, 0.95, (1.6 if x is not None else 0.0)
+    left = 0.1 + (digit + 0.3 if x is not None else 0.0)
+    bars = 1 if share else 2
+    mosaic_w = (MAX_WIDTH - left - bars * (0.12 + bar + bar_room) - (0.2 if share else 0.05)) / 2
+    h, w = c.shape[1:]
+    cols_px = ncols * (w + 1) - 1
+    row_gap = max(1, math.ceil(1.6 * font / 72 * cols_px / mosaic_w))  # a label row between rows of maps
+    mosaic_h = mosaic_w * (nrows * (h + row_gap) - row_gap) / cols_px
+    top = 0.38 if title else 0.08
+    head = 2 * 1.25 * (font + 1) / 72 + 1.9 * font / 72 + 0.08  # two title lines over a row of labels
+    body = max(head + mosaic_h, digit + 0.8)
+    fig = fixed_figure(MAX_WIDTH, round(top + body + 0.15, 2))
     if x is not None:
-        show_digit(x, label=label, ax=subs[0].add_subplot(), colorbar=False)
-        subs = subs[1:]
-    vmax = symmetric_limits([s, c])[1] if share else None
+        ax = axes_at(fig, 0.1, top + (body - digit) / 2, digit, digit, from_top=True)
+        show_digit(x, label=label, ax=ax, colorbar=False)
+        ax.title.set_fontsize(font)
+        ax.xaxis.label.set_fontsize(font)
+    y0 = top + (body - head - mosaic_h) / 2 + head
+    ax_s = axes_at(fig, left, y0, mosaic_w, mosaic_h, from_top=True)
+    second = left + mosaic_w + (0.2 if share else 0.12 + bar + bar_room + 0.05)
+    ax_c = axes_at(fig, second, y0, mosaic_w, mosaic_h, from_top=True)
+    limits = [symmetric_limits([s, c])[1]] * 2 if share else [symmetric_limits(s)[1], symmetric_limits(c)[1]]
     scale = " (same colour scale)" if share else " (its own scale)"
-    show_maps(s, title=f"error on the pooled maps ({k} of {s.shape[1]}x{s.shape[2]})",
-              signed=True, ncols=ncols, prefix="q", vmax=vmax, panel_size=panel,
-              cbar_label="dL/dS" + scale, fig=subs[0])
-    show_maps(c, title=f"after {mode} upsampling ({k} of {c.shape[1]}x{c.shape[2]})",
-              signed=True, ncols=ncols, prefix="q", vmax=vmax, panel_size=panel,
-              cbar_label="dL/dC" + scale, fig=subs[1])
+    grids = ((ax_s, shown_s, limits[0], f"error on the pooled maps\n({k} of {s.shape[1]}x{s.shape[2]})", "dL/dS"),
+             (ax_c, c, limits[1], f"after {mode} upsampling\n({k} of {h}x{w})", "dL/dC"))
+    images = []
+    for ax, maps, limit, name, _ in grids:
+        images.append(mosaic_panel(ax, maps, ncols, limit, "q", name, fontsize=font, title_size=font + 1,
+                                   row_gap=row_gap))
+        ax.set_title(name, fontsize=font + 1, pad=1.9 * font)  # above the q= labels
+    places = [(images[1], second + mosaic_w + 0.12, "dL/dS and dL/dC\n" + scale.strip())] if share else \
+        [(images[0], left + mosaic_w + 0.12, "dL/dS" + scale), (images[1], second + mosaic_w + 0.12, "dL/dC" + scale)]
+    for image, at, text in places:
+        colorbar_at(fig, image, (at, y0, bar, mosaic_h), text, fontsize=font, from_top=True, powerlimits=(-2, 2))
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=font + 2, y=1 - 0.08 / fig.get_figheight(), va="top")
     return fig

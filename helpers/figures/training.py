@@ -9,12 +9,12 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from helpers._validate import as_float_array, check_ndim
-from helpers.figures.base import (SMALL_FONT, IMAGE_CMAP, TINY, annotate_cells, check_labels, mosaic_panel,
-                                  new_figure, root_figure, stack_maps)
+from helpers.figures.base import (MAX_WIDTH, IMAGE_CMAP, TINY, annotate_cells, check_labels, block_mosaic,
+                                  mosaic_panel, new_figure, projected_points, root_figure, stack_maps)
+from helpers.figures.layout import axes_at, colorbar_at, fixed_figure, linear_ticks
 from helpers.figures.maps import show_digit
 
 __all__ = ["confusion_matrix_plot", "curves_plot", "show_runs", "show_training_history", "show_step_losses",
@@ -394,7 +394,23 @@ SNAPSHOT_SCALES = {
 """Colour scales of :func:`show_training_snapshot`'s error maps, with their colour-bar labels."""
 
 
-def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="all epochs") -> Figure:
+def _symlog_ticks(linthresh: float, limit: float) -> list[float]:
+    """Ticks of a symmetric-log colour bar: 0 and +-10^k from ``linthresh`` up to ``limit``, at
+    most three decades a side (every other decade if more), so that no two labels touch."""
+    decades = 10.0 ** np.arange(math.ceil(math.log10(linthresh)), math.floor(math.log10(limit)) + 1)
+    if decades.size > 3:
+        decades = decades[::-1][::2][::-1]
+    return [float(-v) for v in decades[::-1]] + [0.0] + [float(v) for v in decades]
+
+
+def _exponent_label(value: float, _pos=None) -> str:
+    """``1e-3``, ``-1e-3`` and ``0``: short tick labels of a symmetric-log colour bar."""
+    if value == 0:
+        return "0"
+    return f"{'-' if value < 0 else ''}1e{round(math.log10(abs(value)))}"
+
+
+def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="all epochs", into=None) -> Figure:
     """One checkpoint of :func:`helpers.train.digit_trace`: what the network does with one digit.
 
     Panels: the digit ``x`` (28, 28); the outputs ``y_hat`` (true class in green, a wrong
@@ -406,7 +422,14 @@ def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="al
     :data:`SNAPSHOT_SCALES`): ``"all epochs"`` (one linear scale, errors fade as they shrink),
     ``"this epoch"`` (each map set on its own largest value at this epoch: late, tiny errors stay
     visible) or ``"symlog"`` (symmetric log over every epoch, linear below 1/1000 of the largest
-    error). ``epoch`` indexes the trace (0 = before training). Returns the figure.
+    error). ``epoch`` indexes the trace (0 = before training). Each set of maps is one mosaic
+    image labelled ``p=``/``q=``; drawn for notebook 06's checkpoint explorer with text of at least
+    :data:`~helpers.figures.base.PROJECTED_TEXT_PX` and laid out by hand (no layout engine).
+
+    ``into``: a figure this function returned before, for a trace of the same shapes; its
+    pictures, bars, colour scales and titles are redrawn in place and it is returned (what a
+    widget does on every control change: no new axes, and the text measured once). Returns the
+    figure.
     """
     if not isinstance(trace, Mapping):
         raise TypeError("trace must be the dict returned by helpers.train.digit_trace")
@@ -415,57 +438,133 @@ def show_training_snapshot(trace, epoch, x, label=None, *, title=None, scale="al
     count = len(trace["loss"])
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch < count:
         raise ValueError(f"epoch must be an int in 0..{count - 1}, got {epoch!r}")
-    epoch = int(epoch)
+    shapes = tuple(np.shape(trace[key])[1:] for key in ("y_hat", "k1", "dC1_sigma", "dC2_sigma"))
+    parts = getattr(into, "_snapshot_parts", None)
+    if into is not None and (parts is None or parts["shapes"] != shapes):
+        raise ValueError("into must be a figure returned by show_training_snapshot for a trace of the same shapes")
+    if parts is None:
+        into = _snapshot_layout(shapes)
+        parts = into._snapshot_parts
+    _snapshot_update(into, parts, trace, int(epoch), x, label, title, scale)
+    return into
+
+
+_SNAPSHOT_ERRORS = (("dC1_sigma", 3, "p", "ΔC¹", 57), ("dC2_sigma", 4, "q", "ΔC²", 37))
+"""The error mosaics of :func:`show_training_snapshot`: key, columns, label prefix, symbol (plain text,
+not mathtext, which a new renderer would parse again on every redraw) and Zhang's equation."""
+
+
+def _snapshot_layout(shapes) -> Figure:
+    """The axes, mosaics and colour bars of :func:`show_training_snapshot` for a trace whose
+    ``y_hat``, ``k1``, ``dC1_sigma`` and ``dC2_sigma`` have ``shapes`` per checkpoint, with
+    placeholder data; the artists to update are kept on the figure (``_snapshot_parts``)."""
+    font = projected_points(Figure(dpi=100))  # 14 px at the book's dpi
+    line = 1.25 * (font + 1) / 72  # one line of a panel title, inches
+
+    def geometry(shape, ncols, width):
+        """Row gap (mosaic pixels, room for a label) and height (inches) of a mosaic ``width`` wide."""
+        k, h, w = shape
+        cols_px = ncols * (w + 1) - 1
+        row_gap = max(1, math.ceil(1.6 * font / 72 * cols_px / width))
+        return row_gap, width * (math.ceil(k / ncols) * (h + row_gap) - row_gap) / cols_px
+
+    def mosaic(left, top, width, shape, ncols, prefix):
+        """A mosaic of maps of ``shape`` ``width`` inches wide, room for a two-line title above its labels."""
+        row_gap, height = geometry(shape, ncols, width)
+        ax = axes_at(fig, left, top, width, height, from_top=True)
+        image = mosaic_panel(ax, np.zeros(shape), ncols, 1.0, prefix, "", fontsize=font, row_gap=row_gap)
+        ax.set_title("", fontsize=font + 1, pad=1.9 * font)  # above the p=/q= labels
+        bar = colorbar_at(fig, image, (left + width + 0.15, top, 0.14, height), "", fontsize=font, from_top=True,
+                          powerlimits=(-2, 2))
+        return {"ax": ax, "image": image, "bar": bar, "ncols": ncols, "row_gap": row_gap}
+
+    head = 2 * line + 1.9 * font / 72 + 0.06  # a two-line title over a row of map labels
+    width_k, width_e = 2.15, 2.75
+    k_height = geometry(shapes[1], 3, width_k)[1]
+    top1 = 0.38 + head
+    top2 = top1 + k_height + 0.55 + head
+    bottom = max(geometry(shape, ncols, width_e)[1] for shape, (_, ncols, *_) in zip(shapes[2:], _SNAPSHOT_ERRORS))
+    fig = fixed_figure(MAX_WIDTH, round(top2 + bottom + 0.12, 2))
+    parts = {"shapes": tuple(shapes), "font": font}
+    # row 1: the digit, the outputs, the kernels
+    ax_x = axes_at(fig, 0.1, top1 + (k_height - 1.45) / 2, 1.45, 1.45, from_top=True)
+    show_digit(np.zeros((28, 28)), ax=ax_x, colorbar=False)
+    ax_x.title.set_fontsize(font)
+    ax_x.xaxis.label.set_fontsize(font)
+    ax_y = axes_at(fig, 2.25, top1, 2.55, k_height, from_top=True)
+    classes = shapes[0][0]
+    parts["bars"] = ax_y.bar(np.arange(classes), np.zeros(classes))
+    ax_y.set_xticks(np.arange(classes))
+    ax_y.set_yticks([0.0, 0.5, 1.0])
+    ax_y.set_ylim(0, 1)
+    ax_y.set_xlabel("class i", fontsize=font, labelpad=2)
+    ax_y.set_ylabel("output ŷᵢ", fontsize=font, labelpad=2)
+    ax_y.tick_params(labelsize=font)
+    ax_y.title.set_fontsize(font + 1)
+    parts["k1"] = mosaic(5.45, top1, width_k, shapes[1], 3, "p")
+    parts["k1"]["bar"].set_label("weight", fontsize=font)
+    # row 2: the error maps
+    for (key, ncols, prefix, _, _), shape, left in zip(_SNAPSHOT_ERRORS, shapes[2:], (0.3, 4.75)):
+        parts[key] = mosaic(left, top2, width_e, shape, ncols, prefix)
+    parts.update(digit=ax_x, outputs=ax_y)
+    fig.suptitle(" ", fontsize=font + 2, y=1 - 0.08 / fig.get_figheight(), va="top")
+    fig._snapshot_parts = parts
+    return fig
+
+
+def _set_mosaic(part, maps, norm, title, bar_label=None):
+    """New maps, colour scale and title for a mosaic of :func:`_snapshot_layout`."""
+    part["image"].set_data(block_mosaic(maps, part["ncols"], row_gap=part["row_gap"]))
+    part["image"].set_norm(norm)  # the colour bar follows (and resets its ticks)
+    part["ax"].title.set_text(title)
+    bar = part["bar"]
+    if bar_label is not None:
+        bar.set_label(bar_label)
+    if isinstance(norm, SymLogNorm):
+        bar.set_ticks(_symlog_ticks(norm.linthresh, norm.vmax))
+        bar.ax.yaxis.set_major_formatter(_exponent_label)
+        bar.ax.yaxis.set_minor_locator(NullLocator())
+    else:
+        linear_ticks(bar)
+
+
+def _snapshot_update(fig, parts, trace, epoch, x, label, title, scale) -> None:
+    """Draw checkpoint ``epoch`` of ``trace`` into the figure of :func:`_snapshot_layout`."""
     y_hat = np.asarray(trace["y_hat"][epoch], dtype=float)
     predicted = int(np.argmax(y_hat))
 
     def limit(key):
         return max(float(np.max(np.abs(trace[key]))), TINY)
 
-    fig = new_figure(9.2, 6.2)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.1])
-    ax_x, ax_y, ax_k = top.subplots(1, 3, width_ratios=[0.75, 1.25, 1.6])
-    show_digit(x, label=label, ax=ax_x, colorbar=False)
-    colours = ["tab:blue"] * len(y_hat)
-    colours[predicted] = "tab:red"
-    if label is not None:
-        colours[int(label)] = "tab:green"
-    ax_y.bar(np.arange(len(y_hat)), y_hat, color=colours)
-    ax_y.set_xticks(np.arange(len(y_hat)))
-    ax_y.set_ylim(0, 1)
-    ax_y.set_xlabel("class i", fontsize=9)
-    ax_y.set_ylabel(r"output $\hat y_i$", fontsize=9)
-    ax_y.tick_params(labelsize=SMALL_FONT)
+    arr = as_float_array(x, "x", allow_int=True)
+    if arr.ndim == 1 and arr.size and math.isqrt(arr.size) ** 2 == arr.size:  # a flat image, as show_digit takes
+        arr = arr.reshape(math.isqrt(arr.size), -1)
+    check_ndim(arr, "x", 2, "(28, 28) or (784,)")
+    digit = parts["digit"]
+    digit.images[0].set_data(arr)
+    digit.images[0].set_clim(min(0.0, float(arr.min())), max(1.0, float(arr.max())))
+    digit.title.set_text(f"input x, label {label}" if label is not None else "input x")
+    digit.set_xlabel(f"{arr.shape[0]} x {arr.shape[1]} pixels")
+    for i, (bar, value) in enumerate(zip(parts["bars"], y_hat)):
+        bar.set_height(value)
+        bar.set_color("tab:green" if label is not None and i == int(label) else
+                      "tab:red" if i == predicted else "tab:blue")
     right = label is None or predicted == int(label)
-    ax_y.set_title(f"outputs: answer {predicted}" + ("" if label is None else (" (right)" if right else " (wrong)")),
-                   fontsize=10)
-    handles = [Patch(color="tab:green" if right and label is not None else "tab:red", label=f"answer {predicted}")]
-    if label is not None and not right:
-        handles.insert(0, Patch(color="tab:green", label=f"true class {int(label)}"))
-    ax_y.legend(handles=handles, fontsize=SMALL_FONT, loc="upper left")
+    verdict = "" if label is None else (" (right)" if right else " (wrong)")
+    colour_key = (f"green: class {int(label)}, red: answer" if label is not None and not right
+                  else ("green: the true class" if label is not None else "red: the answer"))
+    parts["outputs"].title.set_text(f"outputs: answer {predicted}{verdict}\n{colour_key}")
     k1 = np.asarray(trace["k1"][epoch], dtype=float)
     k1_limit = max(float(np.abs(k1).max()), TINY) if scale == "this epoch" else limit("k1")
-    image = mosaic_panel(ax_k, k1, 3, k1_limit, "p", f"C1 kernels k1\n(max |k1| = {np.abs(k1).max():.2f})")
-    cbar = top.colorbar(image, ax=ax_k, shrink=0.85, aspect=15)
-    cbar.set_label("weight", fontsize=8)
-    cbar.ax.tick_params(labelsize=SMALL_FONT)
-    ax_e1, ax_e2 = bottom.subplots(1, 2, width_ratios=[1.0, 1.0])
-    for ax, key, ncols, prefix, name, eq in ((ax_e1, "dC1_sigma", 3, "p", r"$\Delta C^1_{p,\sigma}$", 57),
-                                              (ax_e2, "dC2_sigma", 4, "q", r"$\Delta C^2_{q,\sigma}$", 37)):
+    _set_mosaic(parts["k1"], k1, Normalize(-k1_limit, k1_limit), f"C1 kernels k1\n(max |k1| = {np.abs(k1).max():.2f})")
+    for key, _, _, name, eq in _SNAPSHOT_ERRORS:
         maps = np.asarray(trace[key][epoch], dtype=float)
         peak = float(np.abs(maps).max())
-        here = scale == "this epoch"
-        image = mosaic_panel(ax, maps, ncols, max(peak, TINY) if here else limit(key), prefix,
-                             f"error {name} (eq. {eq})\nmax |.| = {peak:.1e}")
-        if scale == "symlog":
-            image.set_norm(SymLogNorm(linthresh=limit(key) * 1e-3, vmin=-limit(key), vmax=limit(key), base=10))
-        cbar = bottom.colorbar(image, ax=ax, shrink=0.85, aspect=18)
-        cbar.set_label(SNAPSHOT_SCALES[scale], fontsize=8)
-        cbar.ax.tick_params(labelsize=SMALL_FONT)
-        if scale != "symlog":
-            cbar.formatter.set_powerlimits((-2, 2))
-        cbar.ax.yaxis.get_offset_text().set_fontsize(SMALL_FONT)
+        m = max(peak, TINY) if scale == "this epoch" else limit(key)
+        norm = (SymLogNorm(linthresh=m * 1e-3, vmin=-m, vmax=m, base=10) if scale == "symlog"
+                else Normalize(-m, m))
+        _set_mosaic(parts[key], maps, norm, f"error {name} (before σ, eq. {eq})\nmax |.| = {peak:.1e}",
+                    SNAPSHOT_SCALES[scale])
     loss = float(trace["loss"][epoch])
-    fig.suptitle(title or f"after epoch {epoch}: loss of this digit {loss:.4f}" if epoch else
-                 title or f"before training: loss of this digit {loss:.4f}", fontsize=12)
-    return fig
+    fig._suptitle.set_text(title or (f"after epoch {epoch}: loss of this digit {loss:.4f}" if epoch else
+                                     f"before training: loss of this digit {loss:.4f}"))
