@@ -32,6 +32,51 @@ def all_texts(fig):
     return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
 
 
+def text_boxes(fig):
+    """(text, window box) of every label drawn: tick labels of ticks outside an axis's view are
+    kept by matplotlib but not drawn, so they are left out. Draw the figure first."""
+    renderer = fig.canvas.get_renderer()
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = 1e-9 * max(1.0, hi - lo)
+            hidden |= {id(label) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                       if not lo - span <= tick.get_loc() <= hi + span for label in (tick.label1, tick.label2)}
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(matplotlib.text.Text)
+            if id(t) not in hidden and t.get_visible() and t.get_text().strip()
+            and t.get_window_extent(renderer).width > 0]
+
+
+def covers_a_map(image, box):
+    """Whether the window box ``box`` covers a pixel of ``image`` that is not a NaN gap of a mosaic."""
+    if not box.overlaps(image.get_window_extent()):
+        return False
+    gap = np.ma.getmaskarray(np.ma.masked_invalid(image.get_array()))
+    (x0, y0), (x1, y1) = image.axes.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+    cols = slice(max(0, int(np.floor(min(x0, x1) + 0.5))), int(np.ceil(max(x0, x1) + 0.5)))
+    rows = slice(max(0, int(np.floor(min(y0, y1) + 0.5))), int(np.ceil(max(y0, y1) + 0.5)))
+    return not gap[rows, cols].all()
+
+
+def assert_text_inside_and_apart(fig, name, *, off_maps=False):
+    """Issue 23's check of a hand-laid widget figure, drawn on its own Agg canvas: every text lies
+    inside the figure (no layout engine moves it back in), no two texts touch, and with
+    ``off_maps`` none lies on a map (a label inside a mosaic sits on its grey gaps only)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    frame = fig.bbox
+    boxes = text_boxes(fig)
+    images = [im for ax in fig.axes for im in ax.images] if off_maps else []
+    for k, (text, box) in enumerate(boxes):
+        assert frame.x0 - 0.5 <= box.x0 and box.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= box.y0 \
+            and box.y1 <= frame.y1 + 0.5, f"{name}: {text!r} is cut by the figure's edge"
+        clash = [other for other, box2 in boxes[k + 1:] if box.overlaps(box2)]
+        assert not clash, f"{name}: {text!r} overlaps {clash[0]!r}"
+        assert not any(covers_a_map(im, box) for im in images), f"{name}: {text!r} lies on a map"
+
+
 def draws(fig):
     """Render to PNG in memory: errors that only show at draw time surface here."""
     fig.savefig(io.BytesIO(), format="png", dpi=40)

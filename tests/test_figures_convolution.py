@@ -7,7 +7,7 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from figtools import assert_symmetric, colorbar_labels, image_axes, texts_of  # noqa: E402
+from figtools import assert_symmetric, assert_text_inside_and_apart, colorbar_labels, image_axes, texts_of  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import figures  # noqa: E402
@@ -283,16 +283,6 @@ def _sheet_cases():
 def test_hand_placed_figures_keep_every_label_inside_and_apart(name, draw):
     """The widget figures are placed by hand, without a layout engine: every text lies inside the
     figure, no two texts touch, and the figure fits the notebook column (930 px at dpi 100)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     fig = draw()
-    FigureCanvasAgg(fig).draw()
-    renderer = fig.canvas.get_renderer()
-    inside = fig.bbox
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.axes[0].texts if t.get_text().strip()]
     assert fig.get_size_inches()[0] <= figures.MAX_WIDTH
-    for k, (text, box) in enumerate(boxes):
-        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, \
-            f"{name}: {text!r} is cut by the figure's edge"
-        for other, box2 in boxes[k + 1:]:
-            assert not box.overlaps(box2), f"{name}: {text!r} overlaps {other!r}"
+    assert_text_inside_and_apart(fig, name)

@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # this module only: notebooks keep their inline backend
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from figtools import digit_trace  # noqa: E402
+from figtools import assert_text_inside_and_apart, digit_trace, text_boxes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import figures, maxpool_net, network, softmax_net, widgets  # noqa: E402
@@ -270,22 +270,6 @@ def test_every_public_drawing_function_is_measured():
 PROJECTED = ["show_trained_kernels", "show_feature_maps"]  # notebook 06's kernel mosaic and map labels (issue 19)
 
 
-def _text_boxes(fig):
-    """(text, window box) of every label drawn: tick labels of ticks outside an axis's view are
-    kept by matplotlib but not drawn, so they are left out."""
-    renderer = fig.canvas.get_renderer()
-    hidden = set()
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
-            span = 1e-9 * max(1.0, hi - lo)
-            hidden |= {id(label) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
-                       if not lo - span <= tick.get_loc() <= hi + span for label in (tick.label1, tick.label2)}
-    return [(t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(matplotlib.text.Text)
-            if id(t) not in hidden and t.get_visible() and t.get_text().strip()
-            and t.get_window_extent(renderer).width > 0]
-
-
 @pytest.mark.parametrize("name", PROJECTED)
 def test_projected_figure_labels_are_large_and_apart(name, figure_font_px):
     """Issue 19 (06 c31/c33): every label at least 14 px on a 930 px column, no two labels touch,
@@ -293,79 +277,37 @@ def test_projected_figure_labels_are_large_and_apart(name, figure_font_px):
     fig = FIGURES[name](np.random.default_rng(0))
     width_px, smallest = figure_font_px(fig)  # draws the figure
     assert width_px <= NOTEBOOK_PX and smallest >= PROJECTED_PX, f"{name}: smallest text {smallest:.1f} px"
-    boxes = _text_boxes(fig)
+    boxes = text_boxes(fig)
     images = [im.get_window_extent() for ax in fig.axes for im in ax.images]
     for k, (text, box) in enumerate(boxes):
         assert not any(box.overlaps(other) for _, other in boxes[k + 1:]), f"{name}: {text!r} overlaps a label"
         assert not any(box.overlaps(im) for im in images), f"{name}: {text!r} lies on a map"
 
 
-# Issue 23: the figures of notebooks 03, 07, 08 and 09's widgets have a fixed layout (no layout
-# engine, helpers.figures.layout), designed with text that a projector shows at 14 px.
-FIXED_LAYOUT = ["show_output_error", "show_maxpool_backward", "show_layer_errors C1 (maps)",
-                "show_layer_errors C2 (maps)", "show_layer_errors hidden", "show_layer_errors output",
-                "show_layer_errors 12 maps",
-                "side_by_side 1 map", "side_by_side 6 maps"]
-
-
-@pytest.mark.parametrize("name", FIXED_LAYOUT)
-def test_fixed_layout_widget_figure_needs_no_raise_and_nothing_is_clipped_or_overlaps(name):
-    """Drawn as its widget shows it: no text under the projected size (the widget's raise changes
-    nothing), every text inside the figure, no two texts touching."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from helpers.figures.base import projected_points, raise_small_text, smallest_text
-
-    fig = FIGURES[name](np.random.default_rng(0))
-    FigureCanvasAgg(fig).draw()
-    assert fig.get_layout_engine() is None
-    points = projected_points(fig)
-    assert smallest_text(fig) >= points, f"{name}: text of {smallest_text(fig):.1f} pt"
-    raise_small_text(fig, points)
-    fig.canvas.draw()
-    whole = fig.bbox
-    boxes = _text_boxes(fig)
-    for k, (text, box) in enumerate(boxes):
-        assert (box.x0 >= whole.x0 - 0.5 and box.y0 >= whole.y0 - 0.5 and box.x1 <= whole.x1 + 0.5
-                and box.y1 <= whole.y1 + 0.5), f"{name}: {text!r} is cut at the figure's edge"
-        clash = [other for other_text, other in boxes[k + 1:] if box.overlaps(other)]
-        assert not clash, f"{name}: {text!r} overlaps another text"
-
-
-WIDGET_FIGURES = ["show_error_upsampling", "show_error_upsampling own scales", "show_training_snapshot epoch 1",
-                  "show_training_snapshot epoch 17 this epoch", "show_training_snapshot epoch 17 symlog",
-                  "checkpoint_explorer render epoch 0", "checkpoint_explorer render epoch 17",
-                  "show_maps mosaic C2 (12 maps)", "show_maps mosaic C1_sigma (6 signed)",
-                  "show_maps mosaic S2 (12 of 4x4)"]  # issue 23
-
-
-def _covers_a_map(image, box):
-    """Whether the window box ``box`` covers a pixel of ``image`` that is not a NaN gap of a mosaic."""
-    if not box.overlaps(image.get_window_extent()):
-        return False
-    gap = np.ma.getmaskarray(np.ma.masked_invalid(image.get_array()))
-    (x0, y0), (x1, y1) = image.axes.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
-    cols = slice(max(0, int(np.floor(min(x0, x1) + 0.5))), int(np.ceil(max(x0, x1) + 0.5)))
-    rows = slice(max(0, int(np.floor(min(y0, y1) + 0.5))), int(np.ceil(max(y0, y1) + 0.5)))
-    return not gap[rows, cols].all()
+# Issue 23: the figures widgets redraw, laid out by hand (no layout engine, helpers.figures.layout)
+# and designed with text a projector shows at 14 px. Name -> whether labels must also stay off
+# the maps (false where values are written into cells on purpose).
+WIDGET_FIGURES = {"show_output_error": False, "show_maxpool_backward": False, "show_layer_errors C1 (maps)": False,
+                  "show_layer_errors C2 (maps)": False, "show_layer_errors hidden": False,
+                  "show_layer_errors output": False, "show_layer_errors 12 maps": False,
+                  "side_by_side 1 map": False, "side_by_side 6 maps": False,
+                  "show_error_upsampling": True, "show_error_upsampling own scales": True,
+                  "show_training_snapshot epoch 1": True, "show_training_snapshot epoch 17 this epoch": True,
+                  "show_training_snapshot epoch 17 symlog": True, "checkpoint_explorer render epoch 0": True,
+                  "checkpoint_explorer render epoch 17": True, "show_maps mosaic C2 (12 maps)": True,
+                  "show_maps mosaic C1_sigma (6 signed)": True, "show_maps mosaic S2 (12 of 4x4)": True}
 
 
 @pytest.mark.parametrize("name", WIDGET_FIGURES)
-def test_widget_figure_text_is_inside_apart_and_off_the_maps(name):
-    """Issue 23: a widget's figure as the widget shows it (text raised to 14 px, the PNG not
-    cropped to its content): every text inside the figure, no two texts touching, and none on a
-    map (a label inside a mosaic lies on its grey gaps only)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+def test_widget_figure_needs_no_raise_and_its_text_is_inside_and_apart(name):
+    """Drawn as its widget shows it: no text under the projected size (the widget's raise changes
+    nothing), no layout engine, every text inside the figure, no two texts touching (and none on
+    a map where that is asked), the figure no wider than the notebook column."""
     fig = FIGURES[name](np.random.default_rng(0))
-    figures.raise_small_text(fig, figures.projected_points(fig))
-    FigureCanvasAgg(fig).draw()
+    assert fig.get_layout_engine() is None
     assert fig.get_figwidth() * fig.dpi <= NOTEBOOK_PX
-    frame = fig.bbox
-    boxes = _text_boxes(fig)
-    images = [im for ax in fig.axes for im in ax.images]
-    for k, (text, box) in enumerate(boxes):
-        assert frame.x0 - 0.5 <= box.x0 and box.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= box.y0 \
-            and box.y1 <= frame.y1 + 0.5, f"{name}: {text!r} is cut by the figure's edge"
-        assert not any(box.overlaps(other) for _, other in boxes[k + 1:]), f"{name}: {text!r} overlaps a label"
-        assert not any(_covers_a_map(im, box) for im in images), f"{name}: {text!r} lies on a map"
+    fig.canvas.draw()
+    points = figures.projected_points(fig)
+    assert figures.smallest_text(fig) >= points, f"{name}: text of {figures.smallest_text(fig):.1f} pt"
+    figures.raise_small_text(fig, points)
+    assert_text_inside_and_apart(fig, name, off_maps=WIDGET_FIGURES[name])
