@@ -245,8 +245,8 @@ def test_show_training_snapshot_uses_one_scale_for_every_checkpoint(rng):
             assert_symmetric(ax.images[0], np.abs(trace[key]).max())  # all checkpoints, not this one
         bars = [ax for ax in fig.axes if ax.patches and not ax.images][0]
         np.testing.assert_allclose([p.get_height() for p in bars.patches], trace["y_hat"][e])
-    assert figs[0].get_suptitle() == f"before training: loss of this digit {trace['loss'][0]:.4f}"
-    assert figs[2].get_suptitle() == f"after epoch 2: loss of this digit {trace['loss'][2]:.4f}"
+    assert figs[0].get_suptitle() == f"before training: loss of this digit {trace['loss'][0]:.3g}"
+    assert figs[2].get_suptitle() == f"after epoch 2: loss of this digit {trace['loss'][2]:.3g}"
     assert figures.show_training_snapshot(trace, 1, x, title="T").get_suptitle() == "T"
 
 

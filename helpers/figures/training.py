@@ -566,5 +566,5 @@ def _snapshot_update(fig, parts, trace, epoch, x, label, title, scale) -> None:
         _set_mosaic(parts[key], maps, norm, f"error {name} (before σ, eq. {eq})\nmax |.| = {peak:.1e}",
                     SNAPSHOT_SCALES[scale])
     loss = float(trace["loss"][epoch])
-    fig._suptitle.set_text(title or (f"after epoch {epoch}: loss of this digit {loss:.4f}" if epoch else
-                                     f"before training: loss of this digit {loss:.4f}"))
+    fig._suptitle.set_text(title or (f"after epoch {epoch}: loss of this digit {loss:.3g}" if epoch else
+                                     f"before training: loss of this digit {loss:.3g}"))
