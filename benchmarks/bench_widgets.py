@@ -4,18 +4,23 @@ For each notebook that builds widgets (``tests/browser/browserkit.widget_noteboo
 notebooks named on the command line), JupyterLab serves a scratch copy, headless Chromium runs
 all cells, and then every control of every widget is moved ``--rounds`` times by the browser
 test kit (``browserkit.drive_widgets``: an arrow key on a slider handle, another dropdown option,
-a click on another toggle button...). One move is timed from the moment the page is told to move
-the control to the moment the kernel has answered every message the move caused and the
-widget's figure has been replaced (the kit's wait for a fresh Output area): what a lecturer
-waits for, plus the few milliseconds Playwright takes to talk to the page.
+a click on another toggle button...). One move is timed from the control's input event to the
+widget's figure replaced and loaded: what a lecturer waits for.
 
 Then a burst: five presses of the first slider of each widget 150 ms apart, timed from the last
-press until the figure has settled (the widgets coalesce rapid changes into one redraw with the
-last value; before that, a burst queued five redraws).
+press to the last redraw (the widgets coalesce rapid changes into one redraw with the last
+value; before that, a burst queued five redraws).
+
+Times are taken in the page: from the first input event of the move (the key, pointer or
+change event the browser dispatches) to the moment every Output area the control drives holds
+the new figure, loaded (a MutationObserver and the image's load event:
+``browserkit.PAGE_SCRIPT``'s ``latency``), so neither Playwright's round trips nor the test
+kit's polling add to them. The kit's own time per move (snapshots, waits) is printed beside.
 
 Prints, per widget (named by its notebook and its first control), the number of moves, the
-median and the maximum in seconds, and the burst's settle time; and the machine's load average
-before and after (the machine may be shared: state it with the figures).
+median and the maximum in seconds, the burst's settle time, and the median of the kit's time
+per move; and the machine's load average before and after (the machine may be shared: state it
+with the figures).
 
 Usage (from the repository root, with the ``browser`` extra installed and Debian's chromium)::
 
@@ -70,7 +75,8 @@ def burst(page, traffic, control, presses: int = 5, gap_ms: int = 150) -> float 
     traffic.wait_answered(page, mark, bk.seconds(120), what="burst")
     page.wait_for_function("ids => window.__bt.fresh(ids)", arg=outs, timeout=bk.seconds(60) * 1000,
                            polling="raf")
-    return time.monotonic() - last
+    page.wait_for_timeout(1000)  # a redraw the kernel still owes would land here
+    return page.evaluate("() => window.__bt.latency(true)")  # until the last redraw
 
 
 def measure(page_under_test, lab, notebook: Path, rounds: int) -> dict:
@@ -87,8 +93,11 @@ def measure(page_under_test, lab, notebook: Path, rounds: int) -> dict:
                 if not m.changed or not m.outputs or bk.FIGURE_MESSAGE in m.detail:
                     continue  # (moves while the pad is empty only show "draw a digit")
                 entry = widgets.setdefault(tuple(m.outputs), {"name": m.control["label"], "times": [],
-                                                              "slider": None})
-                entry["times"].append(m.seconds)
+                                                              "kit": [], "slider": None})
+                if m.latency is None:
+                    continue  # (no input event reached the page: nothing a lecturer did)
+                entry["times"].append(m.latency)
+                entry["kit"].append(m.seconds)
                 if entry["slider"] is None and m.control["kind"] == "slider":
                     entry["slider"] = m.control
         data_set = page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="data set")
@@ -136,8 +145,10 @@ def main(argv=None) -> None:
                 try:
                     for entry in measure(_Page(page), lab, notebook, args.rounds).values():
                         t = entry["times"]
+                        if not t:
+                            continue
                         rows.append((notebook.stem[:2], entry["name"], len(t), statistics.median(t), max(t),
-                                     entry["burst"]))
+                                     entry["burst"], statistics.median(entry["kit"])))
                         print(f"  {rows[-1][0]} {rows[-1][1][:40]}: {len(t)} moves, median {rows[-1][3]:.2f} s, "
                               f"max {rows[-1][4]:.2f} s, burst {entry['burst']}", flush=True)
                 finally:
@@ -146,9 +157,11 @@ def main(argv=None) -> None:
             context.close()
             lab.stop()
     print(f"load average after:  {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    print(f"{'nb':<3} {'widget (first control)':<32} {'moves':>5} {'median s':>9} {'max s':>7} {'burst s':>8}")
-    for nb, name, n, med, top, b in rows:
-        print(f"{nb:<3} {name[:32]:<32} {n:>5} {med:>9.2f} {top:>7.2f} {'-' if b is None else f'{b:.2f}':>8}")
+    print(f"{'nb':<3} {'widget (first control)':<32} {'moves':>5} {'median s':>9} {'max s':>7} {'burst s':>8} "
+          f"{'kit s':>6}")
+    for nb, name, n, med, top, b, kit in rows:
+        print(f"{nb:<3} {name[:32]:<32} {n:>5} {med:>9.2f} {top:>7.2f} {'-' if b is None else f'{b:.2f}':>8} "
+              f"{kit:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -159,7 +159,8 @@ def figure_output(figure, pixel_ratio: int = PIXEL_RATIO) -> dict:
 
     buf = io.BytesIO()
     dpi = figure.dpi * pixel_ratio
-    figure.savefig(buf, format="png", dpi=dpi)
+    # zlib level 1: about a tenth of a redraw faster than the default 6, for a PNG ~15% larger
+    figure.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     smallest = smallest_text(figure)  # inf for a figure without text: None in JSON
     png = buf.getvalue()
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk

@@ -674,8 +674,45 @@ PAGE_SCRIPT = r"""
       });
     });
   }
+  // Latency as the page sees it: from the first input event after markStale (key, pointer,
+  // change) to the moment every Output it drives holds a new, loaded figure (a MutationObserver
+  // and the images' load events, so no polling interval of the test adds to it).
+  const timing = {inputAt: null, freshAt: null, lastFreshAt: null, ids: [], observers: []};
+  for (const type of ['keydown', 'pointerdown', 'mousedown', 'input', 'change']) {
+    document.addEventListener(type, () => { if (timing.inputAt === null) timing.inputAt = performance.now(); },
+                              true);
+  }
+  function checkFresh() {
+    if (timing.inputAt === null || !fresh(timing.ids)) return;
+    timing.lastFreshAt = performance.now();  // a burst settles with its last redraw
+    if (timing.freshAt === null) timing.freshAt = timing.lastFreshAt;
+  }
+  function watch(ids) {
+    timing.observers.forEach(o => o.disconnect());
+    timing.inputAt = null; timing.freshAt = null; timing.lastFreshAt = null; timing.ids = ids; timing.observers = [];
+    for (const id of ids) {
+      const o = outEl(id);
+      if (!o) continue;
+      const obs = new MutationObserver(records => {
+        for (const r of records) for (const n of r.addedNodes) {
+          if (n.querySelectorAll) n.querySelectorAll('img').forEach(img => img.addEventListener('load', checkFresh));
+        }
+        checkFresh();
+      });
+      obs.observe(o, {childList: true, subtree: true});
+      timing.observers.push(obs);
+    }
+  }
+  function latency(last) {
+    if (timing.freshAt === null) checkFresh();
+    timing.observers.forEach(o => o.disconnect());
+    timing.observers = [];
+    const end = last ? timing.lastFreshAt : timing.freshAt;
+    return timing.inputAt !== null && end !== null ? (end - timing.inputAt) / 1000 : null;
+  }
   function markStale(ids) {
     for (const id of ids) { const o = outEl(id); if (o) children(o).forEach(c => c.dataset.btStale = '1'); }
+    watch(ids);
   }
   function fresh(ids) {
     return ids.every(id => {
@@ -719,7 +756,7 @@ PAGE_SCRIPT = r"""
     return Array.from(document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets'))
       .filter(e => !e.parentElement.closest('.jupyter-widgets')).length;
   }
-  window.__bt = {scan, describe, outputsFor, snapshot, markStale, fresh, problems, widgetViews};
+  window.__bt = {scan, describe, outputsFor, snapshot, markStale, fresh, latency, problems, widgetViews};
 }
 """
 
@@ -782,6 +819,9 @@ class Move:
     changed: bool | None
     detail: str
     seconds: float
+    #: seconds from the control's input event to the redrawn figure, timed in the page (None
+    #: when nothing was redrawn); ``seconds`` also holds the test's own round trips
+    latency: float | None = None
 
     def line(self) -> str:
         c = self.control
@@ -911,8 +951,9 @@ def move_and_check(page, traffic: KernelTraffic, control: dict, option: int | No
             changed, detail = False, "the Output area was not redrawn after the kernel went idle"
     else:
         changed, detail = None, "drives no Output area on the page"
+    latency = page.evaluate("() => window.__bt.latency()") if outs and changed else None
     return Move(control, action, control.get("value"), value_after, outs, changed, detail,
-                time.monotonic() - start)
+                time.monotonic() - start, latency)
 
 
 def drive_widgets(page, traffic: KernelTraffic, allowed_cells: set = frozenset(),
