@@ -56,7 +56,8 @@ class _Page:
 
 
 def burst(page, traffic, control, presses: int = 5, gap_ms: int = 150) -> float | None:
-    """Seconds from the last of ``presses`` slider presses ``gap_ms`` apart to a fresh figure."""
+    """Seconds from the last of ``presses`` slider presses ``gap_ms`` apart to the last redraw,
+    timed in the page."""
     outs = page.evaluate("id => window.__bt.outputsFor(id)", control["id"])
     if not outs:
         return None
@@ -71,7 +72,6 @@ def burst(page, traffic, control, presses: int = 5, gap_ms: int = 150) -> float 
         handle.press(key)
         if i < presses - 1:
             time.sleep(gap_ms / 1000)
-    last = time.monotonic()
     traffic.wait_answered(page, mark, bk.seconds(120), what="burst")
     page.wait_for_function("ids => window.__bt.fresh(ids)", arg=outs, timeout=bk.seconds(60) * 1000,
                            polling="raf")

@@ -108,20 +108,17 @@ def show_conv_example(x, k, out, operation="cross-correlation", *, label=None,
                  f"{operation}:\n{res.shape[0]}x{res.shape[1]} map", None, slid_name.replace(": ", ":\n")]
     sheet = Sheet(width, height)
 
-    h_in = side * min(1.0, img.shape[0] / img.shape[1])
-    im_in = sheet.image(img, x_in, top, side, h_in, IMAGE_CMAP, norms["input"], label="input")
-    sheet.text(x_in + side / 2, top - 0.06, names[0], ha="center", va="bottom")
-    if typed:
-        sheet.bar(im_in, x_in + side + 0.15, top, h_in, "pixel intensity", vertical=True)
-    else:
-        sheet.bar(im_in, x_in + 0.15, top + h_in + 0.12, side - 0.3, "pixel intensity")
-    h_out = side * min(1.0, res.shape[0] / res.shape[1])
-    im_out = sheet.image(res, x_out, top, side, h_out, SIGNED_CMAP, norms["out"], label="feature map")
-    sheet.text(x_out + side / 2, top - 0.06, names[1], ha="center", va="bottom")
-    if typed:
-        sheet.bar(im_out, x_out + side + 0.15, top, h_out, "response (0 = white)", vertical=True)
-    else:
-        sheet.bar(im_out, x_out + 0.15, top + h_out + 0.12, side - 0.3, "response (0 = white)")
+    # the input and the feature map: a picture, its name above, its colour bar right or below
+    for data, left, cmap, norm, label, name, bar_label in (
+            (img, x_in, IMAGE_CMAP, norms["input"], "input", names[0], "pixel intensity"),
+            (res, x_out, SIGNED_CMAP, norms["out"], "feature map", names[1], "response (0 = white)")):
+        h = side * min(1.0, data.shape[0] / data.shape[1])
+        image = sheet.image(data, left, top, side, h, cmap, norm, label=label)
+        sheet.text(left + side / 2, top - 0.06, name, ha="center", va="bottom")
+        if typed:
+            sheet.bar(image, left + side + 0.15, top, h, bar_label, vertical=True)
+        else:
+            sheet.bar(image, left + 0.15, top + h + 0.12, side - 0.3, bar_label)
     for m, name, left in zip((ker, slid), names[2:], x_k):
         if name is not None:
             image = _kernel_panel(sheet, m, left, top2, cell, norms["k"], name)

@@ -163,6 +163,18 @@ def wait_state(page, condition: str):
     return handle.json_value()
 
 
+def draw_a_seven_on_the_empty_pad(page) -> tuple[dict, dict]:
+    """Choose "my drawing": the empty pad says "draw a digit" and no prediction; then draw a 7 and
+    wait until the explorer reads it. Returns the page's states (empty, drawn)."""
+    page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="my drawing").click()
+    empty = wait_state(page, "s.message !== null")
+    assert "draw a digit" in empty["message"] and "predicted" not in empty["summary"], empty
+    draw(page, [(70, 60), (210, 60), (190, 110), (160, 170), (130, 240)])
+    drawn = wait_state(page, "s.figure !== null && s.summary.includes('predicted')")
+    assert page.evaluate(INK) > 500, "the stroke is not on the canvas"
+    return empty, drawn
+
+
 def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(lab, book_page, tmp_path):
     page = book_page.page
     path = bk.scratch_notebook(tmp_path, "zz_lecture_room", CELLS)
@@ -201,15 +213,9 @@ def test_explorer_fits_one_screen_at_every_zoom_and_the_pad_survives_a_reload(la
         page.locator(".book-explorer .widget-dropdown", has_text="first-layer kernel").locator("select") \
             .select_option(index=0)  # back to the trained kernels
         page.locator(".book-explorer .widget-toggle-button", has_text="kernel").click()
-        # an empty pad: "draw a digit", no prediction
-        page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="my drawing").click()
-        empty = wait_state(page, "s.message !== null")
-        assert "draw a digit" in empty["message"] and "predicted" not in empty["summary"], empty
-
-        # a stroke, then a reload: the canvas shows the kernel's drawing and takes new strokes
-        draw(page, [(70, 60), (210, 60), (190, 110), (160, 170), (130, 240)])
-        drawn = wait_state(page, "s.figure !== null && s.summary.includes('predicted')")
-        assert page.evaluate(INK) > 500, "the stroke is not on the canvas"
+        # an empty pad ("draw a digit", no prediction), a stroke, then a reload: the canvas shows
+        # the kernel's drawing and takes new strokes
+        _, drawn = draw_a_seven_on_the_empty_pad(page)
         explorer_to_top(page)  # the README's screenshot: the whole window, explorer and pad in it
         page.screenshot(path=str(bk.artifacts_dir() / "explorer-1366x768.png"))
         page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})

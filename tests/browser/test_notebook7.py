@@ -26,7 +26,7 @@ import pytest
 
 import browserkit as bk
 from test_jupyterlab_widgets import run_all_in_lab, shut_down_kernel
-from test_lecture_room import CELLS, INK, draw, wait_state
+from test_lecture_room import CELLS, draw_a_seven_on_the_empty_pad
 from test_pad_restart import check_restart_message
 
 pytestmark = pytest.mark.browser
@@ -114,12 +114,7 @@ def test_explorer_and_pad_in_notebook7(notebook7, book_page, tmp_path):
         move = bk.move_and_check(page, book_page.traffic, step[0])
         assert move.changed, f"the figure was not redrawn: {move.line()}"
         # the pad: empty, then a 7 drawn with the mouse reaches the kernel and the explorer
-        page.locator(".jp-NotebookPanel .widget-toggle-buttons button", has_text="my drawing").click()
-        empty = wait_state(page, "s.message !== null")
-        assert "draw a digit" in empty["message"] and "predicted" not in empty["summary"], empty
-        draw(page, [(70, 60), (210, 60), (190, 110), (160, 170), (130, 240)])
-        drawn = wait_state(page, "s.figure !== null && s.summary.includes('predicted')")
-        assert page.evaluate(INK) > 500, "the stroke is not on the canvas"
+        _, drawn = draw_a_seven_on_the_empty_pad(page)
         problems = page_problems(book_page)
         assert not problems, "\n".join(problems)
         page.screenshot(path=str(bk.artifacts_dir() / "notebook7-1366x768.png"))
