@@ -16,6 +16,7 @@ from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.patches import Rectangle
 
 from .figures.base import new_figure
+from .figures.layout import WIDGET_FONT, power_of_ten
 
 __all__ = ["STEPS", "BARS_ONLY", "FIG_WIDTH", "FIG_HEIGHT", "FONT", "number", "render"]
 
@@ -48,7 +49,7 @@ def number(v: float) -> str:
 
 FIG_WIDTH = 5.5  # inches: 550 px at 100 dpi, beside the controls in a 1366x768 JupyterLab
 FIG_HEIGHT = 4.2
-FONT = 10.5  # points: 14.6 px at 100 dpi, shown at its natural size (issue 23: at least 14 px)
+FONT = WIDGET_FONT  # 10.5 points: 14.6 px at 100 dpi, shown at its natural size (issue 23: at least 14 px)
 
 
 def _mosaic(maps: np.ndarray, ncols: int) -> np.ndarray:
@@ -199,7 +200,7 @@ def render(result: dict, step: str = "dC1_sigma", scale: str = "linear", *, true
                             [first, first + len(values) - 1])
         ax_b.axhline(0, color="black", linewidth=0.8)
         top = float(np.abs(values).max()) or 1.0
-        power = int(np.floor(np.log10(top)))  # ticks in units of 10^power: short labels
+        power = power_of_ten(top)  # ticks in units of 10^power: short labels
         unit = "" if -1 <= power <= 1 else f"\n(×1e{power})"
         power = 0 if not unit else power
         ax_b.set_title((name if image is not None else f"{label}:\n{name}") + unit, fontsize=FONT)

@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 
 from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import SMALL_FONT, SIGNED_CMAP, block_mosaic, default_ncols, new_figure, norm_for, text_colour
-from helpers.figures.layout import WIDGET_FONT, axes_at, colorbar_at, fixed_figure, labels_below, labels_left, title_at
+from helpers.figures.layout import (WIDGET_FONT, axes_at, colorbar_at, fixed_figure, labels_below, labels_left,
+                                    power_of_ten, title_at)
 from helpers.figures.maps import mark_classes, show_digit, show_vector
 
 __all__ = ["show_fc_gradient", "show_output_error"]
@@ -77,7 +78,7 @@ def show_fc_gradient(dW_maps, dy_hat, x=None, label=None, *, output_class=None, 
     centres_x = [c * (w + 1) + (w - 1) / 2 for c in range(ncols)]
     centres_y = [r * (h + 1) + (h - 1) / 2 for r in range(nrows)]
     peak = float(np.max(np.abs(blocks)))
-    power = int(np.floor(np.log10(peak))) if single and peak > 0 else 0
+    power = power_of_ten(peak) if single else 0
     if single:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -142,7 +143,7 @@ def show_output_error(x, dy_hat, dW, *, target, predicted, loss, digit=None, tit
     ax_x.xaxis.label.set_fontsize(WIDGET_FONT)
     ax = axes_at(fig, 3.0, top - 0.45 - 1.6, 3.55, 1.6)
     peak = max(float(np.max(np.abs(delta))), 1e-12)
-    power = int(np.floor(np.log10(peak)))
+    power = power_of_ten(peak)
     power = power if abs(power) >= 2 else 0  # small errors: bars in units of 1e-power, said on the axis
     show_vector(delta / 10.0**power, title=None, xlabel="output class i",
                 ylabel="\u0394\u0177(i)" + (f" (x 1e{power})" if power else ""), ax=ax)

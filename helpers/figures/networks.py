@@ -14,7 +14,7 @@ from helpers._validate import as_float_array, check_ndim
 from helpers.figures.base import (ACTIVATION_CMAP, MAX_WIDTH, SIGNED_CMAP, TINY, annotate_cells, mosaic_panel,
                                   new_figure, norm_for)
 from helpers.figures.layout import (WIDGET_FONT, axes_at, colorbar_at, fixed_figure, index_labels, index_ticks,
-                                    title_at)
+                                    power_of_ten, title_at)
 from helpers.figures.maps import show_digit, show_vector
 
 __all__ = ["window_winners", "show_maxpool_backward", "show_layer_errors", "show_gradient_sizes"]
@@ -35,7 +35,7 @@ def _scaled_numbers(ax, arr, cmap, norm):
     """Write the values of the small map ``arr`` into its cells at :data:`WIDGET_FONT`, in units of
     the power of ten that leaves one digit before the point (``-3.4`` for -0.34); returns that power."""
     peak = float(np.max(np.abs(arr)))
-    power = int(np.floor(np.log10(peak))) if peak > 0 else 0
+    power = power_of_ten(peak)
     scale = 10.0 ** power
     annotate_cells(ax, np.round(arr / scale, 1) + 0.0, cmap,  # + 0.0: no "-0.0"
                    Normalize(norm.vmin / scale, norm.vmax / scale), ".1f",
